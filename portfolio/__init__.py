@@ -1,0 +1,125 @@
+"""Portfolio: the Office for Life Sciences grant and investment portfolio service."""
+
+from flask import Flask
+
+from portfolio.config import ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        static_url_path="/assets",  # GOV.UK Frontend's CSS expects its images under /assets
+        static_folder="static",
+        template_folder=str(ROOT / "templates"),
+        instance_path=settings["INSTANCE_PATH"],
+    )
+    app.config.update(settings)
+    register_templates(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_templates(app: Flask) -> None:
+    from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+    from portfolio import filters, navigation
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(app.template_folder),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    filters.register(app)
+    navigation.register(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from portfolio.access import enforce_declared_roles
+    from portfolio.extensions import csrf, db, limiter, login_manager, migrate, queue, talisman
+    from portfolio.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    queue.init_app(app)
+    WTFormsHelpers(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+        # No inline script anywhere: every script is a file served from /assets.
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": "'self' data:",
+            "font-src": "'self'",
+            "connect-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+    )
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_key: str) -> User | None:
+        user_id, _, token = user_key.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.is_active or user.session_token != token:
+            return None
+        return user
+
+    app.before_request(enforce_declared_roles)
+
+    @app.after_request
+    def no_store_for_signed_in_pages(response):
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from portfolio.blueprints.admin import bp as admin_bp
+    from portfolio.blueprints.auth import bp as auth_bp
+    from portfolio.blueprints.documents import bp as documents_bp
+    from portfolio.blueprints.main import bp as main_bp
+    from portfolio.blueprints.organisations import bp as organisations_bp
+
+    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portfolio.blueprints import errors
+
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portfolio import cli
+
+    cli.register(app)

@@ -1,0 +1,144 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
+from portfolio.blueprints.auth import bp
+from portfolio.extensions import db, limiter
+from portfolio.forms.accounts import (
+    AcceptInvitationForm,
+    NewPasswordForm,
+    RegisterForm,
+    ResetRequestForm,
+    SignInForm,
+)
+from portfolio.forms.base import ActionForm, normalise_company_number, normalise_postcode
+from portfolio.models import Region
+from portfolio.services import accounts
+from portfolio.services.errors import DomainError
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _submitted_email() -> str:
+    return "sign-in:" + (request.form.get("email") or "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: never an absolute URL (open redirect).
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_company(
+                db.session,
+                organisation_name=form.organisation_name.data,
+                company_number=normalise_company_number(form.company_number.data),
+                postcode=normalise_postcode(form.postcode.data),
+                region=Region(form.region.data),
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your organisation is registered and you are signed in", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, email=form.email.data, password=form.password.data)
+        db.session.commit()  # the audit event is kept whether or not sign-in succeeded
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.add_error("email", "Enter a correct email address and password")
+    return render_template("auth/sign_in.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/sign-out", methods=["POST"])
+@roles_allowed(*ALL_SIGNED_IN)
+def sign_out():
+    form = ActionForm()
+    if form.validate_on_submit():
+        accounts.record_logout(db.session, current_user)
+        db.session.commit()
+        logout_user()
+        flash("You have signed out", "success")
+        return redirect(url_for("main.start"))
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", methods=["POST"])
+def request_password_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(db.session, email=form.email.data)
+        db.session.commit()
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    accounts.find_password_reset(db.session, token)  # NotFound -> 404 page explaining the link
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, token=token, password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            logout_user()
+            flash("Your password has been changed. Sign in with your new password", "success")
+            return redirect(url_for("auth.sign_in"))
+    return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    invitation = accounts.find_invitation(db.session, token)
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(
+                db.session, token=token, name=form.name.data, password=form.password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            logout_user()
+            login_user(user)
+            flash("Your account has been created", "success")
+            return redirect(url_for("main.home"))
+    return render_template(
+        "auth/accept_invitation.html", form=form, invitation=invitation
+    ), 400 if form.errors else 200

@@ -1,0 +1,99 @@
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portfolio.access import ALL_SIGNED_IN, STAFF, roles_allowed
+from portfolio.blueprints.organisations import bp
+from portfolio.extensions import db
+from portfolio.forms.accounts import InviteColleagueForm
+from portfolio.forms.base import ActionForm
+from portfolio.models import Document, DocumentKind, Role
+from portfolio.services import accounts, documents, organisations
+from portfolio.services.errors import DomainError
+
+
+def _organisation(organisation_id: int):
+    return organisations.get_organisation_for(db.session, current_user, organisation_id)
+
+
+@bp.route("/")
+@roles_allowed(*STAFF)
+def index():
+    return render_template(
+        "organisations/index.html", organisations=organisations.list_organisations(db.session)
+    )
+
+
+@bp.route("/<int:organisation_id>")
+@roles_allowed(*ALL_SIGNED_IN)
+def detail(organisation_id: int):
+    organisation = _organisation(organisation_id)
+    recent = db.session.scalars(
+        sa.select(Document).where(Document.organisation_id == organisation.id)
+        .order_by(Document.id.desc()).limit(10)
+    ).all()
+    is_member = current_user.organisation_id == organisation.id
+    return render_template(
+        "organisations/detail.html",
+        organisation=organisation,
+        documents=recent,
+        is_member=is_member,
+        can_manage_team=is_member and current_user.is_signatory,
+        invitations=accounts.pending_invitations(db.session, organisation=organisation) if is_member else [],
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<int:organisation_id>/invite", methods=["GET", "POST"])
+@roles_allowed(Role.APPLICANT)
+def invite(organisation_id: int):
+    organisation = _organisation(organisation_id)
+    form = InviteColleagueForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite(
+                db.session, email=form.email.data, role=Role.APPLICANT, invited_by=current_user,
+                organisation=organisation, is_signatory=form.is_signatory.data and current_user.is_signatory,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}", "success")
+            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+    return render_template(
+        "organisations/invite.html", form=form, organisation=organisation
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<int:organisation_id>/members/<int:user_id>/signatory", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def toggle_signatory(organisation_id: int, user_id: int):
+    organisation = _organisation(organisation_id)
+    member = organisations.get_member(db.session, organisation, user_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not current_user.is_signatory:
+        abort(403)
+    if member.is_signatory and len(organisation.signatories) == 1:
+        flash("An organisation needs at least one signatory. Make someone else a signatory first", "error")
+        return redirect(url_for("organisations.detail", organisation_id=organisation.id)), 303
+    accounts.set_signatory(db.session, user=member, is_signatory=not member.is_signatory, by=current_user)
+    db.session.commit()
+    flash(f"{member.name} {'is now' if member.is_signatory else 'is no longer'} a signatory", "success")
+    return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+
+
+@bp.route("/<int:organisation_id>/summary", methods=["POST"])
+@roles_allowed(*ALL_SIGNED_IN)
+def request_summary(organisation_id: int):
+    organisation = _organisation(organisation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    document = documents.request_document(
+        db.session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=organisation, by=current_user
+    )
+    db.session.commit()  # the render job is enqueued by this commit
+    return redirect(url_for("documents.detail", document_id=document.id))

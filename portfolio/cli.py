@@ -1,0 +1,74 @@
+"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portfolio.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(create_admin)
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
+    from portfolio.services.seed import DEMO_PASSWORD, seed_demo as run_seed
+
+    result = run_seed(db.session)
+    db.session.commit()
+    if result.created:
+        click.echo("Created:")
+        for line in result.created:
+            click.echo(f"  {line}")
+    else:
+        click.echo("Demo data already present: nothing created.")
+    click.echo(f"\nSign in at /sign-in with any of these (password: {DEMO_PASSWORD}):")
+    for role, email, organisation in result.accounts:
+        click.echo(f"  {role:<16} {email:<38} {organisation}")
+
+
+audit_cli = AppGroup("audit", help="Audit trail commands.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the hash chain of audit events; exit 1 if any event was altered or removed."""
+    from portfolio.services.audit import verify_chain
+
+    report = verify_chain(db.session)
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.checked} events verified.")
+        return
+    click.echo(f"Audit chain BROKEN at event {report.broken_at}: {report.reason} "
+               f"({report.checked} events verified before it).", err=True)
+    raise SystemExit(1)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+def create_admin(email: str, name: str, password: str):
+    """Create the first administrator of a new installation."""
+    import secrets
+
+    from portfolio.models import Role, User
+    from portfolio.services import accounts, audit
+    from portfolio.services.passwords import hash_password, password_problem
+
+    problem = password_problem(password, email=email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+    if accounts.find_user_by_email(db.session, email):
+        raise click.BadParameter("an account with this email address already exists", param_hint="email")
+    user = User(email=accounts.normalise_email(email), name=name.strip(), role=Role.ADMIN,
+                password_hash=hash_password(password), session_token=secrets.token_hex(16))
+    db.session.add(user)
+    audit.record(db.session, actor=None, actor_label="cli", action="user.created", entity=user,
+                 after={"email": user.email, "role": "admin"})
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")

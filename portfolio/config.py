@@ -1,0 +1,118 @@
+"""Configuration, read from the environment only.
+
+Rules for defaults: every default is safe in production or refused there. The embedded
+default (a laptop) needs no settings at all: SQLite under instance/, jobs run in-process,
+a generated secret key kept in instance/. `PORTFOLIO_ENV=production` requires the real
+settings and names any that are missing.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("PORTFOLIO_INSTANCE_PATH", ROOT / "instance")).resolve()
+
+
+def _embedded_secret_key(instance: Path) -> str:
+    """Generate the secret key once, keep it in instance/ so sessions survive restarts."""
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Accept the postgres:// and postgresql:// forms people paste; we use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment (plus test overrides)."""
+    env = os.environ.get("PORTFOLIO_ENV", "development")
+    production = env == "production"
+    instance = _instance_path()
+
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL") or None
+    secret_key = os.environ.get("SECRET_KEY")
+
+    if production:
+        missing = []
+        if not secret_key:
+            missing.append("SECRET_KEY")
+        if not database_url or not _normalise_database_url(database_url).startswith("postgresql"):
+            missing.append("DATABASE_URL (a PostgreSQL URL)")
+        if not redis_url:
+            missing.append("REDIS_URL")
+        if missing:
+            raise ConfigError(
+                "PORTFOLIO_ENV=production needs these settings: " + ", ".join(missing)
+            )
+
+    if not database_url:
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance / 'portfolio.sqlite'}"
+
+    config = {
+        "PORTFOLIO_ENV": env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": secret_key or _embedded_secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # Rate-limit counters live in Redis when there is one, so every web process shares them.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # Cookies: secure by default; only plain-http local development turns Secure off.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "FORCE_HTTPS": _flag("FORCE_HTTPS", production),
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
+        # Storage for generated files and uploads: "database" works across machines,
+        # "local" (a folder under instance/) is only for the embedded default.
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "database" if production else "local"),
+        "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance / "files")),
+        # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files under instance/mail/.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 587)),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Portfolio <noreply@portfolio.invalid>"),
+        "MAIL_FOLDER": os.environ.get("MAIL_FOLDER", str(instance / "mail")),
+        "SERVER_BASE_URL": os.environ.get("SERVER_BASE_URL", "http://127.0.0.1:5000"),
+        "INVITATION_TTL": timedelta(days=int(os.environ.get("INVITATION_TTL_DAYS", 7))),
+        "PASSWORD_RESET_TTL": timedelta(hours=int(os.environ.get("PASSWORD_RESET_TTL_HOURS", 2))),
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "portfolio"),
+    }
+    if overrides:
+        config.update(overrides)
+    return config

@@ -1,0 +1,42 @@
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.models.base import Base, TimestampMixin, enum_column
+from portfolio.models.statuses import Region
+
+
+class Organisation(TimestampMixin, Base):
+    """A company: applicant for LSIMF, or the subject of a case, partnership or cohort place."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    company_number: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    postcode: Mapped[str] = mapped_column(sa.String(8))
+    region: Mapped[Region] = mapped_column(enum_column(Region))
+
+    users: Mapped[list["User"]] = relationship(  # noqa: F821
+        back_populates="organisation", order_by="User.name"
+    )
+
+    @property
+    def signatories(self) -> list["User"]:  # noqa: F821
+        return [user for user in self.users if user.is_signatory and user.is_active]
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.company_number}>"
+
+
+class Fund(TimestampMixin, Base):
+    """A funding programme with a budget, e.g. the LSIMF (£520m)."""
+
+    __tablename__ = "funds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    budget: Mapped[Decimal] = mapped_column()

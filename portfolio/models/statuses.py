@@ -1,0 +1,94 @@
+"""Enumerations stored as strings: roles, regions and statuses."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"
+    ASSESSOR = "assessor"
+    FUND_MANAGER = "fund_manager"
+    ACCOUNT_MANAGER = "account_manager"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_staff(self) -> bool:
+        return self is not Role.APPLICANT
+
+
+ROLE_LABELS = {
+    Role.APPLICANT: "Company user",
+    Role.ASSESSOR: "Assessor",
+    Role.FUND_MANAGER: "Fund manager",
+    Role.ACCOUNT_MANAGER: "Account manager",
+    Role.FINANCE: "Finance",
+    Role.ADMIN: "Administrator",
+}
+
+STAFF_ROLES = tuple(role for role in Role if role.is_staff)
+
+
+class Region(StrEnum):
+    """UK ITL1 regions (International Territorial Level 1, ONS)."""
+
+    NORTH_EAST = "TLC"
+    NORTH_WEST = "TLD"
+    YORKSHIRE = "TLE"
+    EAST_MIDLANDS = "TLF"
+    WEST_MIDLANDS = "TLG"
+    EAST = "TLH"
+    LONDON = "TLI"
+    SOUTH_EAST = "TLJ"
+    SOUTH_WEST = "TLK"
+    WALES = "TLL"
+    SCOTLAND = "TLM"
+    NORTHERN_IRELAND = "TLN"
+
+    @property
+    def label(self) -> str:
+        return REGION_LABELS[self]
+
+
+REGION_LABELS = {
+    Region.NORTH_EAST: "North East",
+    Region.NORTH_WEST: "North West",
+    Region.YORKSHIRE: "Yorkshire and The Humber",
+    Region.EAST_MIDLANDS: "East Midlands",
+    Region.WEST_MIDLANDS: "West Midlands",
+    Region.EAST: "East of England",
+    Region.LONDON: "London",
+    Region.SOUTH_EAST: "South East",
+    Region.SOUTH_WEST: "South West",
+    Region.WALES: "Wales",
+    Region.SCOTLAND: "Scotland",
+    Region.NORTHERN_IRELAND: "Northern Ireland",
+}
+
+
+class DocumentStatus(StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (DocumentStatus.READY, DocumentStatus.FAILED)
+
+
+class DocumentKind(StrEnum):
+    ORGANISATION_SUMMARY = "organisation_summary"
+
+    @property
+    def label(self) -> str:
+        return {DocumentKind.ORGANISATION_SUMMARY: "Organisation summary"}[self]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"

@@ -1,0 +1,34 @@
+"""Service navigation for the signed-in role."""
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from portfolio.models import Role
+
+# (label, endpoint, roles that see it, endpoints that mark it current)
+NAVIGATION = [
+    ("Home", "main.home", set(Role), {"main.home"}),
+    ("Your organisation", "organisations.detail", {Role.APPLICANT},
+     {"organisations.detail", "organisations.invite"}),
+    ("Organisations", "organisations.index",
+     {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
+     {"organisations.index", "organisations.detail"}),
+    ("Users", "admin.users", {Role.ADMIN}, {"admin.users", "admin.invite", "admin.change_role"}),
+    ("Audit log", "admin.audit_log", {Role.ADMIN}, {"admin.audit_log"}),
+]
+
+
+def navigation_items() -> list[dict]:
+    if not current_user.is_authenticated:
+        return [{"href": url_for("auth.sign_in"), "text": "Sign in", "active": request.endpoint == "auth.sign_in"}]
+    items = []
+    for label, endpoint, roles, current in NAVIGATION:
+        if current_user.role not in roles:
+            continue
+        values = {"organisation_id": current_user.organisation_id} if endpoint == "organisations.detail" else {}
+        items.append({"href": url_for(endpoint, **values), "text": label, "active": request.endpoint in current})
+    return items
+
+
+def register(app: Flask) -> None:
+    app.add_template_global(navigation_items)

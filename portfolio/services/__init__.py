@@ -1,0 +1,1 @@
+"""Business rules and every write. Plain functions; they flush, never commit."""

@@ -1,0 +1,263 @@
+"""Registration, sign-in, invitations, password resets and roles."""
+
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portfolio.models import Invitation, Organisation, PasswordReset, Region, Role, User
+from portfolio.models.base import utcnow
+from portfolio.services import audit, mail
+from portfolio.services.errors import DomainError, NotFound
+from portfolio.services.passwords import (
+    check_dummy,
+    check_password,
+    hash_password,
+    new_token,
+    password_problem,
+    token_hash,
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def _check_new_user(session: Session, *, email: str, password: str) -> None:
+    if find_user_by_email(session, email) is not None:
+        raise DomainError("An account with this email address already exists", field="email")
+    problem = password_problem(password, email=email)
+    if problem:
+        raise DomainError(problem, field="password")
+
+
+def _new_user(*, email: str, name: str, password: str, role: Role, **fields) -> User:
+    return User(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        session_token=secrets.token_hex(16),
+        **fields,
+    )
+
+
+def register_company(
+    session: Session,
+    *,
+    organisation_name: str,
+    company_number: str,
+    postcode: str,
+    region: Region,
+    name: str,
+    email: str,
+    password: str,
+) -> User:
+    """A company registers itself; its first user is an applicant and a signatory."""
+    company_number = company_number.strip().upper()
+    if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == company_number)):
+        raise DomainError(
+            "This company is already registered. Ask a colleague who uses the service to invite you",
+            field="company_number",
+        )
+    _check_new_user(session, email=email, password=password)
+    organisation = Organisation(
+        name=organisation_name.strip(),
+        company_number=company_number,
+        postcode=postcode,
+        region=region,
+    )
+    user = _new_user(
+        email=email, name=name, password=password, role=Role.APPLICANT,
+        organisation=organisation, is_signatory=True,
+    )
+    session.add_all([organisation, user])
+    session.flush()
+    audit.record(
+        session, actor=user, action="organisation.registered", entity=organisation,
+        after={"name": organisation.name, "company_number": company_number,
+               "postcode": postcode, "region": region.value},
+    )
+    audit.record(
+        session, actor=user, action="user.registered", entity=user,
+        after={"email": user.email, "role": user.role.value, "organisation_id": organisation.id},
+    )
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The user, when the email and password match an active account. Audits both outcomes."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        check_dummy(password)
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        audit.record(
+            session, actor=user, actor_label=normalise_email(email)[:254],
+            action="user.login_failed", entity_type="users", entity_id=user.id if user else None,
+        )
+        return None
+    user.last_login_at = utcnow()
+    audit.record(session, actor=user, action="user.login", entity=user)
+    return user
+
+
+def record_logout(session: Session, user: User) -> None:
+    audit.record(session, actor=user, action="user.logout", entity=user)
+
+
+def invite(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    invited_by: User,
+    organisation: Organisation | None = None,
+    is_signatory: bool = False,
+) -> Invitation:
+    """Invite a person by email: staff (by an admin) or a colleague (by a company user)."""
+    email = normalise_email(email)
+    if role is Role.APPLICANT and organisation is None:
+        raise DomainError("A company user must belong to an organisation")
+    if role.is_staff and organisation is not None:
+        raise DomainError("Staff do not belong to a company")
+    if find_user_by_email(session, email) is not None:
+        raise DomainError("An account with this email address already exists", field="email")
+    token, hashed = new_token()
+    invitation = Invitation(
+        token_hash=hashed,
+        email=email,
+        role=role,
+        organisation=organisation,
+        is_signatory=is_signatory,
+        invited_by=invited_by,
+        expires_at=utcnow() + current_app.config["INVITATION_TTL"],
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(
+        session, actor=invited_by, action="invitation.created", entity=invitation,
+        after={"email": email, "role": role.value, "organisation_id": invitation.organisation_id,
+               "is_signatory": is_signatory},
+    )
+    mail.send_email(
+        session, to=email, subject="You have been invited to use Portfolio", template="invitation",
+        invitation=invitation, link=_external_url("auth.accept_invitation", token=token),
+    )
+    return invitation
+
+
+def find_invitation(session: Session, token: str) -> Invitation:
+    invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    if invitation is None or not invitation.is_usable(utcnow()):
+        raise NotFound("This invitation link has expired or has already been used")
+    return invitation
+
+
+def accept_invitation(session: Session, *, token: str, name: str, password: str) -> User:
+    invitation = find_invitation(session, token)
+    _check_new_user(session, email=invitation.email, password=password)
+    user = _new_user(
+        email=invitation.email, name=name, password=password, role=invitation.role,
+        organisation_id=invitation.organisation_id, is_signatory=invitation.is_signatory,
+    )
+    session.add(user)
+    invitation.accepted_at = utcnow()
+    session.flush()
+    audit.record(
+        session, actor=user, action="invitation.accepted", entity=invitation,
+        after={"user_id": user.id, "role": user.role.value},
+    )
+    return user
+
+
+def request_password_reset(session: Session, *, email: str) -> None:
+    """Email a reset link if the account exists. The caller shows the same page either way."""
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token, hashed = new_token()
+    reset = PasswordReset(
+        token_hash=hashed, user=user, expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"]
+    )
+    session.add(reset)
+    session.flush()
+    audit.record(session, actor=user, action="password_reset.requested", entity=user)
+    mail.send_email(
+        session, to=user.email, subject="Reset your Portfolio password", template="password_reset",
+        user=user, link=_external_url("auth.reset_password", token=token),
+        hours=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 3600),
+    )
+
+
+def find_password_reset(session: Session, token: str) -> PasswordReset:
+    reset = session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
+    if reset is None or not reset.is_usable(utcnow()):
+        raise NotFound("This password reset link has expired or has already been used")
+    return reset
+
+
+def reset_password(session: Session, *, token: str, password: str) -> User:
+    reset = find_password_reset(session, token)
+    user = reset.user
+    problem = password_problem(password, email=user.email)
+    if problem:
+        raise DomainError(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)  # signs out every existing session
+    reset.used_at = utcnow()
+    # Any other outstanding links for this user stop working too.
+    for other in session.scalars(
+        sa.select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+    ):
+        other.used_at = reset.used_at
+    audit.record(session, actor=user, action="password_reset.completed", entity=user)
+    return user
+
+
+def change_role(session: Session, *, user: User, role: Role, by: User) -> None:
+    if user.id == by.id:
+        raise DomainError("You cannot change your own role", field="role")
+    if not (user.role.is_staff and role.is_staff):
+        raise DomainError("Only staff roles can be changed here", field="role")
+    if user.role is role:
+        return
+    before = user.role
+    user.role = role
+    audit.record(
+        session, actor=by, action="user.role_changed", entity=user,
+        before={"role": before.value}, after={"role": role.value},
+    )
+
+
+def set_signatory(session: Session, *, user: User, is_signatory: bool, by: User) -> None:
+    if user.role is not Role.APPLICANT:
+        raise DomainError("Only company users can be signatories")
+    if user.is_signatory == is_signatory:
+        return
+    user.is_signatory = is_signatory
+    audit.record(
+        session, actor=by, action="user.signatory_changed", entity=user,
+        before={"is_signatory": not is_signatory}, after={"is_signatory": is_signatory},
+    )
+
+
+def pending_invitations(session: Session, *, organisation: Organisation | None) -> list[Invitation]:
+    query = sa.select(Invitation).where(
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()
+    )
+    if organisation is None:
+        query = query.where(Invitation.organisation_id.is_(None))
+    else:
+        query = query.where(Invitation.organisation_id == organisation.id)
+    return list(session.scalars(query.order_by(Invitation.created_at)))
+
+
+def _external_url(endpoint: str, **values) -> str:
+    """A link for an email: built from SERVER_BASE_URL, so it works outside a request too."""
+    base = current_app.config["SERVER_BASE_URL"].rstrip("/")
+    return base + current_app.url_map.bind("").build(endpoint, values)

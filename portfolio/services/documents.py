@@ -1,0 +1,116 @@
+"""Requested PDFs: tracked in the documents table, rendered by a background job."""
+
+import traceback
+
+from flask import current_app
+from rq import Retry, get_current_job
+from sqlalchemy.orm import Session
+
+from portfolio.extensions import queue
+from portfolio.models import Document, DocumentKind, DocumentStatus, Organisation, Role, User
+from portfolio.models.base import utcnow
+from portfolio.pdf import render_pdf
+from portfolio.services import audit
+from portfolio.services.errors import NotFound
+from portfolio.services.storage import get_storage
+
+# Back-off between attempts: 10 s, 30 s, then 60 s before the document is marked failed.
+RENDER_RETRY = Retry(max=3, interval=[10, 30, 60])
+
+
+def request_document(
+    session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User
+) -> Document:
+    """Record the request; the render job is enqueued once the transaction commits."""
+    from workers import jobs
+
+    document = Document(kind=kind, organisation=organisation, requested_by=by)
+    session.add(document)
+    session.flush()
+    document.job_id = f"document-{document.id}-{document.attempts}"
+    audit.record(session, actor=by, action="document.requested", entity=document,
+                 after={"kind": kind.value, "organisation_id": document.organisation_id})
+    queue.enqueue_after_commit(
+        session, jobs.render_document, document.id, job_id=document.job_id, retry=RENDER_RETRY
+    )
+    return document
+
+
+def retry_document(session: Session, *, document: Document, by: User) -> None:
+    """Ask again for a document whose rendering failed."""
+    from workers import jobs
+
+    if document.status is not DocumentStatus.FAILED:
+        return
+    document.status = DocumentStatus.QUEUED
+    document.error = None
+    document.job_id = f"document-{document.id}-{document.attempts}"
+    audit.record(session, actor=by, action="document.retried", entity=document)
+    queue.enqueue_after_commit(
+        session, jobs.render_document, document.id, job_id=document.job_id, retry=RENDER_RETRY
+    )
+
+
+def get_document_for(session: Session, user: User, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound()
+    if user.role is Role.APPLICANT and (
+        document.organisation_id is None or document.organisation_id != user.organisation_id
+    ):
+        raise NotFound()
+    return document
+
+
+def _render(document: Document) -> tuple[str, bytes]:
+    if document.kind is DocumentKind.ORGANISATION_SUMMARY:
+        organisation = document.organisation
+        pdf = render_pdf(
+            "pdf/organisation_summary.html", organisation=organisation, document=document,
+            generated_at=utcnow(),
+        )
+        return f"organisation-summary-{organisation.company_number}.pdf", pdf
+    raise ValueError(f"no renderer for {document.kind}")
+
+
+def render(session: Session, document_id: int) -> None:
+    """Body of the render job. Loads by id, skips finished work, commits each step.
+
+    On failure the document goes back to queued while rq has retries left, and to failed
+    (with the error) after the last one; the exception is re-raised for rq.
+    """
+    document = session.get(Document, document_id)
+    if document is None or document.status is DocumentStatus.READY:
+        return
+    document.status = DocumentStatus.RENDERING
+    document.attempts += 1
+    session.commit()
+    try:
+        filename, pdf = _render(document)
+        saved = get_storage(session).save(f"documents/{document.id}.pdf", pdf)
+        document.filename = filename
+        document.content_type = "application/pdf"
+        document.storage_key, document.size, document.checksum = saved.key, saved.size, saved.checksum
+        document.status = DocumentStatus.READY
+        document.error = None
+        document.completed_at = utcnow()
+        audit.record(session, actor=None, actor_label="worker", action="document.ready",
+                     entity=document, after={"size": saved.size, "checksum": saved.checksum})
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        document = session.get(Document, document_id)
+        job = get_current_job()
+        retrying = job is not None and queue.queue.is_async and (job.retries_left or 0) > 0
+        document.status = DocumentStatus.QUEUED if retrying else DocumentStatus.FAILED
+        document.error = f"{type(exc).__name__}: {exc}"
+        current_app.logger.error("document %s failed: %s", document_id, traceback.format_exc())
+        if not retrying:
+            audit.record(session, actor=None, actor_label="worker", action="document.failed",
+                         entity=document, after={"error": document.error})
+        session.commit()
+        raise
+
+
+def load_content(session: Session, document: Document) -> bytes:
+    return get_storage(session).load(document.storage_key)

@@ -1,0 +1,89 @@
+"""Demo data: the LSIMF fund, one user per role and two demo companies. Idempotent."""
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.models import Fund, Organisation, Region, Role, User
+from portfolio.services import audit
+from portfolio.services.passwords import hash_password
+
+DEMO_PASSWORD = "portfolio-demo-2026"
+
+DEMO_COMPANIES = [
+    # Fictional companies (the numbers are not real Companies House records).
+    {"name": "Northern Biologics Ltd", "company_number": "09876543", "postcode": "LS2 9JT",
+     "region": Region.YORKSHIRE},
+    {"name": "Clyde Precision Medicines Ltd", "company_number": "SC654321", "postcode": "G1 1XQ",
+     "region": Region.SCOTLAND},
+]
+
+DEMO_STAFF = [
+    (Role.ADMIN, "Ada Admin", "admin@portfolio.example"),
+    (Role.FUND_MANAGER, "Farah Fund-Manager", "fund.manager@portfolio.example"),
+    (Role.ASSESSOR, "Asha Assessor", "assessor@portfolio.example"),
+    (Role.ACCOUNT_MANAGER, "Alex Account-Manager", "account.manager@portfolio.example"),
+    (Role.FINANCE, "Fin Finance", "finance@portfolio.example"),
+]
+
+
+@dataclass
+class SeedResult:
+    created: list[str]
+    accounts: list[tuple[str, str, str]]  # (role, email, organisation)
+
+
+def _user(session: Session, *, email: str, name: str, role: Role, organisation=None,
+          is_signatory: bool = False) -> tuple[User, bool]:
+    user = session.scalar(sa.select(User).where(User.email == email))
+    if user is not None:
+        return user, False
+    user = User(
+        email=email, name=name, role=role, organisation=organisation, is_signatory=is_signatory,
+        password_hash=hash_password(DEMO_PASSWORD), session_token=secrets.token_hex(16),
+    )
+    session.add(user)
+    return user, True
+
+
+def seed_demo(session: Session) -> SeedResult:
+    created: list[str] = []
+    fund = session.scalar(sa.select(Fund).where(Fund.code == "LSIMF"))
+    if fund is None:
+        fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund",
+                    budget=Decimal("520000000.00"))
+        session.add(fund)
+        session.flush()
+        audit.record(session, actor=None, actor_label="seed-demo", action="fund.created", entity=fund,
+                     after={"code": fund.code, "budget": fund.budget})
+        created.append("fund LSIMF (£520,000,000)")
+
+    accounts: list[tuple[str, str, str]] = []
+    for role, name, email in DEMO_STAFF:
+        user, new = _user(session, email=email, name=name, role=role)
+        if new:
+            created.append(f"{role.label}: {email}")
+        accounts.append((role.label, email, "Office for Life Sciences"))
+
+    for index, company in enumerate(DEMO_COMPANIES, start=1):
+        organisation = session.scalar(
+            sa.select(Organisation).where(Organisation.company_number == company["company_number"])
+        )
+        if organisation is None:
+            organisation = Organisation(**company)
+            session.add(organisation)
+            session.flush()
+            audit.record(session, actor=None, actor_label="seed-demo", action="organisation.registered",
+                         entity=organisation, after={"name": organisation.name})
+            created.append(f"organisation {organisation.name}")
+        email = f"applicant{index}@company{index}.example"
+        user, new = _user(session, email=email, name=f"Company User {index}", role=Role.APPLICANT,
+                          organisation=organisation, is_signatory=True)
+        if new:
+            created.append(f"{Role.APPLICANT.label}: {email}")
+        accounts.append((Role.APPLICANT.label, email, organisation.name))
+    session.flush()
+    return SeedResult(created, accounts)

@@ -1,0 +1,111 @@
+"""A test client that works like a person with a browser: it reads pages and submits forms
+(CSRF token included), and hands back parsed HTML to assert on what the user sees."""
+
+import re
+from dataclasses import dataclass
+from email import message_from_bytes
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+DEMO_PASSWORD = "correct-horse-battery-staple-7"
+
+
+@dataclass
+class Page:
+    response: TestResponse
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def html(self) -> BeautifulSoup:
+        return BeautifulSoup(self.response.get_data(as_text=True), "html.parser")
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.html.get_text(" ").split())
+
+    @property
+    def title(self) -> str:
+        return self.html.title.get_text(strip=True)
+
+    @property
+    def h1(self) -> str:
+        return self.html.h1.get_text(" ", strip=True)
+
+    @property
+    def location(self) -> str | None:
+        return self.response.headers.get("Location")
+
+    def error_summary(self) -> list[str]:
+        summary = self.html.select(".govuk-error-summary__list a")
+        return [a.get_text(strip=True) for a in summary]
+
+    def field_error(self, field_id: str) -> str | None:
+        """The inline GOV.UK error message shown with a field, without the hidden prefix."""
+        element = self.html.find(id=f"{field_id}-error")
+        if element is None:
+            return None
+        return element.get_text(" ", strip=True).removeprefix("Error:").strip()
+
+
+class PageClient:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.http: FlaskClient = app.test_client()
+
+    def _fresh(self, method: str, url: str, **kwargs) -> TestResponse:
+        # Each request gets its own app context (its own `g` and database session), as in a
+        # real server, instead of sharing the one the test has pushed.
+        with self.app.app_context():
+            return self.http.open(url, method=method, **kwargs)
+
+    def get(self, url: str, **kwargs) -> Page:
+        return Page(self._fresh("GET", url, **kwargs))
+
+    def post(self, url: str, data: dict | None = None, **kwargs) -> Page:
+        return Page(self._fresh("POST", url, data=data, **kwargs))
+
+    def csrf_token(self, url: str) -> str:
+        page = self.get(url)
+        field = page.html.find("input", attrs={"name": "csrf_token"})
+        assert field is not None, f"no CSRF token on {url} (status {page.status})"
+        return field["value"]
+
+    def submit(self, url: str, data: dict | None = None, *, form_url: str | None = None,
+               follow: bool = False) -> Page:
+        """POST like a browser: first load the page with the form to get its CSRF token."""
+        payload = {"csrf_token": self.csrf_token(form_url or url), **(data or {})}
+        return self.post(url, payload, follow_redirects=follow)
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Page:
+        page = self.submit("/sign-in", {"email": email, "password": password})
+        assert page.status == 302, f"sign-in failed for {email}: {page.status} {page.error_summary()}"
+        return page
+
+    def sign_out(self) -> Page:
+        return self.submit("/sign-out", form_url="/home")
+
+
+def sent_emails(app: Flask) -> list:
+    """Emails delivered to the mail folder (the no-SMTP default), oldest first."""
+    folder = Path(app.config["MAIL_FOLDER"])
+    if not folder.exists():
+        return []
+    return [message_from_bytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
+
+
+def link_in(email, pattern: str) -> str:
+    body = email.get_payload(decode=True).decode()
+    match = re.search(r"https?://\S+" + pattern + r"\S*", body)
+    assert match, f"no link matching {pattern!r} in: {body}"
+    return match.group(0)
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]

@@ -1,0 +1,52 @@
+"""rq entry points. Each takes ids only, loads what it needs and is safe to run twice.
+
+A job runs inside the app context that `workers/run.py` pushes once per worker process;
+started by a plain `rq worker`, it creates the app once on first use instead.
+"""
+
+from contextlib import contextmanager
+from functools import wraps
+
+from flask import Flask, has_app_context
+
+_app: Flask | None = None
+
+
+@contextmanager
+def _app_context():
+    global _app
+    if has_app_context():
+        yield
+        return
+    if _app is None:
+        from portfolio import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        yield
+
+
+def job(func):
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        with _app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@job
+def render_document(document_id: int) -> None:
+    from portfolio.extensions import db
+    from portfolio.services import documents
+
+    documents.render(db.session, document_id)
+
+
+@job
+def deliver_email(message_id: int) -> None:
+    from portfolio.extensions import db
+    from portfolio.services import mail
+
+    mail.deliver(db.session, message_id)
+    db.session.commit()
