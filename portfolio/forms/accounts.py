@@ -7,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from portfolio.forms.base import BaseForm, company_number, uk_postcode
@@ -71,7 +72,8 @@ class RegisterForm(BaseForm):
     region = SelectField(
         "Region",
         description="The UK region of the registered office",
-        choices=[("", "Select a region")] + [(region.value, label) for region, label in REGION_LABELS.items()],
+        choices=[SelectChoice("", "Select a region")]
+        + [SelectChoice(region.value, label) for region, label in REGION_LABELS.items()],
         validators=[InputRequired("Select the region")],
         widget=GovSelect(),
     )
@@ -119,7 +121,7 @@ class InviteColleagueForm(BaseForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
-STAFF_ROLE_CHOICES = [(role.value, role.label) for role in STAFF_ROLES]
+STAFF_ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in STAFF_ROLES]
 
 
 class InviteStaffForm(BaseForm):

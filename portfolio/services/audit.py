@@ -98,13 +98,19 @@ def verify_chain(session: Session) -> ChainReport:
     """Walk every event in order; report the first whose hash or link does not hold."""
     expected_prev = GENESIS_HASH
     checked = 0
-    for event in session.scalars(
+    events = session.scalars(
         sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
-    ):
-        if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.id, "link to the previous event is broken (an event was removed or reordered)")
-        if compute_hash(event) != event.hash:
-            return ChainReport(checked, event.id, "contents do not match the recorded hash (the event was altered)")
-        expected_prev = event.hash
-        checked += 1
+    )
+    try:
+        for event in events:
+            if event.prev_hash != expected_prev:
+                return ChainReport(checked, event.id, "link to the previous event is broken "
+                                   "(an event was removed or reordered)")
+            if compute_hash(event) != event.hash:
+                return ChainReport(checked, event.id, "contents do not match the recorded hash "
+                                   "(the event was altered)")
+            expected_prev = event.hash
+            checked += 1
+    finally:
+        events.close()
     return ChainReport(checked)

@@ -89,6 +89,7 @@ class DatabaseStorage:
         row = self.session.get(StoredFile, _check_key(key))
         if row is not None:
             self.session.delete(row)
+            self.session.flush()
 
 
 def get_storage(session: Session) -> Storage:

@@ -1,0 +1,45 @@
+import sqlalchemy as sa
+
+from portfolio.models import AuditEvent, Fund, Organisation, Role, User
+from portfolio.services.seed import DEMO_PASSWORD
+
+
+def test_healthz_reports_database_and_queue(client):
+    response = client.get("/healthz").response
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["database"] == "ok" and body["queue"] == "ok" and body["status"] == "ok"
+
+
+def test_healthz_is_503_when_the_queue_is_unreachable(app, client):
+    from redis import Redis
+    from rq import Queue
+
+    working = app.extensions["portfolio_queue"]
+    app.extensions["portfolio_queue"] = Queue("dead", connection=Redis(port=1, socket_connect_timeout=0.2))
+    try:
+        response = client.get("/healthz").response
+    finally:
+        app.extensions["portfolio_queue"] = working
+    assert response.status_code == 503
+    assert response.get_json()["queue"].startswith("error")
+
+
+def test_seed_demo_creates_everything_once(app, client, session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@portfolio.example" in first.output and DEMO_PASSWORD in first.output
+    counts = lambda: [session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Fund, Organisation, User)]  # noqa: E731
+    session.expire_all()
+    before = counts()
+    second = runner.invoke(args=["seed-demo"])
+    assert "nothing created" in second.output
+    session.expire_all()
+    assert counts() == before == [1, 2, 7]
+    fund = session.scalar(sa.select(Fund))
+    assert str(fund.budget) == "520000000.00"
+    assert {u.role for u in session.scalars(sa.select(User))} == set(Role)
+    # Every demo account can sign in with the printed password.
+    client.sign_in("fund.manager@portfolio.example", DEMO_PASSWORD)
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= 3

@@ -1,0 +1,90 @@
+"""Security headers, cookies and CSRF: on by default."""
+
+import re
+
+from portfolio.models import Role
+
+
+def test_security_headers_and_a_csp_without_inline_script(client):
+    response = client.get("/").response
+    csp = response.headers["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+    assert script_src.strip() == "'self'"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_pages_contain_no_inline_script(client, make, session):
+    user = make.user(Role.APPLICANT)
+    session.commit()
+    pages = ["/", "/sign-in", "/register", "/reset-password"]
+    client.sign_in(user.email)
+    pages += ["/home", f"/organisations/{user.organisation_id}"]
+    for url in pages:
+        for script in client.get(url).html.find_all("script"):
+            assert script.get("src"), f"inline script on {url}: {script}"
+            assert not script.get_text(strip=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make, session):
+    user = make.user(Role.APPLICANT)
+    session.commit()
+    cookie = client.sign_in(user.email).response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure(app_config):
+    from portfolio import create_app
+    from tests.helpers import PageClient
+
+    app = create_app({**app_config, "SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True})
+    with app.app_context():
+        client = PageClient(app)
+        client.http = app.test_client()
+        response = client.http.get("/sign-in", base_url="https://portfolio.example")
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_posts_without_csrf_token_are_refused(client, make, session):
+    user = make.user(Role.APPLICANT)
+    session.commit()
+    page = client.post("/sign-in", {"email": user.email, "password": "whatever-it-is"})
+    assert page.status == 400 and "Your form has expired" in page.text
+    client.sign_in(user.email)
+    assert client.post("/sign-out").status == 400
+    assert client.get("/home").status == 200  # still signed in
+
+
+def test_signed_in_pages_are_not_cached(client, make, session):
+    user = make.user(Role.FINANCE)
+    session.commit()
+    client.sign_in(user.email)
+    assert client.get("/home").response.headers["Cache-Control"] == "no-store"
+
+
+def test_error_pages_are_govuk_pages(client, make, session):
+    page = client.get("/no-such-page")
+    assert page.status == 404 and page.h1 == "Page not found"
+    user = make.user(Role.APPLICANT)
+    session.commit()
+    client.sign_in(user.email)
+    page = client.get("/admin/users")
+    assert page.status == 403 and page.h1 == "You do not have permission to view this page"
+
+
+def test_unexpected_errors_show_the_500_page(app, client):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    from portfolio.access import public
+
+    public(boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    page = client.get("/boom")
+    assert page.status == 500
+    assert page.h1 == "Sorry, there is a problem with the service"
+    assert "kaboom" not in page.text
