@@ -287,3 +287,24 @@ def test_admin_cannot_change_own_role_or_a_company_users(client, make, session):
     assert client.get(f"/admin/users/{applicant.id}/role").status == 404
     session.refresh(admin)
     assert admin.role is Role.ADMIN
+
+
+def test_admin_deactivates_staff_who_are_signed_out_at_once(app, client, make, session):
+    from tests.helpers import PageClient
+
+    admin = make.user(Role.ADMIN)
+    leaver = make.user(Role.FINANCE)
+    session.commit()
+    leaver_browser = PageClient(app)
+    leaver_browser.sign_in(leaver.email)
+    client.sign_in(admin.email)
+    assert client.submit(f"/admin/users/{leaver.id}/active", form_url="/admin/users").status == 302
+    assert leaver_browser.get("/home").status == 302  # the open session no longer works
+    assert leaver_browser.submit("/sign-in", {"email": leaver.email, "password": DEMO_PASSWORD}).status == 400
+    assert "Deactivated" in client.get("/admin/users").text
+    client.submit(f"/admin/users/{leaver.id}/active", form_url="/admin/users")
+    leaver_browser.sign_in(leaver.email)
+    assert actions(session)[-4:] == ["user.deactivated", "user.login_failed", "user.reactivated", "user.login"]
+    # An admin cannot lock themselves out.
+    page = client.submit(f"/admin/users/{admin.id}/active", form_url="/admin/users", follow=True)
+    assert "cannot deactivate your own account" in page.text

@@ -30,3 +30,8 @@ def test_drift_is_detected(app):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert any(diff[0] == "add_column" and diff[3].name == "not_migrated" for diff in differences)
+
+
+def test_flask_db_check_reports_no_drift(app):
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output

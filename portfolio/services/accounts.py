@@ -234,6 +234,23 @@ def change_role(session: Session, *, user: User, role: Role, by: User) -> None:
     )
 
 
+def set_active(session: Session, *, user: User, active: bool, by: User) -> None:
+    """Deactivate (or reactivate) a staff account; a deactivated user is signed out at once."""
+    if user.id == by.id:
+        raise DomainError("You cannot deactivate your own account")
+    if not user.role.is_staff:
+        raise DomainError("Only staff accounts are managed here")
+    if user.is_active == active:
+        return
+    user.is_active = active
+    if not active:
+        user.session_token = secrets.token_hex(16)
+    audit.record(
+        session, actor=by, action="user.reactivated" if active else "user.deactivated", entity=user,
+        before={"is_active": not active}, after={"is_active": active},
+    )
+
+
 def set_signatory(session: Session, *, user: User, is_signatory: bool, by: User) -> None:
     if user.role is not Role.APPLICANT:
         raise DomainError("Only company users can be signatories")
