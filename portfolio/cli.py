@@ -60,6 +60,12 @@ def create_admin(email: str, name: str, password: str):
     from portfolio.services import accounts, audit
     from portfolio.services.passwords import hash_password, password_problem
 
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="email") from None
     problem = password_problem(password, email=email)
     if problem:
         raise click.BadParameter(problem, param_hint="password")

@@ -43,3 +43,20 @@ def test_seed_demo_creates_everything_once(app, client, session):
     # Every demo account can sign in with the printed password.
     client.sign_in("fund.manager@portfolio.example", DEMO_PASSWORD)
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= 3
+
+
+def test_create_admin_command(app, client, session):
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["create-admin", "--email", "not-an-email", "--name", "Ada",
+                              "--password", "a-long-unusual-passphrase"])
+    assert bad.exit_code == 2 and "email" in bad.output.lower()
+    weak = runner.invoke(args=["create-admin", "--email", "ada@ols.example", "--name", "Ada",
+                               "--password", "password1234"])
+    assert weak.exit_code == 2 and "too common" in weak.output
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    good = runner.invoke(args=["create-admin", "--email", "ada@ols.example", "--name", "Ada",
+                               "--password", "a-long-unusual-passphrase"])
+    assert good.exit_code == 0, good.output
+    client.sign_in("ada@ols.example", "a-long-unusual-passphrase")
+    assert client.get("/admin/users").status == 200

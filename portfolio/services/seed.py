@@ -46,6 +46,9 @@ def _user(session: Session, *, email: str, name: str, role: Role, organisation=N
         password_hash=hash_password(DEMO_PASSWORD), session_token=secrets.token_hex(16),
     )
     session.add(user)
+    session.flush()
+    audit.record(session, actor=None, actor_label="seed-demo", action="user.created", entity=user,
+                 after={"email": email, "role": role.value, "organisation_id": user.organisation_id})
     return user, True
 
 
