@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=settings["INSTANCE_PATH"],
     )
     app.config.update(settings)
+    register_url_converters(app)
     register_templates(app)
     register_extensions(app)
     register_blueprints(app)
@@ -23,10 +24,24 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def register_url_converters(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        """<int:…> ids larger than a PostgreSQL INTEGER cannot exist: 404, not a database error."""
+
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
+
+
 def register_templates(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
     from portfolio import filters, navigation
+    from portfolio.forms.base import error_summary
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(app.template_folder),
@@ -37,6 +52,7 @@ def register_templates(app: Flask) -> None:
     ])
     filters.register(app)
     navigation.register(app)
+    app.add_template_global(error_summary)
 
 
 def register_extensions(app: Flask) -> None:

@@ -10,6 +10,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -84,9 +85,24 @@ def app_config(tmp_path, migrated_database) -> dict:
     return config
 
 
+class _SharedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept between the tests' apps: each test still gets a new app, but
+    the GOV.UK macros are compiled once per run instead of once per test (~0.3 s each)."""
+
+    compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = _SharedBytecodeCache()
     with app.app_context():
         if ON_POSTGRES:
             _empty_postgres()

@@ -88,3 +88,17 @@ def test_unexpected_errors_show_the_500_page(app, client):
     assert page.status == 500
     assert page.h1 == "Sorry, there is a problem with the service"
     assert "kaboom" not in page.text
+
+
+def test_form_level_errors_are_listed_without_a_broken_link(app):
+    from portfolio.forms.accounts import SignInForm
+    from portfolio.forms.base import error_summary
+
+    with app.test_request_context("/sign-in", method="POST", data={"email": "x"}):
+        form = SignInForm()
+        form.validate()
+        form.add_error(None, "Something about the whole form")
+        items = error_summary(form)["errorList"]
+    assert {"text": "Something about the whole form"} in items
+    assert all(item.get("href") != "#None" for item in items)
+    assert any(item.get("href") == "#password" for item in items)

@@ -8,19 +8,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import Email, EqualTo, Length
 
-from portfolio.forms.base import BaseForm, company_number, uk_postcode
+from portfolio.forms.base import BaseForm, Required, company_number, uk_postcode
 from portfolio.models.statuses import REGION_LABELS, STAFF_ROLES
 
-EMAIL_REQUIRED = InputRequired("Enter your email address")
 EMAIL_FORMAT = Email("Enter an email address in the correct format, like name@example.com")
 
 
 def _email_field(label: str = "Email address", required: str = "Enter your email address") -> EmailField:
     return EmailField(
         label,
-        validators=[InputRequired(required), EMAIL_FORMAT, Length(max=254, message="Email address must be 254 characters or fewer")],
+        # Length before format, so a too-long address is told what is wrong with it.
+        validators=[Required(required), Length(max=254, message="Email address must be 254 characters or fewer"), EMAIL_FORMAT],
         widget=GovTextInput(),
     )
 
@@ -29,12 +29,12 @@ def _new_password_fields():
     password = PasswordField(
         "Create a password",
         description="Use 12 characters or more. Avoid common passwords and words that are easy to guess.",
-        validators=[InputRequired("Enter a password")],
+        validators=[Required("Enter a password")],
         widget=GovPasswordInput(),
     )
     confirm = PasswordField(
         "Confirm password",
-        validators=[InputRequired("Confirm your password"), EqualTo("password", "Passwords do not match")],
+        validators=[Required("Confirm your password"), EqualTo("password", "Passwords do not match")],
         widget=GovPasswordInput(),
     )
     return password, confirm
@@ -43,7 +43,7 @@ def _new_password_fields():
 def _name_field() -> StringField:
     return StringField(
         "Full name",
-        validators=[InputRequired("Enter your full name"), Length(max=200, message="Full name must be 200 characters or fewer")],
+        validators=[Required("Enter your full name"), Length(max=200, message="Full name must be 200 characters or fewer")],
         widget=GovTextInput(),
     )
 
@@ -53,7 +53,7 @@ class RegisterForm(BaseForm):
         "Organisation name",
         description="The registered name of the company, as on Companies House",
         validators=[
-            InputRequired("Enter the organisation name"),
+            Required("Enter the organisation name"),
             Length(max=200, message="Organisation name must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),
@@ -61,12 +61,12 @@ class RegisterForm(BaseForm):
     company_number = StringField(
         "Companies House number",
         description="8 characters, like 01234567 or SC123456",
-        validators=[InputRequired("Enter the Companies House number"), company_number],
+        validators=[Required("Enter the Companies House number"), company_number],
         widget=GovTextInput(),
     )
     postcode = StringField(
         "Registered office postcode",
-        validators=[InputRequired("Enter the registered office postcode"), uk_postcode()],
+        validators=[Required("Enter the registered office postcode"), uk_postcode()],
         widget=GovTextInput(),
     )
     region = SelectField(
@@ -74,7 +74,8 @@ class RegisterForm(BaseForm):
         description="The UK region of the registered office",
         choices=[SelectChoice("", "Select a region")]
         + [SelectChoice(region.value, label) for region, label in REGION_LABELS.items()],
-        validators=[InputRequired("Select the region")],
+        validators=[Required("Select the region")],  # the placeholder's "" is no answer
+        invalid_choice_message="Select the region",
         widget=GovSelect(),
     )
     name = _name_field()
@@ -82,17 +83,11 @@ class RegisterForm(BaseForm):
     password, confirm_password = _new_password_fields()
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
-    def validate_region(self, field):
-        from wtforms.validators import ValidationError
-
-        if field.data not in {region.value for region in REGION_LABELS}:
-            raise ValidationError("Select the region")
-
 
 class SignInForm(BaseForm):
     email = _email_field()
     password = PasswordField(
-        "Password", validators=[InputRequired("Enter your password")], widget=GovPasswordInput()
+        "Password", validators=[Required("Enter your password")], widget=GovPasswordInput()
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
@@ -127,13 +122,15 @@ STAFF_ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in STAFF_ROL
 class InviteStaffForm(BaseForm):
     email = _email_field("Email address", "Enter their email address")
     role = RadioField(
-        "Role", choices=STAFF_ROLE_CHOICES, validators=[InputRequired("Select a role")], widget=GovRadioInput()
+        "Role", choices=STAFF_ROLE_CHOICES, validators=[Required("Select a role")],
+        invalid_choice_message="Select a role", widget=GovRadioInput(),
     )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
 class ChangeRoleForm(BaseForm):
     role = RadioField(
-        "Role", choices=STAFF_ROLE_CHOICES, validators=[InputRequired("Select a role")], widget=GovRadioInput()
+        "Role", choices=STAFF_ROLE_CHOICES, validators=[Required("Select a role")],
+        invalid_choice_message="Select a role", widget=GovRadioInput(),
     )
     submit = SubmitField("Save role", widget=GovSubmitInput())

@@ -4,21 +4,54 @@ import re
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from wtforms import SubmitField
-from wtforms.validators import ValidationError
+from werkzeug.datastructures import FileStorage
+from wtforms import FileField, PasswordField, StringField, SubmitField
+from wtforms.validators import InputRequired, StopValidation, ValidationError
+
+# Control characters (NUL, escape...) have no place in a one-line answer, and PostgreSQL
+# refuses NUL in text outright. Tab, line feed and carriage return are left to the field.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _strip(value):
+    """Trim text answers. A file posted where text was expected counts as no answer."""
+    if isinstance(value, FileStorage):
+        return None
     return value.strip() if isinstance(value, str) else value
+
+
+class Required(InputRequired):
+    """InputRequired that also refuses an answer of only spaces (the data is already trimmed)."""
+
+    def __call__(self, form, field):
+        if field.raw_data and field.raw_data[0] and field.data not in (None, ""):
+            return
+        field.errors[:] = []
+        raise StopValidation(self.message)
+
+
+def no_hidden_characters(form, field):
+    if isinstance(field.data, str) and _HIDDEN.search(field.data):
+        raise ValidationError(f"{field.label.text} must not include hidden characters")
 
 
 class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
+            if not issubclass(unbound_field.field_class, FileField):  # uploads keep their file
+                filters = unbound_field.kwargs.get("filters", [])
+                if _strip not in filters:
+                    unbound_field.kwargs["filters"] = [_strip, *filters]
             return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None):
+        """Every text answer is also checked for hidden characters (passwords are only
+        ever hashed, so any character is allowed in them)."""
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                extra.setdefault(name, []).append(no_hidden_characters)
+        return super().validate(extra_validators=extra)
 
     def add_error(self, field_name: str | None, message: str) -> None:
         """Attach a service's error to a field (or to the form when it names none)."""
@@ -64,3 +97,14 @@ def company_number(form, field):
         raise ValidationError(
             "Enter a Companies House number in the correct format, like 01234567 or SC123456"
         )
+
+
+def error_summary(form) -> dict:
+    """Params for govukErrorSummary: each field error links to its field; an error that
+    belongs to no field (a service's form-level refusal) is listed without a link."""
+    from govuk_frontend_wtf.main import wtforms_errors
+
+    params = wtforms_errors(form)
+    params["errorList"] = [item for item in params["errorList"] if item.get("href") != "#None"]
+    params["errorList"] += [{"text": message} for message in form.form_errors]
+    return params

@@ -4,6 +4,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portfolio.models import Invitation, Organisation, PasswordReset, Region, Role, User
@@ -47,6 +48,22 @@ def _new_user(*, email: str, name: str, password: str, role: Role, **fields) -> 
     )
 
 
+def _flush_new_account(session: Session) -> None:
+    """Two people registering the same company or email at the same moment: the database's
+    unique constraints decide, and the loser gets the same message as a sequential duplicate."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        text = str(error.orig).lower()
+        if "company_number" in text:
+            raise DomainError(
+                "This company is already registered. Ask a colleague who uses the service to invite you",
+                field="company_number",
+            ) from None
+        raise DomainError("An account with this email address already exists", field="email") from None
+
+
 def register_company(
     session: Session,
     *,
@@ -77,7 +94,7 @@ def register_company(
         organisation=organisation, is_signatory=True,
     )
     session.add_all([organisation, user])
-    session.flush()
+    _flush_new_account(session)
     audit.record(
         session, actor=user, action="organisation.registered", entity=organisation,
         after={"name": organisation.name, "company_number": company_number,
@@ -155,6 +172,8 @@ def find_invitation(session: Session, token: str) -> Invitation:
     invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if invitation is None or not invitation.is_usable(utcnow()):
         raise NotFound("This invitation link has expired or has already been used")
+    if find_user_by_email(session, invitation.email) is not None:
+        raise NotFound("An account with this email address already exists. Sign in instead")
     return invitation
 
 
@@ -167,7 +186,7 @@ def accept_invitation(session: Session, *, token: str, name: str, password: str)
     )
     session.add(user)
     invitation.accepted_at = utcnow()
-    session.flush()
+    _flush_new_account(session)
     audit.record(
         session, actor=user, action="invitation.accepted", entity=invitation,
         after={"user_id": user.id, "role": user.role.value},
