@@ -114,6 +114,23 @@ def app(app_config):
 
 
 @pytest.fixture
+def make_app(app_config):
+    """Build another app on the test's database (say, with other settings); cleaned up after."""
+    made = []
+
+    def build(**overrides):
+        other = create_app({**app_config, **overrides})
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def session(app):
     return db.session
 

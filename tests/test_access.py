@@ -29,9 +29,8 @@ def test_only_the_allow_list_is_public(app):
     assert public <= PUBLIC_ALLOW_LIST, f"unexpected public endpoints: {public - PUBLIC_ALLOW_LIST}"
 
 
-def test_an_endpoint_without_a_declaration_is_refused(app_config, make, session):
+def test_an_endpoint_without_a_declaration_is_refused(make_app, make, session):
     """Forgetting the decorator denies access rather than opening a hole."""
-    from portfolio import create_app
     from tests.helpers import PageClient
 
     extra = Blueprint("forgotten", __name__)
@@ -40,7 +39,7 @@ def test_an_endpoint_without_a_declaration_is_refused(app_config, make, session)
     def forgotten():
         return "secret"
 
-    app = create_app(app_config)
+    app = make_app()
     app.register_blueprint(extra)
     with app.app_context():
         from portfolio.extensions import db

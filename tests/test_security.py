@@ -36,16 +36,10 @@ def test_session_cookie_is_httponly_and_samesite(client, make, session):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_production_cookies_are_secure(app_config):
-    from portfolio import create_app
-    from tests.helpers import PageClient
-
-    app = create_app({**app_config, "SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True})
-    with app.app_context():
-        client = PageClient(app)
-        client.http = app.test_client()
-        response = client.http.get("/sign-in", base_url="https://portfolio.example")
-        assert "Secure" in response.headers["Set-Cookie"]
+def test_production_cookies_are_secure(make_app):
+    app = make_app(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    response = app.test_client().get("/sign-in", base_url="https://portfolio.example")
+    assert "Secure" in response.headers["Set-Cookie"]
 
 
 def test_posts_without_csrf_token_are_refused(client, make, session):
