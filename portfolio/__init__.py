@@ -122,10 +122,11 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.admin import bp as admin_bp
     from portfolio.blueprints.auth import bp as auth_bp
     from portfolio.blueprints.documents import bp as documents_bp
+    from portfolio.blueprints.eois import bp as eois_bp
     from portfolio.blueprints.main import bp as main_bp
     from portfolio.blueprints.organisations import bp as organisations_bp
 
-    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp):
         app.register_blueprint(blueprint)
 
 

@@ -10,6 +10,8 @@ NAVIGATION = [
     ("Home", "main.home", set(Role), {"main.home"}),
     ("Your organisation", "organisations.detail", {Role.APPLICANT},
      {"organisations.detail", "organisations.invite"}),
+    ("Expressions of interest", "eois.index", {Role.FUND_MANAGER, Role.ADMIN},
+     {"eois.index", "eois.detail", "eois.decide"}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),

@@ -1,9 +1,10 @@
 """The form every page uses: CSRF (Flask-WTF), trimmed input, GOV.UK widgets."""
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from werkzeug.datastructures import FileStorage
 from wtforms import FileField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
@@ -108,3 +109,56 @@ def error_summary(form) -> dict:
     params["errorList"] = [item for item in params["errorList"] if item.get("href") != "#None"]
     params["errorList"] += [{"text": message} for message in form.form_errors]
     return params
+
+
+MAX_MONEY = Decimal("999999999999.99")  # NUMERIC(14, 2)
+_MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def parse_money(text: str | None) -> Decimal | None:
+    """'£1,234.50' -> Decimal('1234.50'); None when it is not a plain amount of money."""
+    compact = (text or "").replace(",", "").replace("£", "").replace(" ", "")
+    if not _MONEY.match(compact):
+        return None
+    try:
+        return Decimal(compact)
+    except InvalidOperation:
+        return None
+
+
+class MoneyField(StringField):
+    """An amount in pounds typed as text ('8,000,000' or '£8,000,000.00'), kept as Decimal.
+
+    `label_for_errors` is how messages name it, e.g. "the total project cost"."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, name_in_errors: str, allow_zero: bool = True, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.name_in_errors = name_in_errors
+        self.allow_zero = allow_zero
+        self.amount: Decimal | None = None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{Decimal(self.data):,.2f}"
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.amount = None
+
+    def pre_validate(self, form):
+        text = self.data if isinstance(self.data, str) else ("" if self.data is None else str(self.data))
+        if not text:
+            return
+        amount = parse_money(text)
+        if amount is None:
+            raise StopValidation(f"Enter {self.name_in_errors} as a number, like 8,000,000")
+        if amount < 0 or (amount == 0 and not self.allow_zero):
+            raise StopValidation(f"{self.name_in_errors.capitalize()} must be more than £0")
+        if -amount.as_tuple().exponent > 2:
+            raise StopValidation(f"{self.name_in_errors.capitalize()} must be in pounds and pence, like 1,250.50")
+        if amount > MAX_MONEY:
+            raise StopValidation(f"{self.name_in_errors.capitalize()} must be £999,999,999,999.99 or less")
+        self.amount = amount.quantize(Decimal("0.01"))

@@ -1,6 +1,3 @@
-from datetime import datetime
-from decimal import Decimal
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,14 +26,3 @@ class Organisation(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.company_number}>"
-
-
-class Fund(TimestampMixin, Base):
-    """A funding programme with a budget, e.g. the LSIMF (£520m)."""
-
-    __tablename__ = "funds"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    budget: Mapped[Decimal] = mapped_column()

@@ -92,3 +92,65 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class ApplicantType(StrEnum):
+    PRODUCT_DEVELOPER = "product_developer"
+    CDMO = "cdmo"
+    GENERICS_MANUFACTURER = "generics_manufacturer"
+
+    @property
+    def label(self) -> str:
+        return {
+            ApplicantType.PRODUCT_DEVELOPER: "Product developer",
+            ApplicantType.CDMO: "Contract development and manufacturing organisation (CDMO)",
+            ApplicantType.GENERICS_MANUFACTURER: "Generics or biosimilars manufacturer",
+        }[self]
+
+
+class ProductType(StrEnum):
+    DRUG_SUBSTANCE = "drug_substance"
+    DRUG_PRODUCT = "drug_product"
+    DIAGNOSTICS = "diagnostics"
+    MEDTECH = "medtech"
+
+    @property
+    def label(self) -> str:
+        return {
+            ProductType.DRUG_SUBSTANCE: "Human medicine: drug substance (active pharmaceutical ingredient)",
+            ProductType.DRUG_PRODUCT: "Human medicine: drug product (finished medicine)",
+            ProductType.DIAGNOSTICS: "Medical diagnostics",
+            ProductType.MEDTECH: "MedTech (medical devices for human health)",
+        }[self]
+
+
+class ExcludedProduct(StrEnum):
+    VETERINARY = "veterinary"
+    HERBAL_VITAMINS = "herbal_vitamins"
+    INPUT_MATERIALS = "input_materials"
+    CONSUMABLES_EQUIPMENT = "consumables_equipment"
+
+    @property
+    def label(self) -> str:
+        return {
+            ExcludedProduct.VETERINARY: "Veterinary medicines",
+            ExcludedProduct.HERBAL_VITAMINS: "Herbal supplements or vitamins",
+            ExcludedProduct.INPUT_MATERIALS: "Input materials",
+            ExcludedProduct.CONSUMABLES_EQUIPMENT: "Consumables or equipment supplied to manufacturers (for example vials or syringes)",
+        }[self]
+
+
+class EoiStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INVITED = "invited"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {
+            EoiStatus.DRAFT: "Draft",
+            EoiStatus.SUBMITTED: "Submitted",
+            EoiStatus.INVITED: "Invited to apply",
+            EoiStatus.DECLINED: "Not invited",
+        }[self]

@@ -2,13 +2,15 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import Fund, Organisation, Region, Role, User
-from portfolio.services import audit
+from portfolio.models import Fund, Organisation, Region, Role, Round, User
+from portfolio.models.base import utcnow
+from portfolio.services import audit, funds
 from portfolio.services.passwords import hash_password
 
 DEMO_PASSWORD = "portfolio-demo-2026"
@@ -63,6 +65,20 @@ def seed_demo(session: Session) -> SeedResult:
         audit.record(session, actor=None, actor_label="seed-demo", action="fund.created", entity=fund,
                      after={"code": fund.code, "budget": fund.budget})
         created.append("fund LSIMF (£520,000,000)")
+    if not fund.rule_sets:
+        funds.add_default_rules(session, fund)
+        created.append("LSIMF eligibility rules (defaults)")
+    if not fund.rounds:
+        today = utcnow().date()
+        for number, (opens, closes) in enumerate([(-30, 60), (60, 150)], start=1):
+            round_ = Round(fund=fund, name=f"Round {number}", opens_on=today + timedelta(days=opens),
+                           deadline=datetime.combine(today + timedelta(days=closes), time(12, 0), tzinfo=UTC),
+                           allocation=Decimal("130000000.00"))
+            session.add(round_)
+            session.flush()
+            audit.record(session, actor=None, actor_label="seed-demo", action="round.created", entity=round_,
+                         after={"name": round_.name, "allocation": round_.allocation})
+            created.append(f"LSIMF {round_.name} (£130,000,000, deadline {round_.deadline:%d %B %Y})")
 
     accounts: list[tuple[str, str, str]] = []
     for role, name, email in DEMO_STAFF:

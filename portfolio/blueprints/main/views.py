@@ -5,8 +5,8 @@ from flask_login import current_user
 from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
 from portfolio.blueprints.main import bp
 from portfolio.extensions import db, queue
-from portfolio.models import Document, Role
-from portfolio.services import accounts, organisations
+from portfolio.models import Document, EoiStatus, Role
+from portfolio.services import accounts, eois, organisations
 
 
 @bp.route("/")
@@ -26,8 +26,11 @@ def home():
             sa.select(Document).where(Document.organisation_id == organisation.id)
             .order_by(Document.id.desc()).limit(5)
         ).all()
-        return render_template("main/home_company.html", organisation=organisation, documents=recent)
+        return render_template("main/home_company.html", organisation=organisation, documents=recent,
+                               eois=eois.for_organisation(db.session, organisation))
     context = {}
+    if current_user.role in (Role.FUND_MANAGER, Role.ADMIN):
+        context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))
     if current_user.role is Role.ADMIN:
         context["pending_invitations"] = accounts.pending_invitations(db.session, organisation=None)
     return render_template(

@@ -1,0 +1,70 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.models.base import Base, TimestampMixin
+
+Rate = sa.Numeric(5, 4)
+"""A proportion such as 0.2000 (20%): Decimal, never float."""
+
+
+class Fund(TimestampMixin, Base):
+    """A funding programme with a budget, e.g. the LSIMF (£520m)."""
+
+    __tablename__ = "funds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    budget: Mapped[Decimal] = mapped_column()
+
+    rounds: Mapped[list["Round"]] = relationship(back_populates="fund", order_by="Round.deadline")
+    rule_sets: Mapped[list["FundRules"]] = relationship(
+        back_populates="fund", order_by="FundRules.id.desc()"
+    )
+
+    @property
+    def rules(self) -> "FundRules":
+        """The rules in force now: the newest rule set."""
+        return self.rule_sets[0]
+
+
+class FundRules(TimestampMixin, Base):
+    """One version of a fund's eligibility rules. Rows are never edited: a change of
+    settings adds a new row, and an EOI or application keeps the version it was checked
+    against, so changing a setting never alters anything already submitted."""
+
+    __tablename__ = "fund_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    min_project_cost: Mapped[Decimal] = mapped_column()
+    min_grant: Mapped[Decimal] = mapped_column()
+    justification_rate: Mapped[Decimal] = mapped_column(Rate)
+    hard_cap_rate: Mapped[Decimal] = mapped_column(Rate)
+    applicant_types: Mapped[list[str]] = mapped_column(sa.JSON)
+    product_types: Mapped[list[str]] = mapped_column(sa.JSON)
+    excluded_products: Mapped[list[str]] = mapped_column(sa.JSON)
+
+    fund: Mapped[Fund] = relationship(back_populates="rule_sets")
+
+
+class Round(TimestampMixin, Base):
+    """A competition round: applications are assessed together against its allocation."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    opens_on: Mapped[date] = mapped_column()
+    deadline: Mapped[datetime] = mapped_column()
+    allocation: Mapped[Decimal] = mapped_column()
+
+    fund: Mapped[Fund] = relationship(back_populates="rounds")
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_on <= now.date() and now < self.deadline
