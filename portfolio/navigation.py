@@ -12,6 +12,8 @@ NAVIGATION = [
      {"organisations.detail", "organisations.invite"}),
     ("Expressions of interest", "eois.index", {Role.FUND_MANAGER, Role.ADMIN},
      {"eois.index", "eois.detail", "eois.decide"}),
+    ("Applications", "applications.index", {Role.FUND_MANAGER, Role.ADMIN},
+     {"applications.index", "applications.detail", "applications.return_for_changes", "applications.history"}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),

@@ -162,3 +162,32 @@ class MoneyField(StringField):
         if amount > MAX_MONEY:
             raise StopValidation(f"{self.name_in_errors.capitalize()} must be £999,999,999,999.99 or less")
         self.amount = amount.quantize(Decimal("0.01"))
+
+
+class NumberField(StringField):
+    """A count or quantity typed as text: whole numbers, or up to `places` decimal places."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, name_in_errors: str, places: int = 0,
+                 maximum: Decimal = Decimal("1000000"), **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.name_in_errors, self.places, self.maximum = name_in_errors, places, maximum
+        self.number: Decimal | None = None
+
+    def pre_validate(self, form):
+        text = (self.data or "").replace(",", "") if isinstance(self.data, str) else str(self.data or "")
+        if not text:
+            return
+        kind = "a whole number" if self.places == 0 else "a number"
+        if not re.match(r"^-?[0-9]+(\.[0-9]+)?$", text):
+            raise StopValidation(f"Enter {self.name_in_errors} as {kind}, like 12")
+        number = Decimal(text)
+        if number < 0:
+            raise StopValidation(f"{self.name_in_errors.capitalize()} must be 0 or more")
+        if -number.as_tuple().exponent > self.places:
+            raise StopValidation(f"Enter {self.name_in_errors} as {kind}"
+                                 + ("" if self.places == 0 else f" with up to {self.places} decimal places"))
+        if number > self.maximum:
+            raise StopValidation(f"{self.name_in_errors.capitalize()} must be {self.maximum:,} or less")
+        self.number = number

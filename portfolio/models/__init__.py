@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic's autogenerate sees the whole schema."""
 
+from portfolio.models.application import Application, ApplicationSection, ApplicationVersion, CostItem
 from portfolio.models.audit import AuditEvent
 from portfolio.models.base import Base
 from portfolio.models.document import Document, StoredFile
@@ -9,6 +10,8 @@ from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
 from portfolio.models.statuses import (
     ApplicantType,
+    ApplicationStatus,
+    Cluster,
     DocumentKind,
     DocumentStatus,
     EoiStatus,
@@ -18,10 +21,17 @@ from portfolio.models.statuses import (
     Region,
     Role,
 )
+from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, User
 
 __all__ = [
     "ApplicantType",
+    "Application",
+    "ApplicationSection",
+    "ApplicationStatus",
+    "ApplicationVersion",
+    "Cluster",
+    "CostItem",
     "AuditEvent",
     "Base",
     "Document",
@@ -42,5 +52,6 @@ __all__ = [
     "Role",
     "Round",
     "StoredFile",
+    "Upload",
     "User",
 ]

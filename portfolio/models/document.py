@@ -22,6 +22,8 @@ class Document(TimestampMixin, Base):
     # Who may see it: the organisation's users and staff; None for staff-only documents.
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # What the document is about, when it is about more than the organisation.
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"), index=True)
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     filename: Mapped[str | None] = mapped_column(sa.String(200))
@@ -35,6 +37,7 @@ class Document(TimestampMixin, Base):
 
     organisation: Mapped[Organisation | None] = relationship()
     requested_by: Mapped[User] = relationship()
+    application: Mapped["Application | None"] = relationship()  # noqa: F821
 
 
 class StoredFile(TimestampMixin, Base):

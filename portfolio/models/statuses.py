@@ -82,10 +82,12 @@ class DocumentStatus(StrEnum):
 
 class DocumentKind(StrEnum):
     ORGANISATION_SUMMARY = "organisation_summary"
+    APPLICATION_SUMMARY = "application_summary"
 
     @property
     def label(self) -> str:
-        return {DocumentKind.ORGANISATION_SUMMARY: "Organisation summary"}[self]
+        return {DocumentKind.ORGANISATION_SUMMARY: "Organisation summary",
+                DocumentKind.APPLICATION_SUMMARY: "Application summary"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -153,4 +155,45 @@ class EoiStatus(StrEnum):
             EoiStatus.SUBMITTED: "Submitted",
             EoiStatus.INVITED: "Invited to apply",
             EoiStatus.DECLINED: "Not invited",
+        }[self]
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+    @property
+    def label(self) -> str:
+        return {ApplicationStatus.DRAFT: "In progress", ApplicationStatus.SUBMITTED: "Submitted"}[self]
+
+
+class Cluster(StrEnum):
+    """The ten Life Sciences city regions and clusters of the Sector Plan (section 3.1)."""
+
+    SCOTLAND = "scotland"
+    NORTH_EAST = "north_east"
+    NORTHERN_IRELAND = "northern_ireland"
+    YORKSHIRE = "yorkshire_humber"
+    NORTH_WEST = "north_west"
+    EAST_MIDLANDS = "east_midlands"
+    WEST_MIDLANDS = "west_midlands"
+    WALES = "wales"
+    OXCAM = "oxford_cambridge"
+    LONDON = "greater_london"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            Cluster.SCOTLAND: "Scotland (Dundee, Glasgow, Edinburgh and Aberdeen)",
+            Cluster.NORTH_EAST: "North East (Tees Valley, North East)",
+            Cluster.NORTHERN_IRELAND: "Northern Ireland (Belfast, Derry/Londonderry, Coleraine)",
+            Cluster.YORKSHIRE: "Yorkshire and the Humber (West and South Yorkshire)",
+            Cluster.NORTH_WEST: "North West (Greater Manchester, Liverpool City Region, Cheshire)",
+            Cluster.EAST_MIDLANDS: "East Midlands",
+            Cluster.WEST_MIDLANDS: "West Midlands",
+            Cluster.WALES: "Wales (Cardiff, Swansea, Wrexham)",
+            Cluster.OXCAM: "Oxford to Cambridge Growth Corridor",
+            Cluster.LONDON: "Greater London",
+            Cluster.OTHER: "None of these",
         }[self]

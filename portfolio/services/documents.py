@@ -19,12 +19,12 @@ RENDER_RETRY = Retry(max=3, interval=[10, 30, 60])
 
 
 def request_document(
-    session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User
+    session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User, application=None
 ) -> Document:
     """Record the request; the render job is enqueued once the transaction commits."""
     from workers import jobs
 
-    document = Document(kind=kind, organisation=organisation, requested_by=by)
+    document = Document(kind=kind, organisation=organisation, requested_by=by, application=application)
     session.add(document)
     session.flush()
     document.job_id = f"document-{document.id}-{document.attempts}"
@@ -70,6 +70,17 @@ def _render(document: Document) -> tuple[str, bytes]:
             generated_at=utcnow(),
         )
         return f"organisation-summary-{organisation.company_number}.pdf", pdf
+    if document.kind is DocumentKind.APPLICATION_SUMMARY:
+        from portfolio.services import applications
+
+        application = document.application
+        pdf = render_pdf(
+            "pdf/application_summary.html", application=application, document=document, generated_at=utcnow(),
+            sections=applications.SECTIONS, totals=applications.totals(application.cost_items),
+            answers={s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
+            rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
+        )
+        return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.models import EoiStatus, ExpressionOfInterest, Fund, Organisation, Role, Round, User
 from portfolio.models.base import utcnow
-from portfolio.services import audit, eligibility, mail, workflow
+from portfolio.services import applications, audit, eligibility, mail, workflow
 from portfolio.services.errors import DomainError, NotFound
 
 EDITABLE = (EoiStatus.DRAFT,)
@@ -87,6 +87,7 @@ def invite(session: Session, *, eoi: ExpressionOfInterest, by: User, round_: Rou
     eoi.invited_round = round_
     workflow.transition(session, eoi, EoiStatus.INVITED, by=by,
                         details={"round_id": round_.id, "notes": notes})
+    applications.start_from_eoi(session, eoi=eoi, by=by)
     _tell_company(session, eoi, subject="You are invited to apply to the LSIMF", template="eoi_invited")
 
 

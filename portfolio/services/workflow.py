@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from portfolio.models import EoiStatus, ExpressionOfInterest, Role, User
+from portfolio.models import Application, ApplicationStatus, EoiStatus, ExpressionOfInterest, Role, User
 from portfolio.services import audit
 from portfolio.services.errors import DomainError
 
@@ -33,6 +33,10 @@ TRANSITIONS: dict[tuple[type, str, str], Transition] = {
     (ExpressionOfInterest, EoiStatus.DRAFT, EoiStatus.SUBMITTED): _t(Role.APPLICANT, action="eoi.submitted"),
     (ExpressionOfInterest, EoiStatus.SUBMITTED, EoiStatus.INVITED): _t(Role.FUND_MANAGER, action="eoi.invited"),
     (ExpressionOfInterest, EoiStatus.SUBMITTED, EoiStatus.DECLINED): _t(Role.FUND_MANAGER, action="eoi.declined"),
+    (Application, ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
+        _t(Role.APPLICANT, action="application.submitted"),
+    (Application, ApplicationStatus.SUBMITTED, ApplicationStatus.DRAFT):
+        _t(Role.FUND_MANAGER, action="application.returned"),
 }
 
 

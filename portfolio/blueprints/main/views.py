@@ -6,7 +6,7 @@ from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
 from portfolio.blueprints.main import bp
 from portfolio.extensions import db, queue
 from portfolio.models import Document, EoiStatus, Role
-from portfolio.services import accounts, eois, organisations
+from portfolio.services import accounts, applications, eois, organisations
 
 
 @bp.route("/")
@@ -27,7 +27,8 @@ def home():
             .order_by(Document.id.desc()).limit(5)
         ).all()
         return render_template("main/home_company.html", organisation=organisation, documents=recent,
-                               eois=eois.for_organisation(db.session, organisation))
+                               eois=eois.for_organisation(db.session, organisation),
+                               applications=applications.for_organisation(db.session, organisation.id))
     context = {}
     if current_user.role in (Role.FUND_MANAGER, Role.ADMIN):
         context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))

@@ -1,0 +1,249 @@
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints.applications import bp
+from portfolio.extensions import db
+from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, ReturnForm
+from portfolio.forms.base import ActionForm
+from portfolio.models import ApplicationStatus, AuditEvent, Cluster, DocumentKind, ProductType, Region, Role, Round
+from portfolio.models.base import utcnow
+from portfolio.services import applications, documents
+from portfolio.services.errors import DomainError
+
+COMPANY_AND_FUND = (Role.APPLICANT, Role.FUND_MANAGER, Role.ADMIN)
+PER_PAGE = 25
+
+
+def _application(application_id: int):
+    return applications.get_application_for(db.session, current_user, application_id)
+
+
+def _editable(application):
+    if not applications.editable(application):
+        flash("This application has been submitted and can no longer be changed", "error")
+        return False
+    return True
+
+
+@bp.route("/")
+@roles_allowed(Role.FUND_MANAGER, Role.ADMIN)
+def index():
+    args = request.args
+    statuses = {s.value: s for s in ApplicationStatus}
+    round_id = args.get("round", "")
+    filters = applications.Filters(
+        round_id=int(round_id) if round_id.isdigit() else None,
+        status=statuses.get(args.get("status", "")),
+        region=args.get("region") if args.get("region") in {r.value for r in Region} else None,
+        cluster=args.get("cluster") if args.get("cluster") in {c.value for c in Cluster} else None,
+        product_type=args.get("product_type") if args.get("product_type") in {p.value for p in ProductType} else None,
+    )
+    page = int(args["page"]) if args.get("page", "").isdigit() and int(args["page"]) > 0 else 1
+    rows, total = applications.search(db.session, filters, page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    rounds = db.session.scalars(sa.select(Round).order_by(Round.deadline)).all()
+    return render_template(
+        "applications/index.html", rows=rows, total=total, page=page, pages=pages, filters=filters, rounds=rounds,
+        args={k: v for k, v in args.items() if k != "page"},
+        region_labels=[(r.value, r.label) for r in Region], cluster_labels=[(c.value, c.label) for c in Cluster],
+        product_labels=[(p.value, p.label) for p in ProductType])
+
+
+@bp.route("/<int:application_id>")
+@roles_allowed(*COMPANY_AND_FUND)
+def detail(application_id: int):
+    application = _application(application_id)
+    if current_user.role is Role.APPLICANT and applications.editable(application):
+        return render_template("applications/task_list.html", application=application,
+                               sections=applications.SECTIONS, is_complete=applications.is_complete)
+    return render_template("applications/summary.html", application=application,
+                           **_summary_context(application), action_form=ActionForm())
+
+
+def _summary_context(application) -> dict:
+    return {
+        "sections": applications.SECTIONS,
+        "answers": {s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
+        "forms": {s.key: s.form for s in applications.SECTIONS if s.form},
+        "totals": applications.totals(application.cost_items),
+        "rate": applications.intervention_rate(application.grant_requested, application.total_project_cost),
+        "categories": COST_CATEGORY_LABELS,
+    }
+
+
+@bp.route("/<int:application_id>/sections/<key>", methods=["GET", "POST"])
+@roles_allowed(Role.APPLICANT)
+def section(application_id: int, key: str):
+    application = _application(application_id)
+    spec = applications.SECTIONS_BY_KEY.get(key)
+    if spec is None or spec.form is None:
+        abort(404)
+    if not _editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    saved = application.section(key)
+    if request.method == "GET":
+        form = spec.form(data={**applications.initial_answers(application, key),
+                               "revision": saved.revision if saved else 0})
+    else:
+        form = spec.form()
+    _label_financial_years(form)
+    conflict = None
+    if form.validate_on_submit():
+        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+        try:
+            applications.save_section(db.session, application=application, key=key, data=form.answers(),
+                                      revision=revision, by=current_user)
+        except applications.StaleSection as stale:
+            db.session.rollback()
+            conflict = _conflict(form, stale.section)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"{spec.title}: saved", "success")
+            return redirect(url_for("applications.detail", application_id=application.id))
+    status = 409 if conflict else 400 if form.errors else 200
+    return render_template("applications/section.html", application=application, spec=spec, form=form,
+                           conflict=conflict, funding=_funding_context(application) if key == "funding" else None
+                           ), status
+
+
+def _conflict(form, section) -> dict:
+    """What the colleague saved that differs from what this user typed. The user's input stays
+    in the form; the next save is based on the colleague's revision."""
+    theirs = section.data
+    mine = form.answers()
+    form.revision.data = str(section.revision)
+    changed = [(getattr(form, name).label.text, theirs.get(name)) for name in theirs
+               if name in form._fields and theirs.get(name) != mine.get(name)]
+    return {"by": section.updated_by, "at": section.updated_at, "changed": changed}
+
+
+def _label_financial_years(form) -> None:
+    if not hasattr(form, "public_funding_year_1"):
+        return
+    for field, label in zip((form.public_funding_year_1, form.public_funding_year_2, form.public_funding_year_3),
+                            applications.financial_years(utcnow()), strict=True):
+        field.label.text = f"Other public funding in {label}"
+
+
+def _funding_context(application) -> dict:
+    rules = application.fund.rules
+    return {"totals": applications.totals(application.cost_items), "rules": rules,
+            "rate": applications.intervention_rate(application.grant_requested, application.total_project_cost)}
+
+
+@bp.route("/<int:application_id>/costs", methods=["GET", "POST"])
+@roles_allowed(Role.APPLICANT)
+def costs(application_id: int):
+    application = _application(application_id)
+    if not _editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    form = CostItemForm()
+    if form.validate_on_submit():
+        applications.add_cost_item(
+            db.session, application=application, by=current_user, category=form.category.data,
+            description=form.description.data, amount=form.amount.amount,
+            is_capital=form.is_capital.data == "yes", is_eligible=form.is_eligible.data == "yes")
+        db.session.commit()
+        flash(f"Cost added: {form.description.data}", "success")
+        return redirect(url_for("applications.costs", application_id=application.id))
+    return render_template("applications/costs.html", application=application, form=form,
+                           totals=applications.totals(application.cost_items), categories=COST_CATEGORY_LABELS,
+                           action_form=ActionForm()), 400 if form.errors else 200
+
+
+@bp.route("/<int:application_id>/costs/<int:item_id>/remove", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def remove_cost(application_id: int, item_id: int):
+    application = _application(application_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        applications.remove_cost_item(db.session, application=application, item_id=item_id, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Cost removed", "success")
+    return redirect(url_for("applications.costs", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/check")
+@roles_allowed(Role.APPLICANT)
+def check(application_id: int):
+    application = _application(application_id)
+    if not applications.editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    problems = applications.submission_problems(application, application.fund.rules, now=utcnow())
+    return render_template("applications/check.html", application=application, problems=problems,
+                           **_summary_context(application), action_form=ActionForm())
+
+
+@bp.route("/<int:application_id>/submit", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def submit(application_id: int):
+    application = _application(application_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        applications.submit(db.session, application=application, by=current_user)
+    except DomainError:
+        db.session.rollback()
+        flash("The application cannot be submitted yet: see the problems listed", "error")
+        return redirect(url_for("applications.check", application_id=application.id))
+    db.session.commit()
+    return render_template("applications/submitted.html", application=application)
+
+
+@bp.route("/<int:application_id>/return", methods=["GET", "POST"])
+@roles_allowed(Role.FUND_MANAGER)
+def return_for_changes(application_id: int):
+    application = _application(application_id)
+    if application.status is not ApplicationStatus.SUBMITTED:
+        abort(404)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        applications.return_for_changes(db.session, application=application, by=current_user,
+                                        reason=form.reason.data)
+        db.session.commit()
+        flash(f"{application.organisation.name}'s application was returned for changes", "success")
+        return redirect(url_for("applications.detail", application_id=application.id))
+    return render_template("applications/return.html", application=application, form=form
+                           ), 400 if form.errors else 200
+
+
+@bp.route("/<int:application_id>/history")
+@roles_allowed(*COMPANY_AND_FUND)
+def history(application_id: int):
+    application = _application(application_id)
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.entity_type == "applications",
+                                    AuditEvent.entity_id == str(application.id)).order_by(AuditEvent.id)
+    ).all()
+    return render_template("applications/history.html", application=application, events=events)
+
+
+@bp.route("/<int:application_id>/summary-pdf", methods=["POST"])
+@roles_allowed(*COMPANY_AND_FUND)
+def request_summary(application_id: int):
+    application = _application(application_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    document = documents.request_document(db.session, kind=DocumentKind.APPLICATION_SUMMARY,
+                                          organisation=application.organisation, by=current_user,
+                                          application=application)
+    db.session.commit()
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+def money_or_blank(value) -> str:
+    from portfolio.filters import money
+
+    return money(Decimal(value)) if value not in (None, "") else ""

@@ -1,0 +1,332 @@
+"""Full LSIMF applications: task-list sections with optimistic locking, itemised costs with
+computed totals, the submission rules, versions, and return for changes."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from portfolio.forms import applications as forms
+from portfolio.models import (
+    ApplicationStatus,
+    ExpressionOfInterest,
+    FundRules,
+    ProductType,
+    Role,
+    User,
+)
+from portfolio.models.application import Application, ApplicationSection, ApplicationVersion, CostItem
+from portfolio.models.base import utcnow
+from portfolio.models.statuses import Cluster
+from portfolio.services import audit, mail, workflow
+from portfolio.services.errors import DomainError, NotFound
+from portfolio.services.postcodes import region_for
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    form: type | None  # None: a page of its own (costs)
+
+
+SECTIONS = [
+    Section("organisation", "Organisation details", forms.OrganisationSection),
+    Section("project", "Project and site", forms.ProjectSection),
+    Section("products", "Products and modality", forms.ProductsSection),
+    Section("costs", "Project costs", None),
+    Section("funding", "Funding", forms.FundingSection),
+    Section("jobs", "Jobs created and safeguarded", forms.JobsSection),
+    Section("spillovers", "Research and development spillovers", forms.SpilloversSection),
+    Section("health_resilience", "Health resilience", forms.HealthResilienceSection),
+    Section("net_zero", "Net zero", forms.NetZeroSection),
+    Section("delivery", "Delivery milestones and risks", forms.DeliverySection),
+    Section("declarations", "Declarations", forms.DeclarationsSection),
+]
+SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
+
+
+class StaleSection(DomainError):
+    """Someone saved this section after the user loaded it: nothing was overwritten."""
+
+    def __init__(self, section: ApplicationSection) -> None:
+        super().__init__("A colleague changed this section while you were editing it")
+        self.section = section
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def get_application_for(session: Session, user: User, application_id: int) -> Application:
+    application = session.get(Application, application_id)
+    if application is None:
+        raise NotFound()
+    if user.role is Role.APPLICANT:
+        if application.organisation_id != user.organisation_id:
+            raise NotFound()
+    elif user.role not in (Role.FUND_MANAGER, Role.ADMIN):
+        raise NotFound()
+    return application
+
+
+def for_organisation(session: Session, organisation_id: int) -> list[Application]:
+    return list(session.scalars(sa.select(Application).where(Application.organisation_id == organisation_id)
+                                .order_by(Application.id.desc())))
+
+
+@dataclass
+class Filters:
+    round_id: int | None = None
+    status: ApplicationStatus | None = None
+    region: str | None = None
+    cluster: str | None = None
+    product_type: str | None = None
+
+
+def search(session: Session, filters: Filters, *, page: int = 1, per_page: int = 25):
+    query = sa.select(Application)
+    for column, value in ((Application.round_id, filters.round_id), (Application.status, filters.status),
+                          (Application.region, filters.region), (Application.cluster, filters.cluster),
+                          (Application.product_type, filters.product_type)):
+        if value:
+            query = query.where(column == value)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Application.id).limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
+
+
+def answers(application: Application, key: str) -> dict:
+    section = application.section(key)
+    return dict(section.data) if section else {}
+
+
+def is_complete(application: Application, key: str) -> bool:
+    if key == "costs":
+        return bool(application.cost_items)
+    section = application.section(key)
+    return bool(section and section.complete)
+
+
+def editable(application: Application) -> bool:
+    return application.status is ApplicationStatus.DRAFT
+
+
+# --- money ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Totals:
+    total: Decimal
+    capital: Decimal
+    eligible_capital: Decimal
+
+
+def totals(items) -> Totals:
+    total = sum((i.amount for i in items), ZERO)
+    capital = sum((i.amount for i in items if i.is_capital), ZERO)
+    eligible = sum((i.amount for i in items if i.is_capital and i.is_eligible), ZERO)
+    return Totals(total, capital, eligible)
+
+
+def intervention_rate(grant: Decimal | None, total: Decimal) -> Decimal | None:
+    """Grant as a percentage of the total project cost, to 2 decimal places, for display."""
+    if grant is None or not total:
+        return None
+    return (grant * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def financial_years(now: datetime) -> list[str]:
+    """The current and two previous financial years (April to March), newest first: '2026/27'."""
+    start = now.year if now.month >= 4 else now.year - 1
+    return [f"{year}/{(year + 1) % 100:02d}" for year in (start, start - 1, start - 2)]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def start_from_eoi(session: Session, *, eoi: ExpressionOfInterest, by: User) -> Application:
+    """The draft application an invitation opens, pre-filled from the EOI where it can be."""
+    application = Application(
+        fund=eoi.fund, round=eoi.invited_round, organisation=eoi.organisation, eoi=eoi,
+        project_title=eoi.project_title, product_type=eoi.product_type.value if eoi.product_type else None,
+        region=region_for(eoi.site_postcode) if eoi.site_postcode else None,
+    )
+    session.add(application)
+    session.flush()
+    audit.record(session, actor=by, action="application.created", entity=application,
+                 after={"eoi_id": eoi.id, "round_id": application.round_id})
+    return application
+
+
+def initial_answers(application: Application, key: str) -> dict:
+    """Saved answers, or for a section never saved, what the EOI already told us."""
+    saved = answers(application, key)
+    if saved:
+        return saved
+    eoi = application.eoi
+    if key == "project":
+        return {"project_summary": eoi.project_summary, "site_postcode": eoi.site_postcode}
+    if key == "products":
+        return {"product_type": eoi.product_type.value if eoi.product_type else None}
+    if key == "funding":
+        return {"grant_requested": str(eoi.grant_sought) if eoi.grant_sought is not None else None}
+    return {}
+
+
+def _require_editable(application: Application) -> None:
+    if not editable(application):
+        raise DomainError("This application has been submitted and can no longer be changed")
+
+
+def save_section(session: Session, *, application: Application, key: str, data: dict, revision: int | None,
+                 by: User) -> ApplicationSection:
+    """Save a section if nobody else has since the user loaded it (else StaleSection)."""
+    _require_editable(application)
+    section = application.section(key)
+    before = dict(section.data) if section else {}
+    if section is None:
+        section = ApplicationSection(application=application, key=key, data=data, complete=True,
+                                     updated_by_id=by.id)
+        session.add(section)
+    elif revision != section.revision:
+        raise StaleSection(section)
+    else:
+        section.data, section.complete, section.updated_by_id = data, True, by.id
+        section.updated_at = utcnow()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, sa.exc.IntegrityError):
+        # Someone saved in the moment between our read and our write.
+        session.rollback()
+        current = session.scalar(sa.select(ApplicationSection).where(
+            ApplicationSection.application_id == application.id, ApplicationSection.key == key))
+        raise StaleSection(current) from None
+    _derive(application, key, data)
+    changed = {k: v for k, v in data.items() if before.get(k) != v}
+    audit.record(session, actor=by, action="application.section_saved", entity=application,
+                 before={"section": key, **{k: before.get(k) for k in changed}},
+                 after={"section": key, "revision": section.revision, **changed})
+    return section
+
+
+def _derive(application: Application, key: str, data: dict) -> None:
+    """Keep the headline columns in step with the sections they come from."""
+    if key == "project":
+        application.region = region_for(data["site_postcode"])
+        application.cluster = Cluster(data["cluster"])
+    elif key == "products":
+        application.product_type = ProductType(data["product_type"]).value
+    elif key == "funding":
+        application.grant_requested = Decimal(data["grant_requested"])
+        application.private_investment = Decimal(data["private_investment"])
+
+
+def add_cost_item(session: Session, *, application: Application, by: User, category: str, description: str,
+                  amount: Decimal, is_capital: bool, is_eligible: bool) -> CostItem:
+    _require_editable(application)
+    item = CostItem(application=application, category=category, description=description, amount=amount,
+                    is_capital=is_capital, is_eligible=is_eligible)
+    session.add(item)
+    session.flush()
+    _recompute_costs(application)
+    audit.record(session, actor=by, action="application.cost_added", entity=application,
+                 after={"item_id": item.id, "category": category, "description": description, "amount": amount,
+                        "is_capital": is_capital, "is_eligible": is_eligible})
+    return item
+
+
+def remove_cost_item(session: Session, *, application: Application, item_id: int, by: User) -> None:
+    _require_editable(application)
+    item = next((i for i in application.cost_items if i.id == item_id), None)
+    if item is None:
+        raise NotFound()
+    application.cost_items.remove(item)
+    session.flush()
+    _recompute_costs(application)
+    audit.record(session, actor=by, action="application.cost_removed", entity=application,
+                 before={"item_id": item_id, "description": item.description, "amount": item.amount})
+
+
+def _recompute_costs(application: Application) -> None:
+    result = totals(application.cost_items)
+    application.total_project_cost = result.total
+    application.eligible_capital_cost = result.eligible_capital
+
+
+# --- submission ----------------------------------------------------------------------------
+
+def submission_problems(application: Application, rules: FundRules, *, now: datetime) -> list[str]:
+    """Every reason the application cannot be submitted yet, in words for the company."""
+    problems = [f"Complete the section: {s.title}" for s in SECTIONS if not is_complete(application, s.key)]
+    if now >= application.round.deadline:
+        problems.append(f"The deadline for {application.round.name} has passed")
+    total, grant = application.total_project_cost, application.grant_requested
+    if is_complete(application, "costs") and total < rules.min_project_cost:
+        problems.append(f"The total project cost must be at least £{rules.min_project_cost:,.2f}")
+    if grant is not None:
+        if grant < rules.min_grant:
+            problems.append(f"The grant requested must be at least £{rules.min_grant:,.2f}")
+        if grant > application.eligible_capital_cost:
+            problems.append("The grant requested must not be more than the eligible capital costs "
+                            f"(£{application.eligible_capital_cost:,.2f})")
+        if total and grant > total * rules.hard_cap_rate:
+            problems.append(f"The grant requested must be no more than {rules.hard_cap_rate * 100:.0f}% of the "
+                            f"total project cost (£{total * rules.hard_cap_rate:,.2f})")
+        elif total and grant > total * rules.justification_rate and not answers(application, "funding").get(
+                "justification"):
+            problems.append(f"The grant is more than {rules.justification_rate * 100:.0f}% of the total project "
+                            "cost: explain why you need this much in the Funding section")
+    return problems
+
+
+def snapshot(application: Application) -> dict:
+    return {
+        "project_title": application.project_title,
+        "round_id": application.round_id,
+        "sections": {s.key: answers(application, s.key) for s in SECTIONS if s.form},
+        "cost_items": [{"category": i.category, "description": i.description, "amount": str(i.amount),
+                        "is_capital": i.is_capital, "is_eligible": i.is_eligible} for i in application.cost_items],
+        "total_project_cost": str(application.total_project_cost),
+        "eligible_capital_cost": str(application.eligible_capital_cost),
+        "grant_requested": str(application.grant_requested),
+        "private_investment": str(application.private_investment),
+    }
+
+
+def submit(session: Session, *, application: Application, by: User) -> ApplicationVersion:
+    rules = application.fund.rules
+    problems = submission_problems(application, rules, now=utcnow())
+    if problems:
+        raise DomainError("; ".join(problems))
+    application.submitted_at = utcnow()
+    application.submitted_by_id = by.id
+    application.rules_id = rules.id
+    version = ApplicationVersion(application=application, number=application.version_number,
+                                 snapshot=snapshot(application), submitted_at=application.submitted_at,
+                                 submitted_by_id=by.id)
+    session.add(version)
+    workflow.transition(session, application, ApplicationStatus.SUBMITTED, by=by,
+                        details={"version": version.number, "rules_id": rules.id})
+    _tell_company(session, application, subject="We have received your LSIMF application",
+                  template="application_submitted")
+    return version
+
+
+def return_for_changes(session: Session, *, application: Application, by: User, reason: str) -> None:
+    version = application.versions[-1]
+    version.returned_at, version.returned_by_id, version.return_reason = utcnow(), by.id, reason
+    workflow.transition(session, application, ApplicationStatus.DRAFT, by=by,
+                        details={"version": version.number, "reason": reason})
+    application.version_number += 1
+    _tell_company(session, application, subject="Your LSIMF application has been returned for changes",
+                  template="application_returned", reason=reason)
+
+
+def _tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:
+    for user in application.organisation.users:
+        if user.is_active:
+            mail.send_email(session, to=user.email, subject=subject, template=template,
+                            application=application, user=user, **context)

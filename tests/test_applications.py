@@ -1,0 +1,387 @@
+"""Full applications: task list, sections, itemised costs, the submission rules, versions,
+optimistic locking, the fund manager's list and return, and the summary PDF."""
+
+import io
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from portfolio.models import (
+    Application,
+    ApplicationStatus,
+    ApplicationVersion,
+    CostItem,
+    EoiStatus,
+    ExpressionOfInterest,
+    Fund,
+    Role,
+    Round,
+)
+from portfolio.models.base import utcnow
+from portfolio.services import applications, eois, funds
+from tests.helpers import sent_emails
+
+SECTION_ANSWERS = {
+    "organisation": {"company_size": "medium", "contact_name": "Priya Shah", "contact_email": "priya@example.com",
+                     "contact_phone": "0113 496 0000"},
+    "project": {"project_summary": "A new fill-finish line.", "site_address": "1 Science Park, Leeds",
+                "site_postcode": "LS2 9JT", "cluster": "yorkshire_humber"},
+    "products": {"product_type": "drug_product", "modality": "Monoclonal antibodies",
+                 "products_description": "Biosimilar antibodies for the NHS."},
+    "funding": {"grant_requested": "4,000,000", "private_investment": "16,000,000",
+                "public_funding_year_1": "0", "public_funding_year_2": "250,000", "public_funding_year_3": "",
+                "justification": ""},
+    "jobs": {"jobs_year_1": "10", "jobs_year_2": "20.5", "jobs_year_3": "30", "jobs_year_4": "35",
+             "jobs_year_5": "39", "jobs_safeguarded": "37", "threat_evidence": "The old line closes in 2027.",
+             "average_salary": "42,500"},
+    "spillovers": {"rd_spend": "2,000,000", "university_collaborations": "2", "nhs_collaborations": "1",
+                   "collaboration_details": "University of Leeds.", "training_places": "12",
+                   "uk_supply_chain_spend": "5,000,000"},
+    "health_resilience": {"answer": "Secures UK supply of two biosimilars."},
+    "net_zero": {"answer": "Heat pumps and solar."},
+    "delivery": {"milestones": "June 2027 – building complete", "risks": "Equipment delays: two suppliers."},
+    "declarations": {"accurate": "y", "subsidy": "y", "minimum_necessary": "y", "data_sharing": "y"},
+}
+COSTS = [
+    {"category": "land_buildings", "description": "Cleanroom building", "amount": "12,000,000",
+     "is_capital": "yes", "is_eligible": "yes"},
+    {"category": "equipment", "description": "Filling line", "amount": "6,000,000.50", "is_capital": "yes",
+     "is_eligible": "yes"},
+    {"category": "staff", "description": "Validation staff", "amount": "2,000,000", "is_capital": "no",
+     "is_eligible": "no"},
+]
+
+
+@pytest.fixture
+def fund(session):
+    fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
+    session.add(fund)
+    funds.add_default_rules(session, fund)
+    session.add(Round(fund=fund, name="Round 1", opens_on=utcnow().date() - timedelta(days=1),
+                      deadline=utcnow() + timedelta(days=30), allocation=Decimal("100000000.00")))
+    session.commit()
+    return fund
+
+
+@pytest.fixture
+def applicant(make, session, fund):
+    user = make.user(Role.APPLICANT)
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def fund_manager(make, session):
+    user = make.user(Role.FUND_MANAGER)
+    session.commit()
+    return user
+
+
+def invited_application(session, fund, applicant, fund_manager, **eoi_values) -> Application:
+    from portfolio.models import ApplicantType, ProductType
+
+    eoi = ExpressionOfInterest(
+        fund=fund, organisation=applicant.organisation, created_by=applicant, status=EoiStatus.SUBMITTED,
+        project_title="Sterile fill-finish line", project_summary="Fill-finish.", site_postcode="LS2 9JT",
+        applicant_type=ApplicantType.CDMO, wholly_private=True, product_type=ProductType.DRUG_PRODUCT,
+        excluded_products=[], previous_recipient=False, total_project_cost=Decimal("20000000.00"),
+        grant_sought=Decimal("4000000.00"), eligibility_failures=[], **eoi_values)
+    session.add(eoi)
+    session.flush()
+    eois.invite(session, eoi=eoi, by=fund_manager, round_=fund.rounds[0], notes="Eligible.")
+    session.commit()
+    return session.scalar(sa.select(Application).where(Application.eoi_id == eoi.id))
+
+
+def save(client, url: str, answers: dict):
+    """Submit a section as a browser would: with the revision the page was loaded at."""
+    form = client.get(url).html
+    revision = form.find("input", attrs={"name": "revision"})["value"]
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    return client.post(url, {"csrf_token": token, "revision": revision, **answers})
+
+
+def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
+    base = f"/applications/{application_id}"
+    for item in COSTS:
+        assert client.submit(base + "/costs", item).status == 302
+    for key, answers in SECTION_ANSWERS.items():
+        if key in skip:
+            continue
+        page = save(client, f"{base}/sections/{key}", {**answers, **(changes or {}).get(key, {})})
+        assert page.status == 302, (key, page.error_summary())
+
+
+def test_invitation_opens_an_application_on_the_task_list(client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    home = client.get("/home")
+    assert "LSIMF-%05d" % application.id in home.text and "Complete every section and submit" in home.text
+    page = client.get(f"/applications/{application.id}")
+    assert page.h1 == "Your application"
+    assert "You have completed 0 of 11 sections" in page.text
+    # Pre-filled from the EOI.
+    page = client.get(f"/applications/{application.id}/sections/project")
+    assert page.html.find(id="site_postcode")["value"] == "LS2 9JT"
+
+
+def test_company_completes_every_task_checks_and_submits(app, client, session, fund, applicant, fund_manager,
+                                                         run_jobs):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    page = client.get(f"/applications/{application.id}")
+    assert "You have completed 11 of 11 sections" in page.text
+    check = client.get(f"/applications/{application.id}/check")
+    assert check.html.find(id="submission-problems") is None
+    assert check.html.find(id="total-project-cost").get_text(strip=True) == "£20,000,000.50"
+    assert "Intervention rate (grant as a share of the total project cost): 20.00%" in check.text
+    page = client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    assert page.status == 200 and "Application submitted" in page.text
+    session.expire_all()
+    application = session.get(Application, application.id)
+    assert application.status is ApplicationStatus.SUBMITTED
+    assert application.total_project_cost == Decimal("20000000.50")
+    assert application.eligible_capital_cost == Decimal("18000000.50")
+    assert application.region.value == "TLE" and application.cluster.value == "yorkshire_humber"
+    [version] = application.versions
+    assert version.number == 1 and version.snapshot["grant_requested"] == "4000000.00"
+    assert len(version.snapshot["cost_items"]) == 3
+    # Frozen: sections and costs can no longer change.
+    page = client.submit(f"/applications/{application.id}/costs", COSTS[0], form_url="/home")
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(CostItem)) == 3
+    run_jobs()
+    assert any(m["Subject"] == "We have received your LSIMF application" for m in sent_emails(app))
+
+
+@pytest.mark.parametrize(("changes", "costs_extra", "problem"), [
+    ({"funding": {"grant_requested": "999,999.99"}}, [], "The grant requested must be at least £1,000,000.00"),
+    ({"funding": {"grant_requested": "4,000,000.51"}}, [],
+     "explain why you need this much in the Funding section"),
+    ({"funding": {"grant_requested": "4,000,000.51", "justification": "Needed to compete with Ireland."}}, [],
+     None),
+    ({"funding": {"grant_requested": "6,000,000.16"}}, [],
+     "must be no more than 30% of the total project cost"),
+    ({"funding": {"grant_requested": "18,000,000.51"}}, [], "must not be more than the eligible capital costs"),
+], ids=["below-min-grant", "over-justification-threshold", "justified", "over-hard-cap", "over-eligible-capital"])
+def test_submission_rules(client, session, fund, applicant, fund_manager, changes, costs_extra, problem):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id, changes=changes)
+    check = client.get(f"/applications/{application.id}/check")
+    problems = [li.get_text(" ", strip=True) for li in check.html.select("#submission-problems li")]
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+        page = client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+        assert page.status == 302
+        session.expire_all()
+        assert session.get(Application, application.id).status is ApplicationStatus.DRAFT
+
+
+def test_minimum_project_cost_boundary(client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    base = f"/applications/{application.id}"
+    client.submit(base + "/costs", {"category": "equipment", "description": "Line", "amount": "7,999,999.99",
+                                    "is_capital": "yes", "is_eligible": "yes"})
+    problems = client.get(base + "/check").text
+    assert "The total project cost must be at least £8,000,000.00" in problems
+    client.submit(base + "/costs", {"category": "other", "description": "Penny", "amount": "0.01",
+                                    "is_capital": "no", "is_eligible": "no"})
+    assert "The total project cost must be at least" not in client.get(base + "/check").text
+
+
+def test_incomplete_sections_and_a_passed_deadline_refuse_submission(client, session, fund, applicant,
+                                                                     fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id, skip=("net_zero",))
+    check = client.get(f"/applications/{application.id}/check")
+    assert "Complete the section: Net zero" in check.text
+    fill_in_one = SECTION_ANSWERS["net_zero"]
+    save(client, f"/applications/{application.id}/sections/net_zero", fill_in_one)
+    round_ = session.get(Round, application.round_id)
+    round_.deadline = utcnow() - timedelta(seconds=1)
+    session.commit()
+    check = client.get(f"/applications/{application.id}/check")
+    assert "The deadline for Round 1 has passed" in check.text
+    client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    session.expire_all()
+    assert session.get(Application, application.id).status is ApplicationStatus.DRAFT
+
+
+def test_fund_manager_sees_filters_and_returns_for_changes(app, client, session, fund, applicant, fund_manager,
+                                                           run_jobs):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    client.sign_out()
+
+    client.sign_in(fund_manager.email)
+    listing = client.get("/applications/?status=submitted&region=TLE&cluster=yorkshire_humber")
+    assert "Sterile fill-finish line" in listing.text and "1 application" in listing.text
+    assert "0 applications" in client.get("/applications/?region=TLM").text
+    page = client.submit(f"/applications/{application.id}/return",
+                         {"reason": "Split the equipment costs by line."})
+    assert page.status == 302
+    session.expire_all()
+    application = session.get(Application, application.id)
+    assert application.status is ApplicationStatus.DRAFT and application.version_number == 2
+    assert application.versions[0].return_reason == "Split the equipment costs by line."
+    client.sign_out()
+
+    client.sign_in(applicant.email)
+    assert "Split the equipment costs by line" in client.get(f"/applications/{application.id}").text
+    assert save(client, f"/applications/{application.id}/sections/net_zero",
+                {"answer": "Heat pumps, solar and EVs."}).status == 302
+    client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    history = client.get(f"/applications/{application.id}/history")
+    rows = [[c.get_text(" ", strip=True) for c in tr.find_all("td")] for tr in history.html.select("#versions tbody tr")]
+    assert [r[0] for r in rows] == ["1", "2"]
+    assert "Split the equipment costs" in rows[0][2] and rows[1][2] == "No"
+    assert "Heat pumps, solar and EVs." in history.text and applicant.email in history.text
+    session.expire_all()
+    versions = session.scalars(sa.select(ApplicationVersion).order_by(ApplicationVersion.number)).all()
+    assert versions[0].snapshot["sections"]["net_zero"]["answer"] == "Heat pumps and solar."
+    assert versions[1].snapshot["sections"]["net_zero"]["answer"] == "Heat pumps, solar and EVs."
+    run_jobs()
+    assert any("returned for changes" in m["Subject"] for m in sent_emails(app))
+
+
+def test_a_stale_save_never_overwrites_a_colleagues_change(app, client, session, fund, applicant, fund_manager):
+    from tests.helpers import PageClient
+
+    application = invited_application(session, fund, applicant, fund_manager)
+    colleague = PageClient(app)
+    from tests.builders import Builders
+
+    other_user = Builders(session).user(Role.APPLICANT, organisation=applicant.organisation, is_signatory=False)
+    session.commit()
+    client.sign_in(applicant.email)
+    colleague.sign_in(other_user.email)
+    url = f"/applications/{application.id}/sections/health_resilience"
+    assert save(client, url, {"answer": "First version."}).status == 302
+
+    # Both open the page at the same revision.
+    mine = client.get(url).html.find("input", attrs={"name": "revision"})["value"]
+    theirs = colleague.get(url).html.find("input", attrs={"name": "revision"})["value"]
+    assert mine == theirs
+    token = client.csrf_token(url)
+    assert colleague.submit(url, {"answer": "Colleague's answer.", "revision": theirs}).status == 302
+    page = client.post(url, {"csrf_token": token, "answer": "My answer.", "revision": mine})
+    assert page.status == 409
+    assert "Colleague's answer." in page.html.find(id="conflict-changes").get_text()
+    assert page.html.find(id="answer").get_text() == "My answer."  # my input is kept
+    session.expire_all()
+    assert applications.answers(session.get(Application, application.id), "health_resilience") == {
+        "answer": "Colleague's answer."}
+    # Saving again (now based on the colleague's revision) keeps mine, knowingly.
+    new_revision = page.html.find("input", attrs={"name": "revision"})["value"]
+    assert client.post(url, {"csrf_token": token, "answer": "My answer.", "revision": new_revision}).status == 302
+    session.expire_all()
+    assert applications.answers(session.get(Application, application.id), "health_resilience") == {
+        "answer": "My answer."}
+
+
+def test_other_organisations_applications_are_404(client, session, fund, applicant, fund_manager, make):
+    application = invited_application(session, fund, applicant, fund_manager)
+    other = make.user(Role.APPLICANT)
+    assessor = make.user(Role.ASSESSOR)
+    session.commit()
+    base = f"/applications/{application.id}"
+    for user in (other, assessor):
+        client.sign_in(user.email)
+        for url in (base, base + "/sections/project", base + "/costs", base + "/check", base + "/history"):
+            page = client.get(url)
+            assert page.status in (403, 404), url
+            assert "Sterile fill-finish" not in page.text
+        token = client.csrf_token("/home")
+        for url in (base + "/submit", base + "/summary-pdf", base + "/costs"):
+            assert client.post(url, {"csrf_token": token}).status in (403, 404)
+        client.sign_out()
+
+
+def test_summary_pdf_for_company_and_staff(client, session, fund, applicant, fund_manager, run_jobs):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    page = client.submit(f"/applications/{application.id}/summary-pdf", form_url=f"/applications/{application.id}")
+    document_url = page.location
+    run_jobs()
+    download = client.get(document_url + "/download").response
+    assert download.data.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(download.data)).pages)
+    assert "Sterile fill-finish line" in text and "£20,000,000.50" in text and "Cleanroom building" in text
+    client.sign_out()
+    client.sign_in(fund_manager.email)
+    assert client.get(document_url + "/download").response.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("amount", "", "Enter the amount"),
+    ("amount", "-1", "The amount must be more than £0"),
+    ("amount", "twelve", "Enter the amount as a number, like 8,000,000"),
+    ("amount", "9" * 16, "The amount must be £999,999,999,999.99 or less"),
+    ("description", "x" * 501, "Description must be 500 characters or fewer"),
+    ("category", "yachts", "Select the category"),
+    ("is_capital", "maybe", "Select yes if this is a capital cost"),
+])
+def test_bad_cost_items_are_refused(client, session, fund, applicant, fund_manager, field, value, message):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    page = client.submit(f"/applications/{application.id}/costs", {**COSTS[0], field: value})
+    assert page.status == 400 and page.field_error(field) == message
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(CostItem)) == 0
+
+
+@pytest.mark.parametrize(("key", "field", "value", "message"), [
+    ("jobs", "jobs_year_1", "-3", "The new jobs in year 1 must be 0 or more"),
+    ("jobs", "jobs_year_2", "ten", "Enter the new jobs in year 2 as a number, like 12"),
+    ("jobs", "jobs_year_3", "1.55", "Enter the new jobs in year 3 as a number with up to 1 decimal places"),
+    ("jobs", "threat_evidence", "", "Enter the evidence that the safeguarded jobs are at risk"),
+    ("spillovers", "training_places", "2.5", "Enter the training places as a whole number"),
+    ("project", "site_postcode", "JE2 3AA", "Enter a postcode in the UK"),
+    ("project", "cluster", "atlantis", "Select the cluster the site is in"),
+    ("organisation", "contact_email", "not-an-email", "Enter an email address in the correct format, like name@example.com"),
+    ("funding", "grant_requested", "4,000,000.001", "The grant requested must be in pounds and pence, like 1,250.50"),
+    ("declarations", "accurate", "", "Confirm each declaration to continue"),
+    ("health_resilience", "answer", "x" * 5001, "How will the project strengthen UK health resilience? must be 5,000 characters or fewer"),
+])
+def test_bad_section_answers_are_refused(client, session, fund, applicant, fund_manager, key, field, value, message):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    page = save(client, f"/applications/{application.id}/sections/{key}", {**SECTION_ANSWERS[key], field: value})
+    assert page.status == 400
+    assert page.field_error(field) == message
+    session.expire_all()
+    assert applications.answers(session.get(Application, application.id), key) == {}
+
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2,
+                      allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.tuples(amounts, st.booleans(), st.booleans()), min_size=1, max_size=12), grant=amounts)
+def test_totals_and_rate_are_exact_to_the_penny(items, grant):
+    costs = [CostItem(category="other", description="x", amount=a, is_capital=c, is_eligible=e) for a, c, e in items]
+    result = applications.totals(costs)
+    reference_total = Decimal("0")
+    for amount, _, _ in items:
+        reference_total += amount
+    assert result.total == reference_total
+    assert result.eligible_capital == sum((a for a, c, e in items if c and e), Decimal("0"))
+    assert result.capital == sum((a for a, c, _ in items if c), Decimal("0"))
+    expected_rate = (grant * 100 / reference_total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert applications.intervention_rate(grant, result.total) == expected_rate
