@@ -106,8 +106,19 @@ def save(client, url: str, answers: dict):
     return client.post(url, {"csrf_token": token, "revision": revision, **answers})
 
 
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def upload(client, application_id: int, content: bytes = PDF, filename: str = "business-plan.pdf"):
+    url = f"/applications/{application_id}/documents"
+    return client.post(url, {"csrf_token": client.csrf_token(url), "file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
 def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
     base = f"/applications/{application_id}"
+    if "documents" not in skip:
+        assert upload(client, application_id).status == 302
     for item in COSTS:
         assert client.submit(base + "/costs", item).status == 302
     for key, answers in SECTION_ANSWERS.items():
@@ -124,7 +135,7 @@ def test_invitation_opens_an_application_on_the_task_list(client, session, fund,
     assert "LSIMF-%05d" % application.id in home.text and "Complete every section and submit" in home.text
     page = client.get(f"/applications/{application.id}")
     assert page.h1 == "Your application"
-    assert "You have completed 0 of 11 sections" in page.text
+    assert "You have completed 0 of 12 sections" in page.text
     # Pre-filled from the EOI.
     page = client.get(f"/applications/{application.id}/sections/project")
     assert page.html.find(id="site_postcode")["value"] == "LS2 9JT"
@@ -136,7 +147,7 @@ def test_company_completes_every_task_checks_and_submits(app, client, session, f
     client.sign_in(applicant.email)
     fill_in(client, application.id)
     page = client.get(f"/applications/{application.id}")
-    assert "You have completed 11 of 11 sections" in page.text
+    assert "You have completed 12 of 12 sections" in page.text
     check = client.get(f"/applications/{application.id}/check")
     assert check.html.find(id="submission-problems") is None
     assert check.html.find(id="total-project-cost").get_text(strip=True) == "£20,000,000.50"
@@ -385,3 +396,25 @@ def test_totals_and_rate_are_exact_to_the_penny(items, grant):
     assert result.capital == sum((a for a, c, _ in items if c), Decimal("0"))
     expected_rate = (grant * 100 / reference_total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert applications.intervention_rate(grant, result.total) == expected_rate
+
+
+def test_supporting_documents_are_checked_by_content_and_private(client, session, fund, applicant, fund_manager,
+                                                                 make):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    page = upload(client, application.id, b"MZ\x90\x00 not really a pdf", "plan.pdf")
+    assert page.status == 400
+    assert page.field_error("file") == "The selected file must be a PDF, XLSX, DOCX, PNG or JPEG"
+    assert upload(client, application.id).status == 302
+    page = client.get(f"/applications/{application.id}/documents")
+    link = page.html.select_one("#uploaded-files a")["href"]
+    assert link and "business-plan.pdf" in page.text
+    assert client.get(link).response.data == PDF
+    client.sign_out()
+    other = make.user(Role.APPLICANT)
+    session.commit()
+    client.sign_in(other.email)
+    assert client.get(link).status == 404
+    client.sign_out()
+    client.sign_in(fund_manager.email)
+    assert client.get(link).response.data == PDF

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio.forms import applications as forms
@@ -46,8 +46,10 @@ SECTIONS = [
     Section("health_resilience", "Health resilience", forms.HealthResilienceSection),
     Section("net_zero", "Net zero", forms.NetZeroSection),
     Section("delivery", "Delivery milestones and risks", forms.DeliverySection),
+    Section("documents", "Supporting documents", None),
     Section("declarations", "Declarations", forms.DeclarationsSection),
 ]
+UPLOAD_OWNER = "application"
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 
 
@@ -104,9 +106,17 @@ def answers(application: Application, key: str) -> dict:
     return dict(section.data) if section else {}
 
 
+def documents(session: Session, application: Application):
+    from portfolio.services import uploads
+
+    return uploads.uploads_for(session, owner_type=UPLOAD_OWNER, owner_id=application.id)
+
+
 def is_complete(application: Application, key: str) -> bool:
     if key == "costs":
         return bool(application.cost_items)
+    if key == "documents":
+        return bool(documents(object_session(application), application))
     section = application.section(key)
     return bool(section and section.complete)
 
@@ -256,6 +266,37 @@ def _recompute_costs(application: Application) -> None:
     application.eligible_capital_cost = result.eligible_capital
 
 
+def attach_document(session: Session, *, application: Application, file_storage, by: User):
+    from portfolio.services import uploads
+
+    _require_editable(application)
+    upload = uploads.save_upload(session, file_storage=file_storage, organisation=application.organisation, by=by,
+                                 purpose="application_evidence", owner_type=UPLOAD_OWNER, owner_id=application.id)
+    audit.record(session, actor=by, action="application.document_added", entity=application,
+                 after={"upload_id": upload.id, "filename": upload.original_filename, "sha256": upload.sha256})
+    return upload
+
+
+def remove_document(session: Session, *, application: Application, upload, by: User) -> None:
+    from portfolio.services import uploads
+
+    _require_editable(application)
+    uploads.delete_upload(session, upload=upload, by=by)
+    audit.record(session, actor=by, action="application.document_removed", entity=application,
+                 before={"upload_id": upload.id, "filename": upload.original_filename})
+
+
+def get_document_for(session: Session, user: User, application: Application, upload_id: int):
+    """An upload of this application (its organisation, or fund staff); NotFound otherwise."""
+    from portfolio.services import uploads
+
+    upload = uploads.get_upload_for(session, user, upload_id,
+                                    may_see=lambda u: user.role in (Role.FUND_MANAGER, Role.ADMIN))
+    if upload.owner_type != UPLOAD_OWNER or upload.owner_id != application.id:
+        raise NotFound()
+    return upload
+
+
 # --- submission ----------------------------------------------------------------------------
 
 def submission_problems(application: Application, rules: FundRules, *, now: datetime) -> list[str]:
@@ -287,6 +328,8 @@ def snapshot(application: Application) -> dict:
         "project_title": application.project_title,
         "round_id": application.round_id,
         "sections": {s.key: answers(application, s.key) for s in SECTIONS if s.form},
+        "documents": [{"filename": u.original_filename, "kind": u.kind, "size": u.size, "sha256": u.sha256}
+                      for u in documents(object_session(application), application)],
         "cost_items": [{"category": i.category, "description": i.description, "amount": str(i.amount),
                         "is_capital": i.is_capital, "is_eligible": i.is_eligible} for i in application.cost_items],
         "total_project_cost": str(application.total_project_cost),

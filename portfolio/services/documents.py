@@ -5,6 +5,7 @@ import traceback
 from flask import current_app
 from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import object_session as session_of
 
 from portfolio.extensions import queue
 from portfolio.models import Document, DocumentKind, DocumentStatus, Organisation, Role, User
@@ -79,6 +80,7 @@ def _render(document: Document) -> tuple[str, bytes]:
             sections=applications.SECTIONS, totals=applications.totals(application.cost_items),
             answers={s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
             rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
+            documents=applications.documents(session_of(document), application),
         )
         return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")

@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
@@ -9,9 +11,10 @@ from portfolio.blueprints.applications import bp
 from portfolio.extensions import db
 from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, ReturnForm
 from portfolio.forms.base import ActionForm
+from portfolio.forms.uploads import UploadForm
 from portfolio.models import ApplicationStatus, AuditEvent, Cluster, DocumentKind, ProductType, Region, Role, Round
 from portfolio.models.base import utcnow
-from portfolio.services import applications, documents
+from portfolio.services import applications, documents, uploads
 from portfolio.services.errors import DomainError
 
 COMPANY_AND_FUND = (Role.APPLICANT, Role.FUND_MANAGER, Role.ADMIN)
@@ -72,6 +75,7 @@ def _summary_context(application) -> dict:
         "totals": applications.totals(application.cost_items),
         "rate": applications.intervention_rate(application.grant_requested, application.total_project_cost),
         "categories": COST_CATEGORY_LABELS,
+        "files": applications.documents(db.session, application),
     }
 
 
@@ -173,6 +177,56 @@ def remove_cost(application_id: int, item_id: int):
         db.session.commit()
         flash("Cost removed", "success")
     return redirect(url_for("applications.costs", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/documents", methods=["GET", "POST"])
+@roles_allowed(Role.APPLICANT)
+def supporting_documents(application_id: int):
+    application = _application(application_id)
+    if not _editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    form = UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()))
+    if form.validate_on_submit():
+        try:
+            upload = applications.attach_document(db.session, application=application, file_storage=form.file.data,
+                                                  by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"Uploaded {upload.original_filename}", "success")
+            return redirect(url_for("applications.supporting_documents", application_id=application.id))
+    return render_template("applications/documents.html", application=application, form=form,
+                           files=applications.documents(db.session, application), action_form=ActionForm()
+                           ), 400 if form.errors else 200
+
+
+@bp.route("/<int:application_id>/documents/<int:upload_id>")
+@roles_allowed(*COMPANY_AND_FUND)
+def download_document(application_id: int, upload_id: int):
+    application = _application(application_id)
+    upload = applications.get_document_for(db.session, current_user, application, upload_id)
+    return send_file(io.BytesIO(uploads.load(db.session, upload)), mimetype=upload.content_type,
+                     as_attachment=True, download_name=uploads.download_name(upload))
+
+
+@bp.route("/<int:application_id>/documents/<int:upload_id>/remove", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def remove_document(application_id: int, upload_id: int):
+    application = _application(application_id)
+    upload = applications.get_document_for(db.session, current_user, application, upload_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        applications.remove_document(db.session, application=application, upload=upload, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Removed {upload.original_filename}", "success")
+    return redirect(url_for("applications.supporting_documents", application_id=application.id))
 
 
 @bp.route("/<int:application_id>/check")

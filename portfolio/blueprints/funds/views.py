@@ -1,0 +1,165 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints.funds import bp
+from portfolio.extensions import db
+from portfolio.filters import money
+from portfolio.forms.funds import RULE_LABELS, FundBudgetForm, FundRulesForm, RoundForm, choice_label, percent
+from portfolio.models import Fund, Role, Round
+from portfolio.models.base import utcnow
+from portfolio.services import fund_settings, funds
+from portfolio.services.errors import DomainError
+
+
+def _fund(fund_id: int) -> Fund:
+    """The fund; locked for the request when the request is about to change it."""
+    fund = fund_settings.get_fund(db.session, fund_id, for_update=request.method == "POST")
+    if fund is None:
+        abort(404)
+    return fund
+
+
+@bp.route("/")
+@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+def index():
+    every_fund = fund_settings.all_funds(db.session)
+    if len(every_fund) == 1:
+        return _overview(every_fund[0])
+    return render_template("funds/index.html", funds=every_fund)
+
+
+@bp.route("/<int:fund_id>")
+@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+def overview(fund_id: int):
+    return _overview(_fund(fund_id))
+
+
+def _overview(fund: Fund):
+    can_change = current_user.role is Role.ADMIN
+    return render_template(
+        "funds/overview.html", fund=fund, can_change=can_change, now=utcnow(),
+        allocated=fund_settings.allocated(fund), rule_rows=rule_rows(fund, can_change=can_change),
+        history=fund_settings.rule_history(db.session, fund), describe=describe_change,
+    )
+
+
+@bp.route("/<int:fund_id>/rules", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+def rules(fund_id: int):
+    fund = _fund(fund_id)
+    form = FundRulesForm(data=FundRulesForm.data_from(fund.rules) if request.method == "GET" else None,
+                         defaults=funds.DEFAULT_RULES)
+    if form.validate_on_submit():
+        in_force = fund.rules
+        try:
+            saved = funds.update_rules(db.session, fund=fund, by=current_user, **form.rules())
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("You did not change any rules" if saved is in_force else
+                  "Rules saved. They apply to anything submitted from now on", "success")
+            return redirect(url_for("funds.overview", fund_id=fund.id))
+    return render_template("funds/rules.html", form=form, fund=fund), 400 if form.errors else 200
+
+
+@bp.route("/<int:fund_id>/budget", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+def budget(fund_id: int):
+    fund = _fund(fund_id)
+    form = FundBudgetForm(data={"budget": fund.budget} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            fund_settings.change_budget(db.session, fund=fund, by=current_user, budget=form.budget.amount)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"The fund's budget is now {money(fund.budget)}", "success")
+            return redirect(url_for("funds.overview", fund_id=fund.id))
+    return render_template("funds/budget.html", form=form, fund=fund,
+                           allocated=fund_settings.allocated(fund)), 400 if form.errors else 200
+
+
+@bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+def new_round(fund_id: int):
+    return _round_form(_fund(fund_id), None)
+
+
+@bp.route("/<int:fund_id>/rounds/<int:round_id>", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+def edit_round(fund_id: int, round_id: int):
+    fund = _fund(fund_id)
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.fund_id != fund.id:
+        abort(404)
+    return _round_form(fund, round_)
+
+
+def _round_form(fund: Fund, round_: Round | None):
+    form = RoundForm(data=RoundForm.data_from(round_) if round_ and request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            saved = fund_settings.save_round(db.session, fund=fund, by=current_user, round_=round_, **form.values())
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"{saved.name} saved", "success")
+            return redirect(url_for("funds.overview", fund_id=fund.id))
+    return render_template("funds/round.html", form=form, fund=fund, round_=round_,
+                           allocated=fund_settings.allocated(fund)), 400 if form.errors else 200
+
+
+def rule_value(name: str, value) -> str:
+    """One rule's value as the settings pages show it."""
+    if name in ("min_project_cost", "min_grant"):
+        return money(value)
+    if name in ("justification_rate", "hard_cap_rate"):
+        return percent(value)
+    return "; ".join(choice_label(name, item) for item in value) or "None"
+
+
+def rule_rows(fund: Fund, *, can_change: bool) -> list[dict]:
+    """The rules in force as GOV.UK summary list rows, each with its default and a Change link."""
+    rows = []
+    for name, label in RULE_LABELS.items():
+        value = getattr(fund.rules, name)
+        if name in ("applicant_types", "product_types", "excluded_products"):
+            shown = Markup("<br>").join(escape(choice_label(name, item)) for item in value) or "None"
+        else:
+            shown = escape(rule_value(name, value))
+        default = funds.DEFAULT_RULES[name]
+        note = "(the default)" if value == default else f"Default: {rule_value(name, default)}"
+        row = {"key": {"text": label},
+               "value": {"html": Markup('{}<br><span class="govuk-hint govuk-!-font-size-16">{}</span>').format(
+                   shown, note)}}
+        if can_change:
+            row["actions"] = {"items": [{"href": url_for("funds.rules", fund_id=fund.id) + "#" + name,
+                                         "text": "Change", "visuallyHiddenText": label.lower()}]}
+        rows.append(row)
+    return rows
+
+
+def describe_change(version: fund_settings.RuleVersion) -> list[str]:
+    """What a rules version changed, one line per setting, e.g. 'Minimum grant: £1m to £2m'."""
+    if version.previous is None:
+        return ["First version of the rules"]
+    lines = []
+    for name in version.changed:
+        before, after = getattr(version.previous, name), getattr(version.rules, name)
+        if isinstance(after, list):
+            added = [choice_label(name, v) for v in after if v not in before]
+            removed = [choice_label(name, v) for v in before if v not in after]
+            parts = ([f"added {'; '.join(added)}"] if added else []) + (
+                [f"removed {'; '.join(removed)}"] if removed else [])
+            lines.append(f"{RULE_LABELS[name]}: {', '.join(parts) or 'reordered'}")
+        else:
+            lines.append(f"{RULE_LABELS[name]}: {rule_value(name, before)} to {rule_value(name, after)}")
+    return lines

@@ -1,0 +1,335 @@
+"""Fund settings (admin): the fund's rules, its budget and its rounds."""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from govuk_frontend_wtf.gov_form_base import GovFormBase
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovSubmitInput, GovTextInput
+from wtforms import DateField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, StopValidation
+
+from portfolio.filters import LONDON, money
+from portfolio.forms.base import BaseForm, MoneyField, Required
+from portfolio.forms.eois import ChoiceMessage
+from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType
+
+# How each rule is named on the settings pages (the form's labels, the summary, the history).
+RULE_LABELS = {
+    "min_project_cost": "Minimum total project cost",
+    "min_grant": "Minimum grant",
+    "justification_rate": "Intervention rate that needs a written justification",
+    "hard_cap_rate": "Highest intervention rate (hard cap)",
+    "applicant_types": "Eligible applicant types",
+    "product_types": "Eligible products",
+    "excluded_products": "Excluded products",
+}
+
+RULE_CHOICES = {
+    "applicant_types": ApplicantType,
+    "product_types": ProductType,
+    "excluded_products": ExcludedProduct,
+}
+
+
+def percent(rate: Decimal | None) -> str:
+    """Decimal('0.2000') -> '20%'; Decimal('0.1250') -> '12.5%'."""
+    return "" if rate is None else f"{_percent_number(rate)}%"
+
+
+def _percent_number(rate: Decimal) -> str:
+    return format((Decimal(rate) * 100).normalize(), "f")
+
+
+def choice_label(rule: str, value: str) -> str:
+    """The label of a ticked value, or the value itself if the enum no longer has it."""
+    try:
+        return RULE_CHOICES[rule](value).label
+    except ValueError:
+        return value
+
+
+_PERCENT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+class PercentField(StringField):
+    """A percentage typed as text ('20' or '12.5%'), kept as a rate: '20' -> Decimal('0.2000').
+
+    0 to 100, at most 2 decimal places (a rate is NUMERIC(5, 4))."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, name_in_errors: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.name_in_errors = name_in_errors
+        self.rate: Decimal | None = None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):  # a rate from the rules in force
+            return _percent_number(self.data)
+        return self.data or ""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.rate = None
+
+    def pre_validate(self, form):
+        text = self.data if isinstance(self.data, str) else ""
+        if not text:
+            return
+        compact = text.replace("%", "").replace(" ", "")
+        name = self.name_in_errors
+        if not _PERCENT.match(compact):
+            raise StopValidation(f"Enter {name} as a percentage, like 20")
+        try:
+            number = Decimal(compact)
+        except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+            raise StopValidation(f"Enter {name} as a percentage, like 20") from None
+        if not Decimal(0) <= number <= Decimal(100):
+            raise StopValidation(f"{name.capitalize()} must be between 0% and 100%")
+        if -number.as_tuple().exponent > 2:
+            raise StopValidation(f"{name.capitalize()} must have no more than 2 decimal places, like 12.5")
+        self.rate = (number / 100).quantize(Decimal("0.0001"))
+
+
+class AtLeastOne:
+    """Checkboxes where at least one box must stay ticked."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field):
+        if not [value for value in field.data or [] if value]:
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+def _choices(enum_cls) -> list[SelectChoice]:
+    return [SelectChoice(member.value, member.label) for member in enum_cls]
+
+
+def _ticked(field: SelectMultipleField) -> list[str]:
+    """Ticked values in the order of the choices, each once."""
+    chosen = set(field.data or [])
+    return [choice.value for choice in field.choices if choice.value in chosen]
+
+
+def _money_rule(name: str, required: str, name_in_errors: str) -> MoneyField:
+    return MoneyField(RULE_LABELS[name], validators=[Required(required)], name_in_errors=name_in_errors,
+                      allow_zero=False)
+
+
+def _percent_rule(name: str, required: str, name_in_errors: str, description: str) -> PercentField:
+    return PercentField(RULE_LABELS[name], description=description, validators=[Required(required)],
+                        name_in_errors=name_in_errors)
+
+
+class FundRulesForm(BaseForm):
+    """Every eligibility rule of PRODUCT.md §2.1 as a setting. `defaults` (the rules a new fund
+    starts with) are shown in each hint."""
+
+    min_project_cost = _money_rule("min_project_cost", "Enter the minimum project cost",
+                                   "the minimum project cost")
+    min_grant = _money_rule("min_grant", "Enter the minimum grant", "the minimum grant")
+    justification_rate = _percent_rule(
+        "justification_rate", "Enter the justification threshold", "the justification threshold",
+        "Grant as a percentage of the total project cost. Above this rate the company must justify "
+        "why it needs that much (the minimum grant necessary).",
+    )
+    hard_cap_rate = _percent_rule(
+        "hard_cap_rate", "Enter the hard cap", "the hard cap",
+        "Grant as a percentage of the total project cost. Above this rate the application is refused. "
+        "It must be at or above the justification threshold.",
+    )
+    applicant_types = SelectMultipleField(
+        RULE_LABELS["applicant_types"], description="Select all that are eligible",
+        choices=_choices(ApplicantType), validate_choice=False,
+        validators=[AtLeastOne("Select at least one eligible applicant type"),
+                    ChoiceMessage("Select applicant types from the list")],
+        widget=GovCheckboxesInput(),
+    )
+    product_types = SelectMultipleField(
+        RULE_LABELS["product_types"], description="Select all that are eligible",
+        choices=_choices(ProductType), validate_choice=False,
+        validators=[AtLeastOne("Select at least one eligible product"),
+                    ChoiceMessage("Select products from the list")],
+        widget=GovCheckboxesInput(),
+    )
+    excluded_products = SelectMultipleField(
+        RULE_LABELS["excluded_products"],
+        description="A project making any of these is not eligible. Select all that apply",
+        choices=_choices(ExcludedProduct), validate_choice=False,
+        validators=[ChoiceMessage("Select excluded products from the list")],
+        widget=GovCheckboxesInput(),
+    )
+    submit = SubmitField("Save rules", widget=GovSubmitInput())
+
+    def __init__(self, *args, defaults: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, default in (defaults or {}).items():
+            field = getattr(self, name, None)
+            if field is None:
+                continue
+            if isinstance(field, MoneyField):
+                shown = money(default)
+            elif isinstance(field, PercentField):
+                shown = percent(default)
+            else:
+                shown = ", ".join(choice_label(name, value) for value in default) or "none"
+            field.description = " ".join(filter(None, [field.description, f"Default: {shown}."]))
+
+    def rules(self) -> dict:
+        """The answers as the values `funds.update_rules` takes."""
+        return {
+            "min_project_cost": self.min_project_cost.amount,
+            "min_grant": self.min_grant.amount,
+            "justification_rate": self.justification_rate.rate,
+            "hard_cap_rate": self.hard_cap_rate.rate,
+            "applicant_types": _ticked(self.applicant_types),
+            "product_types": _ticked(self.product_types),
+            "excluded_products": _ticked(self.excluded_products),
+        }
+
+    @classmethod
+    def data_from(cls, rules) -> dict:
+        return {name: getattr(rules, name) for name in RULE_LABELS}
+
+
+class FundBudgetForm(BaseForm):
+    budget = MoneyField(
+        "Fund budget", description="The most the fund can award across all its rounds, in pounds",
+        validators=[Required("Enter the fund budget")], name_in_errors="the fund budget", allow_zero=False,
+    )
+    submit = SubmitField("Save budget", widget=GovSubmitInput())
+
+
+# --- GOV.UK date input --------------------------------------------------------------------
+
+DATE_PARTS = ("day", "month", "year")
+_DAY_OR_MONTH = re.compile(r"^[0-9]{1,2}$")
+_YEAR = re.compile(r"^[0-9]{4}$")
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+class SafeGovDateInput(GovDateInput):
+    """GovDateInput that does not crash when the POST leaves the field out or sends it an
+    unexpected number of times (GovDateInput unpacks `raw_data` into exactly three), and that
+    highlights only the boxes a "must include a …" error is about."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = GovFormBase.map_gov_params(self, field, **kwargs)
+        if field.raw_data is not None:
+            values = (list(field.raw_data) + ["", "", ""])[:3]
+        elif isinstance(field.data, date):
+            values = [str(field.data.day), str(field.data.month), str(field.data.year)]
+        else:
+            values = ["", "", ""]
+        flagged = set(getattr(field, "error_parts", ()) or DATE_PARTS) if field.errors else set()
+        params.setdefault("fieldset", {"legend": {"text": field.label.text}})
+        params.setdefault("items", [
+            {
+                "label": part.capitalize(),
+                "id": f"{field.name}-{part}",
+                "name": field.name,
+                "classes": " ".join(filter(None, [
+                    "govuk-input--width-4" if part == "year" else "govuk-input--width-2",
+                    "govuk-input--error" if part in flagged else "",
+                ])),
+                "value": value if isinstance(value, str) else "",
+            }
+            for part, value in zip(DATE_PARTS, values, strict=True)
+        ])
+        return params
+
+
+class GovDateField(DateField):
+    """A date typed into the three GOV.UK boxes (day, month, year), all posted under the
+    field's name. Always required. Messages follow the GOV.UK date input pattern:
+    "Enter the deadline", "The deadline must include a month", "The deadline must be a real date"."""
+
+    widget = SafeGovDateInput()
+
+    def __init__(self, label=None, validators=None, *, name_in_errors: str, **kwargs):
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+        self.name_in_errors = name_in_errors
+        self.error_parts: tuple[str, ...] = ()
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(value for value in self.raw_data if isinstance(value, str))
+        return self.data.strftime("%d %m %Y") if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        # The three boxes, trimmed; anything but text (an uploaded file) counts as empty.
+        # Normalising raw_data here is what keeps the widget from crashing on a POST
+        # without the field (raw_data == []).
+        self.raw_data = [value.strip() if isinstance(value, str) else "" for value in valuelist]
+        self.data = None
+
+    def pre_validate(self, form):
+        self.error_parts = ()
+        if self.raw_data is None:  # not submitted: nothing to check
+            return
+        name = self.name_in_errors
+        parts = dict(zip(DATE_PARTS, (self.raw_data + ["", "", ""])[:3], strict=True))
+        missing = tuple(part for part in DATE_PARTS if not parts[part])
+        if len(missing) == 3:
+            raise StopValidation(f"Enter {name}")
+        if missing:
+            self.error_parts = missing
+            raise StopValidation(f"{name.capitalize()} must include a {' and '.join(missing)}")
+        if len(self.raw_data) > 3:
+            raise StopValidation(f"{name.capitalize()} must be a real date")
+        if not (_DAY_OR_MONTH.match(parts["day"]) and _DAY_OR_MONTH.match(parts["month"])
+                and _YEAR.match(parts["year"])):
+            raise StopValidation(f"{name.capitalize()} must be a real date")
+        try:
+            day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            raise StopValidation(f"{name.capitalize()} must be a real date") from None
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            self.error_parts = ("year",)
+            raise StopValidation(f"{name.capitalize()} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        self.data = day
+
+
+class RoundForm(BaseForm):
+    name = StringField(
+        "Round name", description="For example, Round 3",
+        validators=[Required("Enter the round name"),
+                    Length(max=100, message="Round name must be 100 characters or fewer")],
+        widget=GovTextInput(),
+    )
+    opens_on = GovDateField(
+        "Opening date", description="Applications can be submitted from this date. For example, 1 4 2027",
+        name_in_errors="the opening date",
+    )
+    deadline = GovDateField(
+        "Deadline", description="Applications close at 12pm (midday) UK time on this date. For example, 30 6 2027",
+        name_in_errors="the deadline",
+    )
+    allocation = MoneyField(
+        "Allocation", description="How much of the fund's budget this round can award, in pounds",
+        validators=[Required("Enter the allocation")], name_in_errors="the allocation", allow_zero=False,
+    )
+    submit = SubmitField("Save round", widget=GovSubmitInput())
+
+    def values(self) -> dict:
+        return {
+            "name": self.name.data,
+            "opens_on": self.opens_on.data,
+            "deadline_on": self.deadline.data,
+            "allocation": self.allocation.amount,
+        }
+
+    @classmethod
+    def data_from(cls, round_) -> dict:
+        return {
+            "name": round_.name,
+            "opens_on": round_.opens_on,
+            "deadline": round_.deadline.astimezone(LONDON).date(),
+            "allocation": round_.allocation,
+        }
