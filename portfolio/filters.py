@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_currency
 from flask import Flask
 
@@ -26,10 +26,18 @@ def govuk_date(value: date | datetime | None) -> str:
 
 
 def govuk_datetime(value: datetime | None) -> str:
+    """GOV.UK style: '5 January 2027 at 9:30am', '… at 3pm', '… at midday', '… at midnight'."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(LONDON), "d MMMM yyyy 'at' h:mma", locale="en_GB").replace(
-        "AM", "am").replace("PM", "pm")
+    local = value.astimezone(LONDON)
+    if (local.hour, local.minute) == (12, 0):
+        time = "midday"
+    elif (local.hour, local.minute) == (0, 0):
+        time = "midnight"
+    else:
+        hour = local.hour % 12 or 12
+        time = f"{hour}{'' if local.minute == 0 else f':{local.minute:02d}'}{'am' if local.hour < 12 else 'pm'}"
+    return f"{format_date(local.date(), 'd MMMM yyyy', locale='en_GB')} at {time}"
 
 
 def register(app: Flask) -> None:

@@ -17,6 +17,8 @@ NAVIGATION = [
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),
+    ("Funds", "funds.index", {Role.FUND_MANAGER, Role.ADMIN},
+     {"funds.index", "funds.overview", "funds.rules", "funds.budget", "funds.new_round", "funds.edit_round"}),
     ("Users", "admin.users", {Role.ADMIN}, {"admin.users", "admin.invite", "admin.change_role"}),
     ("Audit log", "admin.audit_log", {Role.ADMIN}, {"admin.audit_log"}),
 ]

@@ -418,3 +418,51 @@ def test_supporting_documents_are_checked_by_content_and_private(client, session
     client.sign_out()
     client.sign_in(fund_manager.email)
     assert client.get(link).response.data == PDF
+
+
+def test_concurrent_saves_of_one_section_never_lose_an_update(app, session, fund, applicant, fund_manager, make):
+    """Two people press Save at the same moment from the same page: one wins, the other is
+    told (StaleSection) and nothing is silently overwritten. Runs on SQLite and PostgreSQL."""
+    import threading
+
+    from portfolio.extensions import db
+
+    application = invited_application(session, fund, applicant, fund_manager)
+    colleague = make.user(Role.APPLICANT, organisation=applicant.organisation, is_signatory=False)
+    session.commit()
+    applications.save_section(session, application=application, key="net_zero", data={"answer": "v1"},
+                              revision=None, by=applicant)
+    session.commit()
+    revision = session.get(Application, application.id).section("net_zero").revision
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def save(user_id: int, answer: str) -> None:
+        with app.app_context():
+            user = db.session.get(type(applicant), user_id)
+            target = db.session.get(Application, application.id)
+            target.section("net_zero")  # load at the shared revision before racing
+            barrier.wait()
+            try:
+                applications.save_section(db.session, application=target, key="net_zero", data={"answer": answer},
+                                          revision=revision, by=user)
+                db.session.commit()
+                outcomes[answer] = "saved"
+            except applications.StaleSection:
+                db.session.rollback()
+                outcomes[answer] = "stale"
+            except Exception as error:  # noqa: BLE001  (report, so the assertion shows it)
+                db.session.rollback()
+                outcomes[answer] = f"error: {type(error).__name__}: {error}"
+
+    threads = [threading.Thread(target=save, args=(applicant.id, "mine")),
+               threading.Thread(target=save, args=(colleague.id, "theirs"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["saved", "stale"], outcomes
+    winner = next(answer for answer, outcome in outcomes.items() if outcome == "saved")
+    session.expire_all()
+    saved = session.get(Application, application.id).section("net_zero")
+    assert saved.data == {"answer": winner} and saved.revision == revision + 1

@@ -131,7 +131,7 @@ def test_overview_shows_budget_rules_rounds_and_history(client, admin, fund, ses
     for expected in ("£520,000,000.00", "£8,000,000.00 (the default)", "£1,000,000.00 (the default)",
                      "20% (the default)", "30% (the default)", "Contract development and manufacturing organisation",
                      "Veterinary medicines", "Round 1", "Round 2", "£160,000,000.00", "£360,000,000.00",
-                     "30 June 2027 at 12:00pm", "System (defaults)"):
+                     "30 June 2027 at midday", "System (defaults)"):
         assert expected in text, expected
     changes = {a["href"] for a in page.html.select("a") if a.get_text(strip=True).startswith("Change")}
     assert f"/admin/funds/{fund.id}/budget" in changes

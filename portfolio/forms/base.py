@@ -191,3 +191,16 @@ class NumberField(StringField):
         if number > self.maximum:
             raise StopValidation(f"{self.name_in_errors.capitalize()} must be {self.maximum:,} or less")
         self.number = number
+
+
+class ChoiceMessage:
+    """Radios and checkboxes: an unknown value gets the same message as no answer."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field):
+        valid = {choice.value for choice in field.choices}
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(value not in valid for value in values if value not in (None, "")):
+            raise ValidationError(self.message)

@@ -10,7 +10,7 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
-from portfolio.forms.base import BaseForm, MoneyField, Required, normalise_postcode, uk_postcode
+from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required, normalise_postcode, uk_postcode
 from portfolio.models import ApplicantType, ExcludedProduct, ProductType
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -18,19 +18,6 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 def _choices(enum_cls) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_cls]
-
-
-class ChoiceMessage:
-    """Radios and checkboxes: an unknown value gets the same message as no answer."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-    def __call__(self, form, field):
-        valid = {choice.value for choice in field.choices}
-        values = field.data if isinstance(field.data, list) else [field.data]
-        if any(value not in valid for value in values if value not in (None, "")):
-            raise ValidationError(self.message)
 
 
 def _yes_no(label: str, message: str, **kwargs) -> RadioField:
