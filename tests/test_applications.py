@@ -466,3 +466,42 @@ def test_concurrent_saves_of_one_section_never_lose_an_update(app, session, fund
     session.expire_all()
     saved = session.get(Application, application.id).section("net_zero")
     assert saved.data == {"answer": winner} and saved.revision == revision + 1
+
+
+@pytest.mark.parametrize("key", [s.key for s in applications.SECTIONS if s.form])
+def test_every_required_field_of_every_section_says_what_is_missing(client, session, fund, applicant, fund_manager,
+                                                                    key):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    form_class = applications.SECTIONS_BY_KEY[key].form
+    blank = {name: "" for name in SECTION_ANSWERS[key]}
+    page = save(client, f"/applications/{application.id}/sections/{key}", blank)
+    assert page.status == 400 and page.title.startswith("Error:")
+    with client.app.test_request_context():
+        required = [name for name, field in form_class()._fields.items()
+                    if any(type(v).__name__ == "Required" for v in field.validators)]
+    assert required, key
+    for name in required:
+        message = page.field_error(name)
+        assert message, f"{key}.{name} shows no message"
+        assert message in page.error_summary()
+    session.expire_all()
+    assert applications.answers(session.get(Application, application.id), key) == {}
+
+
+def test_changing_the_rules_never_alters_a_submitted_application(client, session, fund, applicant, fund_manager,
+                                                                 make):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    client.submit(f"/applications/{application.id}/submit", form_url=f"/applications/{application.id}/check")
+    session.expire_all()
+    rules_then = session.get(Application, application.id).rules_id
+    funds.update_rules(session, fund=session.get(Fund, fund.id), by=make.user(Role.ADMIN),
+                       min_project_cost=Decimal("50000000.00"))
+    session.commit()
+    session.expire_all()
+    submitted = session.get(Application, application.id)
+    assert submitted.rules_id == rules_then and submitted.rules.min_project_cost == Decimal("8000000.00")
+    assert submitted.status is ApplicationStatus.SUBMITTED
+    assert submitted.versions[0].snapshot["total_project_cost"] == "20000000.50"
