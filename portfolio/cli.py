@@ -16,7 +16,8 @@ def register(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo():
     """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
-    from portfolio.services.seed import DEMO_PASSWORD, seed_demo as run_seed
+    from portfolio.services.seed import DEMO_PASSWORD
+    from portfolio.services.seed import seed_demo as run_seed
 
     result = run_seed(db.session)
     db.session.commit()
@@ -56,11 +57,11 @@ def create_admin(email: str, name: str, password: str):
     """Create the first administrator of a new installation."""
     import secrets
 
+    from email_validator import EmailNotValidError, validate_email
+
     from portfolio.models import Role, User
     from portfolio.services import accounts, audit
     from portfolio.services.passwords import hash_password, password_problem
-
-    from email_validator import EmailNotValidError, validate_email
 
     try:
         validate_email(email, check_deliverability=False)

@@ -13,7 +13,6 @@ in a URL is a 404 that gives nothing of that organisation away.
 import io
 from functools import cached_property
 
-import jinja2
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -34,7 +33,6 @@ from portfolio.models import (
     User,
 )
 from portfolio.services import accounts, documents
-from tests.conftest import ON_POSTGRES
 from tests.helpers import DEMO_PASSWORD, Page, PageClient, link_in, path_of, sent_emails
 
 GOOD_PASSWORD = "violet-otter-lantern-93"

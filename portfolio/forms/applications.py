@@ -13,8 +13,15 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, ValidationError
 
-from portfolio.forms.base import BaseForm, MoneyField, NumberField, Required, normalise_postcode, uk_postcode
-from portfolio.forms.base import ChoiceMessage
+from portfolio.forms.base import (
+    BaseForm,
+    ChoiceMessage,
+    MoneyField,
+    NumberField,
+    Required,
+    normalise_postcode,
+    uk_postcode,
+)
 from portfolio.forms.eois import YES_NO
 from portfolio.models.statuses import Cluster, ProductType
 from portfolio.services.postcodes import region_for

@@ -11,8 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
 from portfolio.filters import LONDON, money
-from portfolio.forms.base import BaseForm, MoneyField, Required
-from portfolio.forms.base import ChoiceMessage
+from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required
 from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType
 
 # How each rule is named on the settings pages (the form's labels, the summary, the history).

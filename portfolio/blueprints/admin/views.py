@@ -3,13 +3,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.admin import bp
 from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import AuditEvent, Role, User
 from portfolio.services import accounts, audit
-from portfolio.services.errors import DomainError
 
 
 @bp.route("/users")
@@ -28,17 +28,11 @@ def users():
 @roles_allowed(Role.ADMIN)
 def invite():
     form = InviteStaffForm()
-    if form.validate_on_submit():
-        try:
-            accounts.invite(db.session, email=form.email.data, role=Role(form.role.data), invited_by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Invitation sent to {form.email.data}", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/invite.html", form=form), 400 if form.errors else 200
+    if form.validate_on_submit() and commit_or_refuse(lambda: accounts.invite(
+            db.session, email=form.email.data, role=Role(form.role.data), invited_by=current_user), form=form)[0]:
+        flash(f"Invitation sent to {form.email.data}", "success")
+        return redirect(url_for("admin.users"))
+    return form_page("admin/invite.html", form)
 
 
 @bp.route("/users/<int:user_id>/role", methods=["GET", "POST"])
@@ -48,17 +42,11 @@ def change_role(user_id: int):
     if user is None or not user.role.is_staff:
         abort(404)
     form = ChangeRoleForm(data={"role": user.role.value})
-    if form.validate_on_submit():
-        try:
-            accounts.change_role(db.session, user=user, role=Role(form.role.data), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{user.name} is now {user.role.label.lower()}", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/change_role.html", form=form, user=user), 400 if form.errors else 200
+    if form.validate_on_submit() and commit_or_refuse(lambda: accounts.change_role(
+            db.session, user=user, role=Role(form.role.data), by=current_user), form=form)[0]:
+        flash(f"{user.name} is now {user.role.label.lower()}", "success")
+        return redirect(url_for("admin.users"))
+    return form_page("admin/change_role.html", form, user=user)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -69,14 +57,9 @@ def toggle_active(user_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        accounts.set_active(db.session, user=user, active=not user.is_active, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.users"))
-    db.session.commit()
-    flash(f"{user.name} {'can sign in again' if user.is_active else 'can no longer sign in'}", "success")
+    if commit_or_refuse(lambda: accounts.set_active(db.session, user=user, active=not user.is_active,
+                                                    by=current_user))[0]:
+        flash(f"{user.name} {'can sign in again' if user.is_active else 'can no longer sign in'}", "success")
     return redirect(url_for("admin.users"))
 
 

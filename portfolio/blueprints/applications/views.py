@@ -1,12 +1,12 @@
+import io
 from decimal import Decimal
 
 import sqlalchemy as sa
-import io
-
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.applications import bp
 from portfolio.extensions import db
 from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, ReturnForm
@@ -157,9 +157,9 @@ def costs(application_id: int):
         db.session.commit()
         flash(f"Cost added: {form.description.data}", "success")
         return redirect(url_for("applications.costs", application_id=application.id))
-    return render_template("applications/costs.html", application=application, form=form,
-                           totals=applications.totals(application.cost_items), categories=COST_CATEGORY_LABELS,
-                           action_form=ActionForm()), 400 if form.errors else 200
+    return form_page("applications/costs.html", form, application=application,
+                     totals=applications.totals(application.cost_items), categories=COST_CATEGORY_LABELS,
+                     action_form=ActionForm())
 
 
 @bp.route("/<int:application_id>/costs/<int:item_id>/remove", methods=["POST"])
@@ -168,13 +168,8 @@ def remove_cost(application_id: int, item_id: int):
     application = _application(application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        applications.remove_cost_item(db.session, application=application, item_id=item_id, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_refuse(lambda: applications.remove_cost_item(db.session, application=application, item_id=item_id,
+                                                              by=current_user))[0]:
         flash("Cost removed", "success")
     return redirect(url_for("applications.costs", application_id=application.id))
 
@@ -187,19 +182,13 @@ def supporting_documents(application_id: int):
         return redirect(url_for("applications.detail", application_id=application.id))
     form = UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()))
     if form.validate_on_submit():
-        try:
-            upload = applications.attach_document(db.session, application=application, file_storage=form.file.data,
-                                                  by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, upload = commit_or_refuse(lambda: applications.attach_document(
+            db.session, application=application, file_storage=form.file.data, by=current_user), form=form)
+        if done:
             flash(f"Uploaded {upload.original_filename}", "success")
             return redirect(url_for("applications.supporting_documents", application_id=application.id))
-    return render_template("applications/documents.html", application=application, form=form,
-                           files=applications.documents(db.session, application), action_form=ActionForm()
-                           ), 400 if form.errors else 200
+    return form_page("applications/documents.html", form, application=application,
+                     files=applications.documents(db.session, application), action_form=ActionForm())
 
 
 @bp.route("/<int:application_id>/documents/<int:upload_id>")
@@ -218,13 +207,8 @@ def remove_document(application_id: int, upload_id: int):
     upload = applications.get_document_for(db.session, current_user, application, upload_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        applications.remove_document(db.session, application=application, upload=upload, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_refuse(lambda: applications.remove_document(db.session, application=application, upload=upload,
+                                                             by=current_user))[0]:
         flash(f"Removed {upload.original_filename}", "success")
     return redirect(url_for("applications.supporting_documents", application_id=application.id))
 
@@ -269,8 +253,7 @@ def return_for_changes(application_id: int):
         db.session.commit()
         flash(f"{application.organisation.name}'s application was returned for changes", "success")
         return redirect(url_for("applications.detail", application_id=application.id))
-    return render_template("applications/return.html", application=application, form=form
-                           ), 400 if form.errors else 200
+    return form_page("applications/return.html", form, application=application)
 
 
 @bp.route("/<int:application_id>/history")

@@ -2,6 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.auth import bp
 from portfolio.extensions import db, limiter
 from portfolio.forms.accounts import (
@@ -14,7 +15,6 @@ from portfolio.forms.accounts import (
 from portfolio.forms.base import ActionForm, normalise_company_number, normalise_postcode
 from portfolio.models import Region
 from portfolio.services import accounts
-from portfolio.services.errors import DomainError
 
 
 def _login_limit() -> str:
@@ -38,26 +38,21 @@ def _safe_next(target: str | None) -> str:
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_company(
-                db.session,
-                organisation_name=form.organisation_name.data,
-                company_number=normalise_company_number(form.company_number.data),
-                postcode=normalise_postcode(form.postcode.data),
-                region=Region(form.region.data),
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, user = commit_or_refuse(lambda: accounts.register_company(
+            db.session,
+            organisation_name=form.organisation_name.data,
+            company_number=normalise_company_number(form.company_number.data),
+            postcode=normalise_postcode(form.postcode.data),
+            region=Region(form.region.data),
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+        ), form=form)
+        if done:
             login_user(user)
             flash("Your organisation is registered and you are signed in", "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+    return form_page("auth/register.html", form)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -73,7 +68,7 @@ def sign_in():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         form.add_error("email", "Enter a correct email address and password")
-    return render_template("auth/sign_in.html", form=form), 400 if form.errors else 200
+    return form_page("auth/sign_in.html", form)
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -98,7 +93,7 @@ def request_password_reset():
         accounts.request_password_reset(db.session, email=form.email.data)
         db.session.commit()
         return render_template("auth/reset_sent.html", email=form.email.data)
-    return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
+    return form_page("auth/reset_request.html", form)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -107,17 +102,13 @@ def reset_password(token: str):
     accounts.find_password_reset(db.session, token)  # NotFound -> 404 page explaining the link
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(db.session, token=token, password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, _ = commit_or_refuse(
+            lambda: accounts.reset_password(db.session, token=token, password=form.password.data), form=form)
+        if done:
             logout_user()
             flash("Your password has been changed. Sign in with your new password", "success")
             return redirect(url_for("auth.sign_in"))
-    return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200
+    return form_page("auth/reset_password.html", form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -126,19 +117,11 @@ def accept_invitation(token: str):
     invitation = accounts.find_invitation(db.session, token)
     form = AcceptInvitationForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.accept_invitation(
-                db.session, token=token, name=form.name.data, password=form.password.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, user = commit_or_refuse(lambda: accounts.accept_invitation(
+            db.session, token=token, name=form.name.data, password=form.password.data), form=form)
+        if done:
             logout_user()
             login_user(user)
             flash("Your account has been created", "success")
             return redirect(url_for("main.home"))
-    return render_template(
-        "auth/accept_invitation.html", form=form, invitation=invitation
-    ), 400 if form.errors else 200
+    return form_page("auth/accept_invitation.html", form, invitation=invitation)

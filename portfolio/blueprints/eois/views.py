@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.eois import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
@@ -46,16 +47,12 @@ def edit(eoi_id: int):
 def _edit(eoi):
     form = EoiForm(data=EoiForm.data_from(eoi) if eoi and request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            eoi = eois.save_draft(db.session, fund=funds.get_fund(db.session), organisation=current_user.organisation,
-                                  by=current_user, answers=form.answers(), eoi=eoi)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            return redirect(url_for("eois.detail", eoi_id=eoi.id))
-    return render_template("eois/form.html", form=form, eoi=eoi), 400 if form.errors else 200
+        done, saved = commit_or_refuse(lambda: eois.save_draft(
+            db.session, fund=funds.get_fund(db.session), organisation=current_user.organisation,
+            by=current_user, answers=form.answers(), eoi=eoi), form=form)
+        if done:
+            return redirect(url_for("eois.detail", eoi_id=saved.id))
+    return form_page("eois/form.html", form, eoi=eoi)
 
 
 @bp.route("/<int:eoi_id>")
@@ -92,22 +89,18 @@ def decide(eoi_id: int):
         abort(404)
     rounds = funds.upcoming_or_open_rounds(db.session, eoi.fund)
     form = EoiDecisionForm(rounds=rounds)
-    if form.validate_on_submit():
-        try:
-            if form.decision.data == "invite":
-                round_ = db.session.get(Round, int(form.round_id.data))
-                eois.invite(db.session, eoi=eoi, by=current_user, round_=round_, notes=form.notes.data)
-            else:
-                eois.decline(db.session, eoi=eoi, by=current_user, reasons=form.notes.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Decision recorded for {eoi.organisation.name}", "success")
-            return redirect(url_for("eois.index"))
-    return render_template("eois/decide.html", form=form, eoi=eoi,
-                           rows=answer_rows(eoi, can_change=False)), 400 if form.errors else 200
+    if form.validate_on_submit() and commit_or_refuse(lambda: _record_decision(eoi, form), form=form)[0]:
+        flash(f"Decision recorded for {eoi.organisation.name}", "success")
+        return redirect(url_for("eois.index"))
+    return form_page("eois/decide.html", form, eoi=eoi, rows=answer_rows(eoi, can_change=False))
+
+
+def _record_decision(eoi, form) -> None:
+    if form.decision.data == "invite":
+        round_ = db.session.get(Round, int(form.round_id.data))
+        eois.invite(db.session, eoi=eoi, by=current_user, round_=round_, notes=form.notes.data)
+    else:
+        eois.decline(db.session, eoi=eoi, by=current_user, reasons=form.notes.data)
 
 
 def answer_rows(eoi, *, can_change: bool) -> list[dict]:

@@ -3,6 +3,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
 from portfolio.extensions import db
 from portfolio.filters import money
@@ -10,7 +11,6 @@ from portfolio.forms.funds import RULE_LABELS, FundBudgetForm, FundRulesForm, Ro
 from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import fund_settings, funds
-from portfolio.services.errors import DomainError
 
 
 def _fund(fund_id: int) -> Fund:
@@ -53,17 +53,13 @@ def rules(fund_id: int):
                          defaults=funds.DEFAULT_RULES)
     if form.validate_on_submit():
         in_force = fund.rules
-        try:
-            saved = funds.update_rules(db.session, fund=fund, by=current_user, **form.rules())
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, saved = commit_or_refuse(
+            lambda: funds.update_rules(db.session, fund=fund, by=current_user, **form.rules()), form=form)
+        if done:
             flash("You did not change any rules" if saved is in_force else
                   "Rules saved. They apply to anything submitted from now on", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return render_template("funds/rules.html", form=form, fund=fund), 400 if form.errors else 200
+    return form_page("funds/rules.html", form, fund=fund)
 
 
 @bp.route("/<int:fund_id>/budget", methods=["GET", "POST"])
@@ -72,17 +68,12 @@ def budget(fund_id: int):
     fund = _fund(fund_id)
     form = FundBudgetForm(data={"budget": fund.budget} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            fund_settings.change_budget(db.session, fund=fund, by=current_user, budget=form.budget.amount)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, _ = commit_or_refuse(lambda: fund_settings.change_budget(
+            db.session, fund=fund, by=current_user, budget=form.budget.amount), form=form)
+        if done:
             flash(f"The fund's budget is now {money(fund.budget)}", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return render_template("funds/budget.html", form=form, fund=fund,
-                           allocated=fund_settings.allocated(fund)), 400 if form.errors else 200
+    return form_page("funds/budget.html", form, fund=fund, allocated=fund_settings.allocated(fund))
 
 
 @bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])
@@ -104,17 +95,12 @@ def edit_round(fund_id: int, round_id: int):
 def _round_form(fund: Fund, round_: Round | None):
     form = RoundForm(data=RoundForm.data_from(round_) if round_ and request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            saved = fund_settings.save_round(db.session, fund=fund, by=current_user, round_=round_, **form.values())
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, saved = commit_or_refuse(lambda: fund_settings.save_round(
+            db.session, fund=fund, by=current_user, round_=round_, **form.values()), form=form)
+        if done:
             flash(f"{saved.name} saved", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return render_template("funds/round.html", form=form, fund=fund, round_=round_,
-                           allocated=fund_settings.allocated(fund)), 400 if form.errors else 200
+    return form_page("funds/round.html", form, fund=fund, round_=round_, allocated=fund_settings.allocated(fund))
 
 
 def rule_value(name: str, value) -> str:

@@ -3,13 +3,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portfolio.access import ALL_SIGNED_IN, STAFF, roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.organisations import bp
 from portfolio.extensions import db
 from portfolio.forms.accounts import InviteColleagueForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import Document, DocumentKind, Role
 from portfolio.services import accounts, documents, organisations
-from portfolio.services.errors import DomainError
 
 
 def _organisation(organisation_id: int):
@@ -50,21 +50,14 @@ def invite(organisation_id: int):
     organisation = _organisation(organisation_id)
     form = InviteColleagueForm()
     if form.validate_on_submit():
-        try:
-            accounts.invite(
-                db.session, email=form.email.data, role=Role.APPLICANT, invited_by=current_user,
-                organisation=organisation, is_signatory=form.is_signatory.data and current_user.is_signatory,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        done, _ = commit_or_refuse(lambda: accounts.invite(
+            db.session, email=form.email.data, role=Role.APPLICANT, invited_by=current_user,
+            organisation=organisation, is_signatory=form.is_signatory.data and current_user.is_signatory,
+        ), form=form)
+        if done:
             flash(f"Invitation sent to {form.email.data}", "success")
             return redirect(url_for("organisations.detail", organisation_id=organisation.id))
-    return render_template(
-        "organisations/invite.html", form=form, organisation=organisation
-    ), 400 if form.errors else 200
+    return form_page("organisations/invite.html", form, organisation=organisation)
 
 
 @bp.route("/<int:organisation_id>/members/<int:user_id>/signatory", methods=["POST"])
