@@ -505,3 +505,22 @@ def test_changing_the_rules_never_alters_a_submitted_application(client, session
     assert submitted.rules_id == rules_then and submitted.rules.min_project_cost == Decimal("8000000.00")
     assert submitted.status is ApplicationStatus.SUBMITTED
     assert submitted.versions[0].snapshot["total_project_cost"] == "20000000.50"
+
+
+def test_oversized_and_empty_documents_are_refused_on_the_page(app, client, session, fund, applicant, fund_manager):
+    from portfolio.models import Upload
+
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    # A small limit keeps the request body small (a 10MB body would be spooled to a temporary file
+    # by the test client); the limit itself is a setting.
+    app.config["UPLOAD_MAX_BYTES"] = 2048
+    page = upload(client, application.id, PDF + b"0" * (2049 - len(PDF)), "huge.pdf")
+    assert page.status == 400 and page.field_error("file").startswith("The selected file must be smaller than")
+    assert upload(client, application.id, PDF + b"0" * (2048 - len(PDF)), "just-fits.pdf").status == 302
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 1
+    page = upload(client, application.id, b"", "empty.pdf")
+    assert page.status == 400 and page.field_error("file") == "The selected file is empty"
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 1
