@@ -524,3 +524,24 @@ def test_oversized_and_empty_documents_are_refused_on_the_page(app, client, sess
     assert page.status == 400 and page.field_error("file") == "The selected file is empty"
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 1
+
+
+def test_other_public_funding_keeps_the_years_it_was_entered_for(client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    years = ", ".join(applications.financial_years(utcnow()))
+    session.expire_all()
+    assert applications.answers(session.get(Application, application.id), "funding")["financial_years"] == years
+    check = client.get(f"/applications/{application.id}/check")
+    assert f"Financial years (this, last, the year before) {years}" in check.text
+    labels = [dt.get_text(strip=True) for dt in check.html.select("#section-funding + dl dt")]
+    assert "Other public funding last financial year" in labels and len(labels) == len(set(labels))
+
+
+def test_financial_years_run_april_to_march():
+    from datetime import UTC, datetime
+
+    # 1 April 2026 starts at 23:00 UTC on 31 March (British Summer Time).
+    assert applications.financial_years(datetime(2026, 3, 31, 22, 59, tzinfo=UTC)) == ["2025/26", "2024/25", "2023/24"]
+    assert applications.financial_years(datetime(2026, 3, 31, 23, 0, tzinfo=UTC)) == ["2026/27", "2025/26", "2024/25"]

@@ -133,13 +133,25 @@ class FundingSection(SectionForm):
                              description="The grant pays for eligible capital costs only")
     private_investment = _money("Private investment", "the private investment",
                                 description="Your own and other private money going into the project")
-    public_funding_year_1 = _money("Other public funding", "the other public funding", required=False)
-    public_funding_year_2 = _money("Other public funding", "the other public funding", required=False)
-    public_funding_year_3 = _money("Other public funding", "the other public funding", required=False)
+    public_funding_year_1 = _money("Other public funding this financial year", "the other public funding",
+                                   required=False)
+    public_funding_year_2 = _money("Other public funding last financial year", "the other public funding",
+                                   required=False)
+    public_funding_year_3 = _money("Other public funding the financial year before last",
+                                   "the other public funding", required=False)
     justification = _long_text(
         "Why do you need this much grant?", None, max_length=5000,
         description="Needed when the grant is more than the fund's usual share of the total project cost. "
                     "Show that it is the minimum grant necessary for the project to go ahead in the UK")
+
+
+    def answers(self) -> dict:
+        from portfolio.models.base import utcnow
+        from portfolio.services.applications import financial_years
+
+        # Which years "this", "last" and "the year before" meant when this was saved, so the
+        # amounts keep their years after 1 April.
+        return {**super().answers(), "financial_years": ", ".join(financial_years(utcnow()))}
 
 
 class JobsSection(SectionForm):

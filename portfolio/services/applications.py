@@ -149,8 +149,11 @@ def intervention_rate(grant: Decimal | None, total: Decimal) -> Decimal | None:
 
 
 def financial_years(now: datetime) -> list[str]:
-    """The current and two previous financial years (April to March), newest first: '2026/27'."""
-    start = now.year if now.month >= 4 else now.year - 1
+    """The current and two previous financial years (April to March, UK time), newest first: '2026/27'."""
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo("Europe/London"))
+    start = local.year if local.month >= 4 else local.year - 1
     return [f"{year}/{(year + 1) % 100:02d}" for year in (start, start - 1, start - 2)]
 
 

@@ -133,7 +133,7 @@ def _label_financial_years(form) -> None:
         return
     for field, label in zip((form.public_funding_year_1, form.public_funding_year_2, form.public_funding_year_3),
                             applications.financial_years(utcnow()), strict=True):
-        field.label.text = f"Other public funding in {label}"
+        field.label.text = f"{field.label.text} ({label})"
 
 
 def _funding_context(application) -> dict:

@@ -1,0 +1,386 @@
+"""The whole LSIMF journey in a real browser (issue 3): a company registers and sends an
+expression of interest; a fund manager invites it to apply; the company completes every task
+of the full application, submits it and downloads its summary PDF; the fund manager returns
+it for changes. Every distinct page is checked with axe-core (WCAG 2.2 AA rules),
+screenshotted to test-artifacts/screenshots/lsimf-NN-name.png, and watched for CSP
+violations, JavaScript errors and failed requests (the checker of conftest.py)."""
+
+import re
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from portfolio.extensions import queue
+from portfolio.models import Fund, Role, Round
+from portfolio.models.base import utcnow
+from portfolio.services import funds
+from tests.browser.conftest import SCREENSHOTS, PageChecker
+from tests.builders import Builders
+from tests.helpers import DEMO_PASSWORD
+
+PASSWORD = "Quartz-lantern-meadow-42"
+COMPANY = "Northern Biologics Ltd"
+PROJECT = "Sterile fill-finish line"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+class LsimfChecker(PageChecker):
+    """conftest's checker, with this journey's screenshots named lsimf-NN-name.png (the
+    shared checker names them journey-NN-name.png, which the other journey owns)."""
+
+    def check(self, name: str) -> None:
+        super().check(f"lsimf-{name}")
+        shot = SCREENSHOTS / f"journey-{self.count:02d}-lsimf-{name}.png"
+        shot.replace(SCREENSHOTS / f"lsimf-{self.count:02d}-{name}.png")
+
+
+@pytest.fixture
+def lsimf_page(browser, live_server, axe_source):
+    """conftest's browser_page, but with LsimfChecker; and it clears only this journey's old
+    screenshots (browser_page clears journey-*.png, the other journey's pictures)."""
+    context = browser.new_context(base_url=live_server, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("lsimf-*.png"):  # no stale pictures from an earlier run
+        old.unlink()
+    checker = LsimfChecker(page, axe_source)
+    checker.watch()
+    try:
+        yield page, checker
+    finally:
+        context.close()
+
+
+def _run_queued_jobs(app) -> None:
+    """With Redis nobody else runs the queue: an in-process rq worker drains it once."""
+    from rq import SimpleWorker
+
+    if queue.embedded:
+        return  # the job already ran, synchronously, when the request committed
+    with app.app_context():
+        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+
+
+def _sign_in(page, email: str, password: str, checker=None) -> None:
+    page.goto("/sign-in")
+    expect(page.locator("h1")).to_have_text("Sign in")
+    if checker:
+        checker.check("sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/home$"))
+
+
+def _sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    _expect_success(page, "You have signed out")
+
+
+def _choose(page, question: str, answer: str) -> None:
+    """Tick a radio (or checkbox) by its label, inside the fieldset of its question."""
+    page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
+
+
+def _refused(page) -> None:
+    """After an expectation failed: if the page refused the form, say what the errors were."""
+    errors = page.locator(".govuk-error-summary")
+    if errors.count():
+        raise AssertionError(f"{page.url} refused the form: {errors.inner_text()}") from None
+
+
+def _expect_h1(page, text: str) -> None:
+    try:
+        expect(page.locator("h1")).to_have_text(text)
+    except AssertionError:
+        _refused(page)
+        raise
+
+
+def _expect_success(page, text: str) -> None:
+    try:
+        expect(page.locator(".govuk-notification-banner--success")).to_contain_text(text)
+    except AssertionError:
+        _refused(page)
+        raise
+
+
+def _save_and_continue(page, title: str) -> None:
+    page.get_by_role("button", name="Save and continue").click()
+    _expect_h1(page, "Your application")
+    _expect_success(page, f"{title}: saved")
+
+
+def _task_status(page, title: str):
+    return page.locator(".govuk-task-list__item", has=page.get_by_role("link", name=title, exact=True)).locator(
+        ".govuk-task-list__status")
+
+
+def _open_task(page, checker, title: str, name: str) -> None:
+    page.get_by_role("link", name=title, exact=True).click()
+    expect(page.locator("h1")).to_have_text(title)
+    checker.check(name)
+
+
+@pytest.mark.browser
+def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, lsimf_page, tmp_path):
+    # 1. The fund with its default rules, an open round and a fund manager, before the browser starts.
+    fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
+    session.add(fund)
+    funds.add_default_rules(session, fund)
+    session.add(Round(fund=fund, name="Round 1", opens_on=utcnow().date() - timedelta(days=1),
+                      deadline=utcnow() + timedelta(days=30), allocation=Decimal("100000000.00")))
+    fund_manager = Builders(session).user(Role.FUND_MANAGER)
+    fund_manager_email = fund_manager.email
+    session.commit()
+
+    page, checker = lsimf_page
+    email = f"ada.{uuid.uuid4().hex[:8]}@example.com"
+
+    # 2. The company registers and sends an expression of interest.
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("Apply for and manage life sciences grants and investments")
+    checker.check("start")
+    page.get_by_role("button", name="Start now").click()
+    expect(page.locator("h1")).to_have_text("Register your organisation")
+    checker.check("register")
+    page.get_by_label("Organisation name").fill(COMPANY)
+    page.get_by_label("Companies House number").fill("12345678")
+    page.get_by_label("Registered office postcode").fill("LS1 4AP")
+    page.get_by_label("Region").select_option(label="Yorkshire and The Humber")
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/home$"))
+    expect(page.locator("h1")).to_have_text("Your dashboard")
+    checker.check("dashboard")
+
+    page.get_by_role("button", name="Start an expression of interest").click()
+    expect(page.locator("h1")).to_have_text("Expression of interest")
+    checker.check("eoi-form")
+    page.get_by_label("Project title").fill(PROJECT)
+    page.get_by_label("Summarise the project").fill("A new aseptic fill-finish line for biologics at our Leeds site.")
+    page.get_by_label("Postcode of the manufacturing site").fill("ls2 9jt")
+    _choose(page, "What kind of business is the applicant?",
+            "Contract development and manufacturing organisation (CDMO)")
+    _choose(page, "Is the applicant wholly private sector?", "Yes")
+    _choose(page, "What will the project manufacture?", "Human medicine: drug product (finished medicine)")
+    excluded = page.get_by_role("group", name="Do any of these describe the product?")
+    excluded.get_by_label("Veterinary medicines").check()  # ticked by mistake, then unticked: none apply
+    excluded.get_by_label("Veterinary medicines").uncheck()
+    expect(excluded.get_by_role("checkbox", checked=True)).to_have_count(0)
+    _choose(page, "Has the applicant received a grant from this fund before?", "No")
+    page.get_by_label("Total project cost").fill("14,000,000")
+    page.get_by_label("Grant you are asking for").fill("2,500,000")
+    page.get_by_role("button", name="Save and continue").click()
+
+    _expect_h1(page, "Check your answers")
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("LS2 9JT")
+    expect(summary).to_contain_text("£14,000,000.00")
+    expect(summary).to_contain_text("£2,500,000.00")
+    checker.check("eoi-check")
+    page.get_by_role("button", name="Submit expression of interest").click()
+    _expect_success(page, "Your expression of interest has been submitted")
+    expect(page.locator("#eligibility-passed")).to_have_text("It meets every rule of the fund checked automatically.")
+    checker.check("eoi-submitted")
+    _sign_out(page)
+
+    # 3. The fund manager checks it and invites the company to Round 1.
+    _sign_in(page, fund_manager_email, DEMO_PASSWORD, checker)
+    page.get_by_role("link", name="Expressions of interest", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Expressions of interest")
+    row = page.locator("tbody tr", has_text=PROJECT)
+    expect(row).to_contain_text("Passed")
+    checker.check("eoi-queue")
+    row.get_by_role("link", name=f"{COMPANY}: {PROJECT}").click()
+    expect(page.locator("h1")).to_have_text(PROJECT)
+    checker.check("eoi-detail-staff")
+    page.get_by_role("button", name="Record your check and decision").click()
+    expect(page.locator("h1")).to_have_text("Check eligibility and decide")
+    checker.check("eoi-decision")
+    _choose(page, "Your decision", "Invite to a full application")
+    rounds = page.get_by_label("Round to apply in")
+    rounds.select_option(label=rounds.locator("option", has_text="Round 1 (deadline ").inner_text())
+    page.get_by_label("Your eligibility check").fill("Checked Companies House and the site: eligible.")
+    page.get_by_role("button", name="Record decision").click()
+    _expect_success(page, f"Decision recorded for {COMPANY}")
+    _sign_out(page)
+
+    # 4. The company completes every task of the application.
+    _sign_in(page, email, PASSWORD)
+    applications_table = page.locator("#applications")
+    expect(applications_table).to_contain_text(PROJECT)
+    expect(applications_table).to_contain_text("Complete every section and submit")
+    checker.check("dashboard-invited")
+    applications_table.get_by_role("link", name=re.compile(rf"^LSIMF-\d{{5}}: {PROJECT}$")).click()
+    expect(page.locator("h1")).to_have_text("Your application")
+    expect(page.locator("main")).to_contain_text("You have completed 0 of 12 sections")
+    checker.check("task-list")
+    application_url = page.url
+
+    _open_task(page, checker, "Organisation details", "section-organisation")
+    _choose(page, "Size of the organisation", "Medium (50 to 249 employees)")
+    page.get_by_label("Contact name").fill("Priya Shah")
+    page.get_by_label("Contact email address").fill("priya@example.com")
+    page.get_by_label("Contact telephone number").fill("0113 496 0000")
+    _save_and_continue(page, "Organisation details")
+
+    _open_task(page, checker, "Project and site", "section-project")
+    expect(page.get_by_label("Postcode of the manufacturing site")).to_have_value("LS2 9JT")  # from the EOI
+    page.get_by_label("Address of the manufacturing site").fill("1 Science Park, Leeds")
+    _choose(page, "Which Life Sciences cluster is the site in?", "Yorkshire and the Humber (West and South Yorkshire)")
+    _save_and_continue(page, "Project and site")
+
+    _open_task(page, checker, "Products and modality", "section-products")
+    expect(page.get_by_role("group", name="What will the project manufacture?").get_by_label(
+        "Human medicine: drug product (finished medicine)")).to_be_checked()  # from the EOI
+    page.get_by_label("Modality").fill("Monoclonal antibodies")
+    page.get_by_label("Describe the products").fill("Biosimilar antibodies for the NHS.")
+    _save_and_continue(page, "Products and modality")
+
+    _open_task(page, checker, "Project costs", "costs-empty")
+    for category, description, amount, capital, eligible in [
+        ("Land and buildings", "Cleanroom building", "12,000,000", "Yes", "Yes"),
+        ("Staff costs", "Validation staff", "2,000,000", "No", "No"),
+    ]:
+        page.get_by_label("Category").select_option(label=category)
+        page.get_by_label("Description").fill(description)
+        page.get_by_label("Amount").fill(amount)
+        _choose(page, "Is this a capital cost?", capital)
+        _choose(page, "Is this an eligible cost?", eligible)
+        page.get_by_role("button", name="Add cost").click()
+        _expect_success(page, f"Cost added: {description}")
+    expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
+    expect(page.locator("#eligible-capital-cost")).to_have_text("£12,000,000.00")
+    checker.check("costs")
+    page.get_by_role("button", name="Back to your application").click()
+    expect(page.locator("h1")).to_have_text("Your application")
+
+    _open_task(page, checker, "Funding", "section-funding")
+    expect(page.get_by_label("Grant requested")).to_have_value("2,500,000.00")  # from the EOI
+    page.get_by_label("Grant requested").fill("2,500,000")
+    page.get_by_label("Private investment").fill("11,500,000")
+    _save_and_continue(page, "Funding")
+
+    _open_task(page, checker, "Jobs created and safeguarded", "section-jobs")
+    for year, jobs in enumerate(["10", "20.5", "30", "35", "39"], start=1):
+        page.get_by_label(f"Year {year}", exact=True).fill(jobs)
+    page.get_by_label("Jobs safeguarded").fill("37")
+    page.get_by_label("Evidence that the safeguarded jobs are at risk").fill("The old line closes in 2027.")
+    page.get_by_label("Average salary of the new jobs").fill("42,500")
+    _save_and_continue(page, "Jobs created and safeguarded")
+
+    _open_task(page, checker, "Research and development spillovers", "section-spillovers")
+    page.get_by_label("Research and development spend").fill("2,000,000")
+    page.get_by_label("Collaborations with universities").fill("2")
+    page.get_by_label("Collaborations with the NHS").fill("1")
+    page.get_by_label("Describe the collaborations").fill("University of Leeds.")
+    page.get_by_label("Training places").fill("12")
+    page.get_by_label("Spend with UK suppliers").fill("5,000,000")
+    _save_and_continue(page, "Research and development spillovers")
+
+    _open_task(page, checker, "Health resilience", "section-health-resilience")
+    page.get_by_label("How will the project strengthen UK health resilience?").fill(
+        "Secures UK supply of two biosimilars.")
+    _save_and_continue(page, "Health resilience")
+
+    _open_task(page, checker, "Net zero", "section-net-zero")
+    page.get_by_label("How will the project reduce its environmental impact?").fill("Heat pumps and solar.")
+    _save_and_continue(page, "Net zero")
+
+    _open_task(page, checker, "Delivery milestones and risks", "section-delivery")
+    page.get_by_label("Delivery milestones").fill("June 2027 – building complete\nMarch 2028 – first batch")
+    page.get_by_label("Main risks and how you will manage them").fill("Equipment delays: two suppliers.")
+    _save_and_continue(page, "Delivery milestones and risks")
+
+    _open_task(page, checker, "Supporting documents", "documents-empty")
+    page.get_by_label("Upload a file").set_input_files({"name": "plan.pdf", "mimeType": "application/pdf",
+                                                        "buffer": PDF})
+    page.get_by_role("button", name="Upload file").click()
+    _expect_success(page, "Uploaded plan.pdf")
+    expect(page.locator("#uploaded-files")).to_contain_text("plan.pdf")
+    checker.check("documents")
+    page.get_by_role("button", name="Back to your application").click()
+
+    _open_task(page, checker, "Declarations", "section-declarations")
+    for declaration in [
+        "The information in this application is true and complete",
+        "We have declared all other public funding for this project and the organisation in the last three "
+        "financial years",
+        "The grant requested is the minimum needed for the project to go ahead in the UK",
+        "We agree that the Office for Life Sciences may share this application with assessors and other "
+        "government bodies",
+    ]:
+        page.get_by_label(declaration).check()
+    _save_and_continue(page, "Declarations")
+
+    expect(page.locator("main")).to_contain_text("You have completed 12 of 12 sections")
+    expect(page.locator(".govuk-task-list__status", has_text="Incomplete")).to_have_count(0)
+    expect(_task_status(page, "Declarations")).to_have_text("Completed")
+    checker.check("task-list-complete")
+
+    # 5. Check, submit, then the summary PDF.
+    page.get_by_role("button", name="Check your answers").click()
+    expect(page.locator("h1")).to_have_text("Check your answers before you submit")
+    expect(page.locator("#submission-problems")).to_have_count(0)
+    expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
+    expect(page.locator("main")).to_contain_text(
+        "Intervention rate (grant as a share of the total project cost): 17.86%")
+    checker.check("check-answers")
+    page.get_by_role("button", name="Submit application").click()
+    panel = page.locator(".govuk-panel")
+    expect(panel).to_contain_text("Application submitted")
+    expect(panel).to_contain_text(re.compile(r"Your reference\s*LSIMF-\d{5}"))
+    reference = re.search(r"LSIMF-\d{5}", panel.inner_text()).group(0)
+    checker.check("submitted")
+
+    page.get_by_role("link", name="View your application and download a PDF of it").click()
+    expect(page.locator("h1")).to_have_text(PROJECT)
+    expect(page.locator(".govuk-summary-list").first).to_contain_text("Submitted (version 1)")
+    checker.check("application-summary")
+    page.get_by_role("button", name="Create summary PDF").click()
+    expect(page).to_have_url(re.compile(r"/documents/\d+$"))
+    if not queue.embedded:
+        expect(page.locator("#document-status-live")).to_have_text(re.compile(r"^Status: "))
+        _run_queued_jobs(app)
+    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    checker.check("document-ready")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile(r"^Download .+\.pdf")).click()
+    download = download_info.value
+    assert download.failure() is None
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF"), saved.read_bytes()[:40]
+
+    # 6. The fund manager returns it for changes.
+    _sign_out(page)
+    _sign_in(page, fund_manager_email, DEMO_PASSWORD)
+    page.get_by_role("link", name="Applications", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Applications")
+    row = page.locator("tbody tr", has_text=reference)
+    expect(row).to_contain_text("Submitted")
+    expect(row).to_contain_text("£2,500,000.00")
+    checker.check("fm-applications")
+    row.get_by_role("link", name=f"{COMPANY}: {PROJECT}").click()
+    expect(page.locator("h1")).to_have_text(PROJECT)
+    checker.check("fm-application-summary")
+    page.get_by_role("button", name="Return for changes").click()
+    expect(page.locator("h1")).to_have_text("Return the application for changes")
+    checker.check("return")
+    page.get_by_label("What needs to change?").fill("Split the equipment costs by line.")
+    page.get_by_role("button", name="Return for changes").click()
+    _expect_success(page, f"{COMPANY}'s application was returned for changes")
+    expect(page.locator(".govuk-summary-list").first).to_contain_text("In progress (version 2)")
+    checker.check("returned")
+    assert page.url == application_url  # the same application, now back with the company
+    _sign_out(page)
+
+    checker.assert_clean()
