@@ -53,3 +53,34 @@ class Builders:
         self.session.add(user)
         self.session.flush()
         return user
+
+    def fund(self, **overrides):
+        """The LSIMF with its default rules (PRODUCT.md §2.1)."""
+        from decimal import Decimal
+
+        from portfolio.models import Fund
+        from portfolio.services import funds
+
+        values = {"code": "LSIMF", "name": "Life Sciences Innovative Manufacturing Fund",
+                  "budget": Decimal("520000000.00")}
+        values.update(overrides)
+        fund = Fund(**values)
+        self.session.add(fund)
+        funds.add_default_rules(self.session, fund)
+        return fund
+
+    def open_round(self, fund, **overrides):
+        """A round that opened yesterday and closes in 30 days."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from portfolio.models import Round
+        from portfolio.models.base import utcnow
+
+        values = {"name": "Round 1", "opens_on": utcnow().date() - timedelta(days=1),
+                  "deadline": utcnow() + timedelta(days=30), "allocation": Decimal("100000000.00")}
+        values.update(overrides)
+        round_ = Round(fund=fund, **values)
+        self.session.add(round_)
+        self.session.flush()
+        return round_

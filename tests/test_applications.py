@@ -58,12 +58,9 @@ COSTS = [
 
 
 @pytest.fixture
-def fund(session):
-    fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
-    session.add(fund)
-    funds.add_default_rules(session, fund)
-    session.add(Round(fund=fund, name="Round 1", opens_on=utcnow().date() - timedelta(days=1),
-                      deadline=utcnow() + timedelta(days=30), allocation=Decimal("100000000.00")))
+def fund(session, make):
+    fund = make.fund()
+    make.open_round(fund)
     session.commit()
     return fund
 

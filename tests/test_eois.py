@@ -32,24 +32,15 @@ GOOD = {
 
 
 @pytest.fixture
-def fund(session):
-    fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
-    session.add(fund)
-    funds.add_default_rules(session, fund)
+def fund(session, make):
+    fund = make.fund()
     session.commit()
     return fund
 
 
 @pytest.fixture
-def round_(session, fund):
-    from datetime import timedelta
-
-    from portfolio.models import Round
-    from portfolio.models.base import utcnow
-
-    round_ = Round(fund=fund, name="Round 1", opens_on=utcnow().date() - timedelta(days=1),
-                   deadline=utcnow() + timedelta(days=30), allocation=Decimal("100000000.00"))
-    session.add(round_)
+def round_(session, fund, make):
+    round_ = make.open_round(fund)
     session.commit()
     return round_
 

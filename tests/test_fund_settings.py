@@ -72,10 +72,8 @@ def form(valid: dict, changes: dict) -> dict:
 
 
 @pytest.fixture
-def fund(session):
-    fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
-    session.add(fund)
-    funds.add_default_rules(session, fund)
+def fund(session, make):
+    fund = make.fund()
     session.commit()
     return fund
 
