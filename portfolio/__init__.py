@@ -59,7 +59,15 @@ def register_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     from portfolio.access import enforce_declared_roles
-    from portfolio.extensions import csrf, db, limiter, login_manager, migrate, queue, talisman
+    from portfolio.extensions import (
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        queue,
+        talisman,
+    )
     from portfolio.models import User
 
     db.init_app(app)

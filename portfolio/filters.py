@@ -2,13 +2,12 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_currency
 from flask import Flask
 
-LONDON = ZoneInfo("Europe/London")
+from portfolio.dates import UK
 
 
 def money(value: Decimal | None) -> str:
@@ -21,7 +20,7 @@ def govuk_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        value = value.astimezone(UK).date()
     return format_date(value, "d MMMM yyyy", locale="en_GB")
 
 
@@ -29,7 +28,7 @@ def govuk_datetime(value: datetime | None) -> str:
     """GOV.UK style: '5 January 2027 at 9:30am', '… at 3pm', '… at midday', '… at midnight'."""
     if value is None:
         return ""
-    local = value.astimezone(LONDON)
+    local = value.astimezone(UK)
     if (local.hour, local.minute) == (12, 0):
         time = "midday"
     elif (local.hour, local.minute) == (0, 0):

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from portfolio.dates import financial_years
 from portfolio.models import (
     Application,
     ApplicationStatus,
@@ -527,7 +528,7 @@ def test_other_public_funding_keeps_the_years_it_was_entered_for(client, session
     application = invited_application(session, fund, applicant, fund_manager)
     client.sign_in(applicant.email)
     fill_in(client, application.id)
-    years = ", ".join(applications.financial_years(utcnow()))
+    years = ", ".join(financial_years(utcnow()))
     session.expire_all()
     assert applications.answers(session.get(Application, application.id), "funding")["financial_years"] == years
     check = client.get(f"/applications/{application.id}/check")
@@ -540,5 +541,5 @@ def test_financial_years_run_april_to_march():
     from datetime import UTC, datetime
 
     # 1 April 2026 starts at 23:00 UTC on 31 March (British Summer Time).
-    assert applications.financial_years(datetime(2026, 3, 31, 22, 59, tzinfo=UTC)) == ["2025/26", "2024/25", "2023/24"]
-    assert applications.financial_years(datetime(2026, 3, 31, 23, 0, tzinfo=UTC)) == ["2026/27", "2025/26", "2024/25"]
+    assert financial_years(datetime(2026, 3, 31, 22, 59, tzinfo=UTC)) == ["2025/26", "2024/25", "2023/24"]
+    assert financial_years(datetime(2026, 3, 31, 23, 0, tzinfo=UTC)) == ["2026/27", "2025/26", "2024/25"]

@@ -9,10 +9,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, ValidationError
 
+from portfolio.dates import financial_years
 from portfolio.forms.base import (
     BaseForm,
     ChoiceMessage,
@@ -147,7 +156,6 @@ class FundingSection(SectionForm):
 
     def answers(self) -> dict:
         from portfolio.models.base import utcnow
-        from portfolio.services.applications import financial_years
 
         # Which years "this", "last" and "the year before" meant when this was saved, so the
         # amounts keep their years after 1 April.

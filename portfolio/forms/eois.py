@@ -6,11 +6,25 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
-from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required, normalise_postcode, uk_postcode
+from portfolio.forms.base import (
+    BaseForm,
+    ChoiceMessage,
+    MoneyField,
+    Required,
+    normalise_postcode,
+    uk_postcode,
+)
 from portfolio.models import ApplicantType, ExcludedProduct, ProductType
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]

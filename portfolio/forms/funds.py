@@ -5,12 +5,18 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from govuk_frontend_wtf.gov_form_base import GovFormBase
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import DateField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
-from portfolio.filters import LONDON, money
+from portfolio.dates import UK
+from portfolio.filters import money
 from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required
 from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType
 
@@ -329,6 +335,6 @@ class RoundForm(BaseForm):
         return {
             "name": round_.name,
             "opens_on": round_.opens_on,
-            "deadline": round_.deadline.astimezone(LONDON).date(),
+            "deadline": round_.deadline.astimezone(UK).date(),
             "allocation": round_.allocation,
         }

@@ -1,6 +1,11 @@
 """Every model, imported here so Alembic's autogenerate sees the whole schema."""
 
-from portfolio.models.application import Application, ApplicationSection, ApplicationVersion, CostItem
+from portfolio.models.application import (
+    Application,
+    ApplicationSection,
+    ApplicationVersion,
+    CostItem,
+)
 from portfolio.models.audit import AuditEvent
 from portfolio.models.base import Base
 from portfolio.models.document import Document, StoredFile

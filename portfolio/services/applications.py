@@ -18,7 +18,12 @@ from portfolio.models import (
     Role,
     User,
 )
-from portfolio.models.application import Application, ApplicationSection, ApplicationVersion, CostItem
+from portfolio.models.application import (
+    Application,
+    ApplicationSection,
+    ApplicationVersion,
+    CostItem,
+)
 from portfolio.models.base import utcnow
 from portfolio.models.statuses import Cluster
 from portfolio.services import audit, mail, workflow
@@ -146,15 +151,6 @@ def intervention_rate(grant: Decimal | None, total: Decimal) -> Decimal | None:
     if grant is None or not total:
         return None
     return (grant * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def financial_years(now: datetime) -> list[str]:
-    """The current and two previous financial years (April to March, UK time), newest first: '2026/27'."""
-    from zoneinfo import ZoneInfo
-
-    local = now.astimezone(ZoneInfo("Europe/London"))
-    start = local.year if local.month >= 4 else local.year - 1
-    return [f"{year}/{(year + 1) % 100:02d}" for year in (start, start - 1, start - 2)]
 
 
 # --- writing -------------------------------------------------------------------------------

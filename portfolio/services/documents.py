@@ -5,10 +5,16 @@ import traceback
 from flask import current_app
 from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import object_session as session_of
 
 from portfolio.extensions import queue
-from portfolio.models import Document, DocumentKind, DocumentStatus, Organisation, Role, User
+from portfolio.models import (
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Organisation,
+    Role,
+    User,
+)
 from portfolio.models.base import utcnow
 from portfolio.pdf import render_pdf
 from portfolio.services import audit
@@ -63,7 +69,7 @@ def get_document_for(session: Session, user: User, document_id: int) -> Document
     return document
 
 
-def _render(document: Document) -> tuple[str, bytes]:
+def _render(session: Session, document: Document) -> tuple[str, bytes]:
     if document.kind is DocumentKind.ORGANISATION_SUMMARY:
         organisation = document.organisation
         pdf = render_pdf(
@@ -80,7 +86,7 @@ def _render(document: Document) -> tuple[str, bytes]:
             sections=applications.SECTIONS, totals=applications.totals(application.cost_items),
             answers={s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
             rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
-            documents=applications.documents(session_of(document), application),
+            documents=applications.documents(session, application),
         )
         return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
@@ -99,7 +105,7 @@ def render(session: Session, document_id: int) -> None:
     document.attempts += 1
     session.commit()
     try:
-        filename, pdf = _render(document)
+        filename, pdf = _render(session, document)
         saved = get_storage(session).save(f"documents/{document.id}.pdf", pdf)
         document.filename = filename
         document.content_type = "application/pdf"

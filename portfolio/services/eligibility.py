@@ -3,7 +3,13 @@
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from portfolio.models import ApplicantType, ExcludedProduct, ExpressionOfInterest, FundRules, ProductType
+from portfolio.models import (
+    ApplicantType,
+    ExcludedProduct,
+    ExpressionOfInterest,
+    FundRules,
+    ProductType,
+)
 from portfolio.services.postcodes import region_for
 
 

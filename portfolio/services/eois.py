@@ -4,7 +4,15 @@ the fund manager's decision. Every outcome is emailed to the company's users."""
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import EoiStatus, ExpressionOfInterest, Fund, Organisation, Role, Round, User
+from portfolio.models import (
+    EoiStatus,
+    ExpressionOfInterest,
+    Fund,
+    Organisation,
+    Role,
+    Round,
+    User,
+)
 from portfolio.models.base import utcnow
 from portfolio.services import applications, audit, eligibility, mail, workflow
 from portfolio.services.errors import DomainError, NotFound

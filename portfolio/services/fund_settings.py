@@ -5,16 +5,15 @@ The rules themselves change through `funds.update_rules` (a new version each tim
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portfolio.dates import UK
 from portfolio.models import Fund, FundRules, Round, User
 from portfolio.services import audit, funds
 from portfolio.services.errors import DomainError
 
-UK = ZoneInfo("Europe/London")
 DEADLINE_TIME = time(12)  # a round closes at 12pm (midday) UK time on its deadline date
 
 
@@ -32,13 +31,9 @@ def get_fund(session: Session, fund_id: int, *, for_update: bool = False) -> Fun
     return session.scalar(query)
 
 
-def allocated(fund: Fund) -> Decimal:
-    return sum((round_.allocation for round_ in fund.rounds), Decimal("0.00"))
-
-
 def change_budget(session: Session, *, fund: Fund, by: User, budget: Decimal) -> None:
     """:raise DomainError: when the rounds already hold more than the new budget."""
-    already = allocated(fund)
+    already = funds.allocated(fund)
     if budget < already:
         raise DomainError(
             f"The budget must be at least £{already:,.2f}, the total already allocated to rounds",

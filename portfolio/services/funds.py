@@ -7,7 +7,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import ApplicantType, ExcludedProduct, Fund, FundRules, ProductType, Round, User
+from portfolio.models import (
+    ApplicantType,
+    ExcludedProduct,
+    Fund,
+    FundRules,
+    ProductType,
+    Round,
+    User,
+)
 from portfolio.models.base import utcnow
 from portfolio.services import audit
 from portfolio.services.errors import DomainError, NotFound
@@ -70,10 +78,15 @@ def update_rules(session: Session, *, fund: Fund, by: User, **values) -> FundRul
     return rules
 
 
+def allocated(fund: Fund, *, excluding: Round | None = None) -> Decimal:
+    """What the fund's rounds hold between them (leaving one out, when it is being edited)."""
+    return sum((r.allocation for r in fund.rounds if r is not excluding), Decimal("0.00"))
+
+
 def budget_problem(fund: Fund, allocation: Decimal, *, excluding: Round | None = None) -> str | None:
-    allocated = sum((r.allocation for r in fund.rounds if r is not excluding), Decimal("0"))
-    if allocated + allocation > fund.budget:
-        return (f"The rounds' allocations would total £{allocated + allocation:,.2f}, "
+    total = allocated(fund, excluding=excluding) + allocation
+    if total > fund.budget:
+        return (f"The rounds' allocations would total £{total:,.2f}, "
                 f"more than the fund's budget of £{fund.budget:,.2f}")
     return None
 
@@ -106,11 +119,6 @@ def save_round(session: Session, *, fund: Fund, by: User, details: RoundDetails,
     audit.record(session, actor=by, action="round.updated" if before else "round.created", entity=round_,
                  before=before, after=vars(details))
     return round_
-
-
-def open_rounds(session: Session, fund: Fund, *, now: datetime | None = None) -> list[Round]:
-    now = now or utcnow()
-    return [r for r in fund.rounds if r.is_open(now)]
 
 
 def upcoming_or_open_rounds(session: Session, fund: Fund, *, now: datetime | None = None) -> list[Round]:

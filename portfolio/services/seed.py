@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.models import Fund, Organisation, Region, Role, Round, User
 from portfolio.models.base import utcnow
-from portfolio.services import audit, funds
+from portfolio.services import audit, fund_settings, funds
 from portfolio.services.passwords import hash_password
 
 DEMO_PASSWORD = "portfolio-demo-2026"
@@ -72,7 +72,7 @@ def seed_demo(session: Session) -> SeedResult:
         today = utcnow().date()
         for number, (opens, closes) in enumerate([(-30, 60), (60, 150)], start=1):
             round_ = Round(fund=fund, name=f"Round {number}", opens_on=today + timedelta(days=opens),
-                           deadline=datetime.combine(today + timedelta(days=closes), time(12, 0), tzinfo=UTC),
+                           deadline=fund_settings.deadline_at(today + timedelta(days=closes)),
                            allocation=Decimal("130000000.00"))
             session.add(round_)
             session.flush()

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from portfolio.models import Application, ApplicationStatus, EoiStatus, ExpressionOfInterest, Role, User
+from portfolio.models import (
+    Application,
+    ApplicationStatus,
+    EoiStatus,
+    ExpressionOfInterest,
+    Role,
+    User,
+)
 from portfolio.services import audit
 from portfolio.services.errors import DomainError
 

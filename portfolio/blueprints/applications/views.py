@@ -1,5 +1,4 @@
 import io
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -8,11 +7,21 @@ from flask_login import current_user
 from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.applications import bp
+from portfolio.dates import financial_years
 from portfolio.extensions import db
 from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, ReturnForm
 from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
-from portfolio.models import ApplicationStatus, AuditEvent, Cluster, DocumentKind, ProductType, Region, Role, Round
+from portfolio.models import (
+    ApplicationStatus,
+    AuditEvent,
+    Cluster,
+    DocumentKind,
+    ProductType,
+    Region,
+    Role,
+    Round,
+)
 from portfolio.models.base import utcnow
 from portfolio.services import applications, documents, uploads
 from portfolio.services.errors import DomainError
@@ -61,8 +70,9 @@ def index():
 def detail(application_id: int):
     application = _application(application_id)
     if current_user.role is Role.APPLICANT and applications.editable(application):
+        complete = {s.key: applications.is_complete(application, s.key) for s in applications.SECTIONS}
         return render_template("applications/task_list.html", application=application,
-                               sections=applications.SECTIONS, is_complete=applications.is_complete)
+                               sections=applications.SECTIONS, complete=complete)
     return render_template("applications/summary.html", application=application,
                            **_summary_context(application), action_form=ActionForm())
 
@@ -132,7 +142,7 @@ def _label_financial_years(form) -> None:
     if not hasattr(form, "public_funding_year_1"):
         return
     for field, label in zip((form.public_funding_year_1, form.public_funding_year_2, form.public_funding_year_3),
-                            applications.financial_years(utcnow()), strict=True):
+                            financial_years(utcnow()), strict=True):
         field.label.text = f"{field.label.text} ({label})"
 
 
@@ -278,9 +288,3 @@ def request_summary(application_id: int):
                                           application=application)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
-
-
-def money_or_blank(value) -> str:
-    from portfolio.filters import money
-
-    return money(Decimal(value)) if value not in (None, "") else ""

@@ -12,7 +12,11 @@ from portfolio.forms.accounts import (
     ResetRequestForm,
     SignInForm,
 )
-from portfolio.forms.base import ActionForm, normalise_company_number, normalise_postcode
+from portfolio.forms.base import (
+    ActionForm,
+    normalise_company_number,
+    normalise_postcode,
+)
 from portfolio.models import Region
 from portfolio.services import accounts
 

@@ -7,7 +7,14 @@ from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
 from portfolio.extensions import db
 from portfolio.filters import money
-from portfolio.forms.funds import RULE_LABELS, FundBudgetForm, FundRulesForm, RoundForm, choice_label, percent
+from portfolio.forms.funds import (
+    RULE_LABELS,
+    FundBudgetForm,
+    FundRulesForm,
+    RoundForm,
+    choice_label,
+    percent,
+)
 from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import fund_settings, funds
@@ -40,7 +47,7 @@ def _overview(fund: Fund):
     can_change = current_user.role is Role.ADMIN
     return render_template(
         "funds/overview.html", fund=fund, can_change=can_change, now=utcnow(),
-        allocated=fund_settings.allocated(fund), rule_rows=rule_rows(fund, can_change=can_change),
+        allocated=funds.allocated(fund), rule_rows=rule_rows(fund, can_change=can_change),
         history=fund_settings.rule_history(db.session, fund), describe=describe_change,
     )
 
@@ -73,7 +80,7 @@ def budget(fund_id: int):
         if done:
             flash(f"The fund's budget is now {money(fund.budget)}", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return form_page("funds/budget.html", form, fund=fund, allocated=fund_settings.allocated(fund))
+    return form_page("funds/budget.html", form, fund=fund, allocated=funds.allocated(fund))
 
 
 @bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])
@@ -100,7 +107,7 @@ def _round_form(fund: Fund, round_: Round | None):
         if done:
             flash(f"{saved.name} saved", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return form_page("funds/round.html", form, fund=fund, round_=round_, allocated=fund_settings.allocated(fund))
+    return form_page("funds/round.html", form, fund=fund, round_=round_, allocated=funds.allocated(fund))
 
 
 def rule_value(name: str, value) -> str:
