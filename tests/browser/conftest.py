@@ -152,6 +152,7 @@ class PageChecker:
 
     page: object
     axe_source: str
+    prefix: str = "journey"  # screenshots are <prefix>-NN-<page>.png, one prefix per journey
     violations: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
@@ -196,7 +197,7 @@ class PageChecker:
         page.wait_for_load_state("load")
         self.count += 1
         self.visited.append(f"{name}: {page.url}")
-        page.screenshot(path=str(SCREENSHOTS / f"journey-{self.count:02d}-{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True)
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)
         version = page.evaluate("axe.version")
@@ -226,19 +227,32 @@ class PageChecker:
 
 
 @pytest.fixture
-def browser_page(browser, live_server, axe_source):
-    context = browser.new_context(base_url=live_server, accept_downloads=True, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("journey-*.png"):  # no stale pictures from an earlier run
-        old.unlink()
-    checker = PageChecker(page, axe_source)
-    checker.watch()
-    try:
-        yield page, checker
-    finally:
+def open_journey(browser, live_server, axe_source):
+    """open_journey(prefix) -> (page, checker): a fresh browser context on the live server whose
+    screenshots are named <prefix>-NN-<page>.png (old ones with that prefix are removed first)."""
+    contexts = []
+
+    def open_(prefix: str):
+        context = browser.new_context(base_url=live_server, accept_downloads=True,
+                                      viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob(f"{prefix}-*.png"):  # no stale pictures from an earlier run
+            old.unlink()
+        checker = PageChecker(page, axe_source, prefix)
+        checker.watch()
+        return page, checker
+
+    yield open_
+    for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def browser_page(open_journey):
+    return open_journey("journey")
 
 
 def path_of(url: str) -> str:

@@ -15,18 +15,8 @@ START_TITLE = "Apply for and manage life sciences grants and investments"
 PASSWORD = "Quartz-lantern-meadow-42"
 
 
-def _run_queued_jobs(app) -> None:
-    """With Redis nobody else runs the queue: an in-process rq worker drains it once."""
-    from rq import SimpleWorker
-
-    if queue.embedded:
-        return  # the job already ran, synchronously, when the request committed
-    with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
-
-
 @pytest.mark.browser
-def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page, tmp_path):
+def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page, run_jobs, tmp_path):
     page, checker = browser_page
     email = f"ada.{uuid.uuid4().hex[:8]}@example.com"
 
@@ -94,7 +84,7 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
     if not queue.embedded:
         expect(page.locator("#document-status-live")).to_have_text(re.compile(r"^Status: "))
         checker.check("document-in-progress")
-        _run_queued_jobs(app)
+        run_jobs()
     expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
     checker.check("document-ready")
 

@@ -17,7 +17,6 @@ from portfolio.extensions import queue
 from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import funds
-from tests.browser.conftest import SCREENSHOTS, PageChecker
 from tests.builders import Builders
 from tests.helpers import DEMO_PASSWORD
 
@@ -25,44 +24,6 @@ PASSWORD = "Quartz-lantern-meadow-42"
 COMPANY = "Northern Biologics Ltd"
 PROJECT = "Sterile fill-finish line"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-class LsimfChecker(PageChecker):
-    """conftest's checker, with this journey's screenshots named lsimf-NN-name.png (the
-    shared checker names them journey-NN-name.png, which the other journey owns)."""
-
-    def check(self, name: str) -> None:
-        super().check(f"lsimf-{name}")
-        shot = SCREENSHOTS / f"journey-{self.count:02d}-lsimf-{name}.png"
-        shot.replace(SCREENSHOTS / f"lsimf-{self.count:02d}-{name}.png")
-
-
-@pytest.fixture
-def lsimf_page(browser, live_server, axe_source):
-    """conftest's browser_page, but with LsimfChecker; and it clears only this journey's old
-    screenshots (browser_page clears journey-*.png, the other journey's pictures)."""
-    context = browser.new_context(base_url=live_server, accept_downloads=True, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("lsimf-*.png"):  # no stale pictures from an earlier run
-        old.unlink()
-    checker = LsimfChecker(page, axe_source)
-    checker.watch()
-    try:
-        yield page, checker
-    finally:
-        context.close()
-
-
-def _run_queued_jobs(app) -> None:
-    """With Redis nobody else runs the queue: an in-process rq worker drains it once."""
-    from rq import SimpleWorker
-
-    if queue.embedded:
-        return  # the job already ran, synchronously, when the request committed
-    with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
 
 
 def _sign_in(page, email: str, password: str, checker=None) -> None:
@@ -127,7 +88,7 @@ def _open_task(page, checker, title: str, name: str) -> None:
 
 
 @pytest.mark.browser
-def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, lsimf_page, tmp_path):
+def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_journey, run_jobs, tmp_path):
     # 1. The fund with its default rules, an open round and a fund manager, before the browser starts.
     fund = Fund(code="LSIMF", name="Life Sciences Innovative Manufacturing Fund", budget=Decimal("520000000.00"))
     session.add(fund)
@@ -138,7 +99,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, lsimf_pag
     fund_manager_email = fund_manager.email
     session.commit()
 
-    page, checker = lsimf_page
+    page, checker = open_journey("lsimf")
     email = f"ada.{uuid.uuid4().hex[:8]}@example.com"
 
     # 2. The company registers and sends an expression of interest.
@@ -349,7 +310,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, lsimf_pag
     expect(page).to_have_url(re.compile(r"/documents/\d+$"))
     if not queue.embedded:
         expect(page.locator("#document-status-live")).to_have_text(re.compile(r"^Status: "))
-        _run_queued_jobs(app)
+        run_jobs()
     expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
     checker.check("document-ready")
     with page.expect_download() as download_info:
