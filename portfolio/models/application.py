@@ -40,6 +40,11 @@ class Application(TimestampMixin, Base):
     grant_requested: Mapped[Decimal | None] = mapped_column()
     private_investment: Mapped[Decimal | None] = mapped_column()
 
+    # Assessment: the round's ranking orders by this (moderated where moderated, otherwise the
+    # mean of the submitted assessments); flagged when assessors' scores spread too far.
+    weighted_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), index=True)
+    needs_moderation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
     submitted_at: Mapped[datetime | None] = mapped_column()
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     rules_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fund_rules.id"))
@@ -58,6 +63,19 @@ class Application(TimestampMixin, Base):
     versions: Mapped[list["ApplicationVersion"]] = relationship(
         back_populates="application", order_by="ApplicationVersion.number"
     )
+
+    assignments: Mapped[list["Assignment"]] = relationship(  # noqa: F821
+        back_populates="application", order_by="Assignment.id"
+    )
+    moderated_scores: Mapped[list["ModeratedScore"]] = relationship(back_populates="application")  # noqa: F821
+    decision: Mapped["Decision | None"] = relationship(back_populates="application", uselist=False)  # noqa: F821
+    due_diligence: Mapped["DueDiligence | None"] = relationship(  # noqa: F821
+        back_populates="application", uselist=False
+    )
+    subsidy_check: Mapped["SubsidyCheck | None"] = relationship(  # noqa: F821
+        back_populates="application", uselist=False
+    )
+    award: Mapped["Award | None"] = relationship(back_populates="application", uselist=False)  # noqa: F821
 
     def section(self, key: str) -> "ApplicationSection | None":
         return next((s for s in self.sections if s.key == key), None)

@@ -48,6 +48,11 @@ class FundRules(TimestampMixin, Base):
     applicant_types: Mapped[list[str]] = mapped_column(sa.JSON)
     product_types: Mapped[list[str]] = mapped_column(sa.JSON)
     excluded_products: Mapped[list[str]] = mapped_column(sa.JSON)
+    # Assessment and decision settings (PRODUCT.md §2.2; labelled defaults, not published rules).
+    min_assessors: Mapped[int] = mapped_column(server_default="2")
+    moderation_spread: Mapped[int] = mapped_column(server_default="3")
+    second_approval_threshold: Mapped[Decimal] = mapped_column(server_default="10000000.00")
+    offer_validity_days: Mapped[int] = mapped_column(server_default="30")
 
     fund: Mapped[Fund] = relationship(back_populates="rule_sets")
 
@@ -65,6 +70,9 @@ class Round(TimestampMixin, Base):
     allocation: Mapped[Decimal] = mapped_column()
 
     fund: Mapped[Fund] = relationship(back_populates="rounds")
+    criteria: Mapped[list["Criterion"]] = relationship(  # noqa: F821
+        back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
 
     def is_open(self, now: datetime) -> bool:
         return self.opens_on <= now.date() and now < self.deadline

@@ -83,11 +83,13 @@ class DocumentStatus(StrEnum):
 class DocumentKind(StrEnum):
     ORGANISATION_SUMMARY = "organisation_summary"
     APPLICATION_SUMMARY = "application_summary"
+    GRANT_OFFER_LETTER = "grant_offer_letter"
 
     @property
     def label(self) -> str:
         return {DocumentKind.ORGANISATION_SUMMARY: "Organisation summary",
-                DocumentKind.APPLICATION_SUMMARY: "Application summary"}[self]
+                DocumentKind.APPLICATION_SUMMARY: "Application summary",
+                DocumentKind.GRANT_OFFER_LETTER: "Grant offer letter"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -159,12 +161,136 @@ class EoiStatus(StrEnum):
 
 
 class ApplicationStatus(StrEnum):
+    """PRODUCT.md §2.2. Moves only through portfolio.services.workflow.TRANSITIONS."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    IN_ASSESSMENT = "in_assessment"
+    MODERATED = "moderated"
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not_recommended"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    OFFER_ISSUED = "offer_issued"
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_EXPIRED = "offer_expired"
+    WITHDRAWN = "withdrawn"
 
     @property
     def label(self) -> str:
-        return {ApplicationStatus.DRAFT: "In progress", ApplicationStatus.SUBMITTED: "Submitted"}[self]
+        """What OLS staff see."""
+        return _APPLICATION_LABELS[self]
+
+    @property
+    def company_label(self) -> str:
+        """What the company sees: the internal assessment stages are one stage to them."""
+        if self in (ApplicationStatus.IN_ASSESSMENT, ApplicationStatus.MODERATED, ApplicationStatus.RECOMMENDED,
+                    ApplicationStatus.NOT_RECOMMENDED):
+            return "Being assessed"
+        if self is ApplicationStatus.REJECTED:
+            return "Not funded"
+        if self is ApplicationStatus.APPROVED:
+            return "Approved: offer being prepared"
+        return _APPLICATION_LABELS[self]
+
+
+_APPLICATION_LABELS = {
+    ApplicationStatus.DRAFT: "In progress",
+    ApplicationStatus.SUBMITTED: "Submitted",
+    ApplicationStatus.IN_ASSESSMENT: "In assessment",
+    ApplicationStatus.MODERATED: "Moderated",
+    ApplicationStatus.RECOMMENDED: "Recommended",
+    ApplicationStatus.NOT_RECOMMENDED: "Not recommended",
+    ApplicationStatus.APPROVED: "Approved",
+    ApplicationStatus.REJECTED: "Rejected",
+    ApplicationStatus.OFFER_ISSUED: "Offer issued",
+    ApplicationStatus.OFFER_ACCEPTED: "Offer accepted",
+    ApplicationStatus.OFFER_EXPIRED: "Offer expired",
+    ApplicationStatus.WITHDRAWN: "Withdrawn",
+}
+
+
+class AssignmentStatus(StrEnum):
+    AWAITING_DECLARATION = "awaiting_declaration"
+    ACTIVE = "active"  # declared no conflict: may open and score
+    CONFLICTED = "conflicted"  # declared a conflict: removed, the fund manager reassigns
+
+    @property
+    def label(self) -> str:
+        return {AssignmentStatus.AWAITING_DECLARATION: "Declare conflicts of interest",
+                AssignmentStatus.ACTIVE: "Assigned",
+                AssignmentStatus.CONFLICTED: "Conflict declared"}[self]
+
+
+class AwardStatus(StrEnum):
+    """Where an award's money sits in the budget ledger."""
+
+    APPROVED = "approved"  # committed
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    RELEASED = "released"  # offer declined, expired or withdrawn: the money is available again
+
+    @property
+    def label(self) -> str:
+        return {AwardStatus.APPROVED: "Committed", AwardStatus.OFFERED: "Offered",
+                AwardStatus.ACCEPTED: "Accepted", AwardStatus.RELEASED: "Released"}[self]
+
+
+class OfferStatus(StrEnum):
+    ISSUED = "issued"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return {OfferStatus.ISSUED: "Waiting for the company", OfferStatus.ACCEPTED: "Accepted",
+                OfferStatus.DECLINED: "Declined", OfferStatus.EXPIRED: "Expired"}[self]
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class SubsidyCategory(StrEnum):
+    """Subsidy Control Act 2022 s.11 regulations (DOMAIN-FACTS.md §2c)."""
+
+    STANDARD = "standard"
+    INTEREST = "interest"  # Subsidy of Interest: referral to the SAU optional
+    PARTICULAR_INTEREST = "particular_interest"  # referral to the SAU mandatory before confirming
+
+    @property
+    def label(self) -> str:
+        return {SubsidyCategory.STANDARD: "Neither of interest nor of particular interest",
+                SubsidyCategory.INTEREST: "Subsidy of Interest",
+                SubsidyCategory.PARTICULAR_INTEREST: "Subsidy of Particular Interest"}[self]
+
+
+class ThresholdKey(StrEnum):
+    """Subsidy control thresholds, each a dated setting (DOMAIN-FACTS.md §2a, §2c)."""
+
+    TRANSPARENCY = "transparency"  # awards over this need a transparency database entry
+    LARGE_SUBSIDY = "large_subsidy"  # "over £1m": the size at which SoI/SSoPI tests apply
+    INTEREST_CUMULATIVE = "interest_cumulative"  # cumulative that makes a Subsidy of Interest
+    PARTICULAR_CUMULATIVE = "particular_cumulative"  # cumulative that makes a Subsidy of Particular Interest
+    SENSITIVE_CUMULATIVE = "sensitive_cumulative"  # the same, in a sensitive sector
+
+    @property
+    def label(self) -> str:
+        return {
+            ThresholdKey.TRANSPARENCY: "Transparency database entry needed for awards over",
+            ThresholdKey.LARGE_SUBSIDY: "Interest tests apply to awards over",
+            ThresholdKey.INTEREST_CUMULATIVE: "Subsidy of Interest: cumulative subsidies of at least",
+            ThresholdKey.PARTICULAR_CUMULATIVE: "Subsidy of Particular Interest: cumulative subsidies of at least",
+            ThresholdKey.SENSITIVE_CUMULATIVE: "Subsidy of Particular Interest in a sensitive sector: "
+                                               "cumulative subsidies of at least",
+        }[self]
 
 
 class Cluster(StrEnum):

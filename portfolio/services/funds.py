@@ -31,6 +31,11 @@ DEFAULT_RULES = {
     "applicant_types": [t.value for t in ApplicantType],
     "product_types": [t.value for t in ProductType],
     "excluded_products": [e.value for e in ExcludedProduct],
+    # PRODUCT.md §2.2: illustrative defaults (nothing published), kept as settings.
+    "min_assessors": 2,
+    "moderation_spread": 3,
+    "second_approval_threshold": Decimal("10000000.00"),
+    "offer_validity_days": 30,
 }
 RULE_FIELDS = tuple(DEFAULT_RULES)
 
