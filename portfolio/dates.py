@@ -1,6 +1,6 @@
 """UK time and financial years (April to March), used by forms, services and templates alike."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
@@ -11,3 +11,10 @@ def financial_years(now: datetime) -> list[str]:
     local = now.astimezone(UK)
     start = local.year if local.month >= 4 else local.year - 1
     return [f"{year}/{(year + 1) % 100:02d}" for year in (start, start - 1, start - 2)]
+
+
+def uk_today() -> date:
+    """Today's date in the UK (after midnight UK time it is already tomorrow in UTC terms in summer)."""
+    from portfolio.models.base import utcnow
+
+    return utcnow().astimezone(UK).date()

@@ -53,6 +53,10 @@ def migrated_database(tmp_path_factory):
                 connection.execute(sa.text("DROP SCHEMA public CASCADE"))
                 connection.execute(sa.text("CREATE SCHEMA public"))
             upgrade()
+            with db.engine.connect() as connection:
+                for table in REFERENCE_TABLES:
+                    _reference_rows[table] = [dict(row._mapping) for row in
+                                              connection.execute(sa.text(f"SELECT * FROM {table}"))]
             db.engine.dispose()
         return uri
     template = tmp / "template.sqlite"
@@ -71,10 +75,21 @@ def _database_for_test(migrated_database, tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+# Rows the migrations load (dated subsidy thresholds): each PostgreSQL test starts with them, as
+# each SQLite test does with its copy of the migrated file.
+REFERENCE_TABLES = ("subsidy_thresholds",)
+_reference_rows: dict[str, list[dict]] = {}
+
+
 def _empty_postgres() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table, rows in _reference_rows.items():
+            if rows:
+                connection.execute(db.metadata.tables[table].insert(), rows)
+                connection.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                           f"(SELECT max(id) FROM {table}))"))
 
 
 @pytest.fixture

@@ -1,0 +1,248 @@
+"""Recommendation and decision on an assessed application, and the budget ledger.
+
+Separation of duties: nobody approves or rejects an application they assessed (or were assigned
+to assess) or recommended; an award above the fund's second-approval threshold needs two
+different approvers.
+
+Never over-commit: an approval locks the fund row, then the round row, then the application
+row (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one writer at a time), re-reads what is
+already committed and only then writes the award. Two approvals racing for the last of a round's
+allocation therefore run one after the other, and the second sees the first's award.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.models import (
+    Application,
+    ApplicationStatus,
+    Award,
+    AwardStatus,
+    Decision,
+    Fund,
+    Round,
+    User,
+)
+from portfolio.models.base import utcnow
+from portfolio.services import audit, due_diligence, mail, subsidy, workflow
+from portfolio.services.errors import DomainError
+
+ZERO = Decimal("0.00")
+APPROVED = "approved"
+REJECTED = "rejected"
+
+
+# --- the budget ledger ------------------------------------------------------------------------
+
+@dataclass
+class Ledger:
+    """Money in a fund or round: committed (approved, no offer yet), offered, accepted, paid."""
+
+    budget: Decimal
+    committed: Decimal = ZERO
+    offered: Decimal = ZERO
+    accepted: Decimal = ZERO
+    paid: Decimal = ZERO  # payments are recorded against claims (grant delivery); none before then
+
+    @property
+    def spoken_for(self) -> Decimal:
+        return self.committed + self.offered + self.accepted
+
+    @property
+    def available(self) -> Decimal:
+        return self.budget - self.spoken_for
+
+
+_LEDGER_COLUMN = {AwardStatus.APPROVED: "committed", AwardStatus.OFFERED: "offered",
+                  AwardStatus.ACCEPTED: "accepted"}
+
+
+def ledger(session: Session, *, fund: Fund, round_: Round | None = None) -> Ledger:
+    """Summed in Python from Decimal amounts, so every figure is exact to the penny."""
+    query = sa.select(Award.status, Award.amount).where(Award.fund_id == fund.id, Award.status != AwardStatus.RELEASED)
+    if round_ is not None:
+        query = query.where(Award.round_id == round_.id)
+    result = Ledger(budget=round_.allocation if round_ is not None else fund.budget)
+    for status, amount in session.execute(query):
+        column = _LEDGER_COLUMN[status]
+        setattr(result, column, getattr(result, column) + amount)
+    return result
+
+
+# --- separation of duties ----------------------------------------------------------------------
+
+def separation_problem(application: Application, user: User) -> str | None:
+    """Why `user` may not decide this application, or None."""
+    if any(assignment.assessor_id == user.id for assignment in application.assignments):
+        return "You were an assessor of this application, so you cannot decide it"
+    decision = application.decision
+    if decision is not None and decision.recommended_by_id == user.id:
+        return "You made the recommendation on this application, so a different fund manager must decide it"
+    if decision is not None and decision.first_approver_id == user.id:
+        return "You gave the first approval: the second approval must come from a different fund manager"
+    return None
+
+
+def awaiting_second_approval(application: Application) -> bool:
+    decision = application.decision
+    return decision is not None and decision.first_approver_id is not None and decision.outcome is None
+
+
+# --- recommendation ---------------------------------------------------------------------------
+
+def recommend(session: Session, *, application: Application, by: User, recommended: bool,
+              amount: Decimal | None, note: str) -> Decision:
+    if recommended:
+        _check_amount(application, amount)
+    to = ApplicationStatus.RECOMMENDED if recommended else ApplicationStatus.NOT_RECOMMENDED
+    if not workflow.allowed(application, to, by):
+        raise DomainError("Only a moderated application can be recommended")
+    decision = Decision(application=application, recommended=recommended,
+                        recommended_amount=amount if recommended else None, recommendation_note=note,
+                        recommended_by_id=by.id, recommended_at=utcnow())
+    session.add(decision)
+    workflow.transition(session, application, to, by=by,
+                        details={"amount": decision.recommended_amount, "note": note,
+                                 "weighted_score": application.weighted_score})
+    return decision
+
+
+def _check_amount(application: Application, amount: Decimal | None) -> None:
+    if amount is None or amount <= 0:
+        raise DomainError("Enter an amount more than £0", field="amount")
+    if application.grant_requested is not None and amount > application.grant_requested:
+        raise DomainError(f"The amount must be no more than the £{application.grant_requested:,.2f} requested",
+                          field="amount")
+
+
+# --- decision --------------------------------------------------------------------------------
+
+@dataclass
+class Approval:
+    award: Award | None  # None when this was the first of two approvals
+    needs_second_approval: bool
+
+
+def _lock(session: Session, application: Application) -> tuple[Fund, Round]:
+    """Fund, then round, then application: always in this order, so lockers cannot deadlock."""
+    def locked(model, id_):
+        return session.scalar(sa.select(model).where(model.id == id_).with_for_update()
+                              .execution_options(populate_existing=True))
+
+    fund = locked(Fund, application.fund_id)
+    round_ = locked(Round, application.round_id)
+    locked(Application, application.id)
+    session.refresh(application, ["decision", "award", "assignments", "due_diligence", "subsidy_check"])
+    return fund, round_
+
+
+def budget_problem(session: Session, *, fund: Fund, round_: Round, amount: Decimal) -> str | None:
+    in_round = ledger(session, fund=fund, round_=round_)
+    if amount > in_round.available:
+        return (f"Approving £{amount:,.2f} would over-commit {round_.name}: its allocation is "
+                f"£{round_.allocation:,.2f}, £{in_round.spoken_for:,.2f} is already committed and "
+                f"£{in_round.available:,.2f} is available")
+    in_fund = ledger(session, fund=fund)
+    if amount > in_fund.available:
+        return (f"Approving £{amount:,.2f} would over-commit the {fund.code} budget of £{fund.budget:,.2f}: "
+                f"£{in_fund.spoken_for:,.2f} is already committed and £{in_fund.available:,.2f} is available")
+    return None
+
+
+def approval_problems(session: Session, *, application: Application, by: User, amount: Decimal | None,
+                      fund: Fund, round_: Round) -> list[str]:
+    """Everything that stops `by` approving `amount` now (empty when nothing does)."""
+    if application.status is not ApplicationStatus.RECOMMENDED or application.award is not None:
+        return ["Only a recommended application can be approved"]
+    problems = [p for p in [separation_problem(application, by)] if p]
+    if amount is None or amount <= 0 or (application.grant_requested and amount > application.grant_requested):
+        return problems + [f"The award must be more than £0 and no more than the "
+                           f"£{application.grant_requested:,.2f} requested"]
+    problems += due_diligence.approval_problems(application)
+    subsidy_problem = subsidy.blocking_problem(subsidy.assess(session, application, amount),
+                                               application.subsidy_check)
+    problems += [p for p in [subsidy_problem, budget_problem(session, fund=fund, round_=round_, amount=amount)] if p]
+    return problems
+
+
+def approve(session: Session, *, application: Application, by: User, amount: Decimal | None = None,
+            conditions: str | None = None) -> Approval:
+    """First approval (above the threshold) or the approval that commits the money.
+
+    A second approval confirms the first approver's amount and conditions.
+    :raise DomainError: with every reason it was refused; nothing is written then.
+    """
+    fund, round_ = _lock(session, application)
+    decision = application.decision
+    second = awaiting_second_approval(application)
+    if second:
+        amount, conditions = decision.amount, decision.conditions
+    problems = approval_problems(session, application=application, by=by, amount=amount, fund=fund, round_=round_)
+    if problems:
+        raise DomainError("; ".join(problems))
+    rules = application.rules or fund.rules
+    now = utcnow()
+    if not second and amount > rules.second_approval_threshold:
+        decision.amount, decision.conditions = amount, conditions
+        decision.first_approver_id, decision.first_approved_at = by.id, now
+        audit.record(session, actor=by, action="application.first_approval", entity=application,
+                     after={"amount": amount, "conditions": conditions,
+                            "second_approval_threshold": rules.second_approval_threshold})
+        return Approval(award=None, needs_second_approval=True)
+
+    assessment = subsidy.assess(session, application, amount)
+    award = Award(application=application, fund_id=fund.id, round_id=round_.id,
+                  organisation_id=application.organisation_id, amount=amount, status=AwardStatus.APPROVED,
+                  decided_at=now)
+    subsidy.apply_to_award(award, assessment)
+    session.add(award)
+    decision.outcome, decision.amount, decision.conditions = APPROVED, amount, conditions
+    decision.decided_by_id, decision.decided_at = by.id, now
+    workflow.transition(session, application, ApplicationStatus.APPROVED, by=by, details={
+        "amount": amount, "conditions": conditions, "first_approver_id": decision.first_approver_id,
+        "subsidy_category": assessment.category.value, "cumulative_subsidy": assessment.cumulative,
+        "transparency_due_on": assessment.transparency_due_on,
+    })
+    _tell_company(session, application, subject="Your LSIMF application has been approved",
+                  template="decision_approved", amount=amount, conditions=conditions)
+    return Approval(award=award, needs_second_approval=False)
+
+
+def reject(session: Session, *, application: Application, by: User, feedback: str) -> None:
+    problem = separation_problem(application, by)
+    if problem and not (application.decision and application.decision.first_approver_id == by.id):
+        raise DomainError(problem)
+    if not workflow.allowed(application, ApplicationStatus.REJECTED, by):
+        raise DomainError("Only an application with a recommendation can be rejected")
+    decision = application.decision
+    decision.outcome, decision.feedback = REJECTED, feedback
+    decision.decided_by_id, decision.decided_at = by.id, utcnow()
+    workflow.transition(session, application, ApplicationStatus.REJECTED, by=by, details={"feedback": feedback})
+    _tell_company(session, application, subject="The decision on your LSIMF application",
+                  template="decision_rejected", feedback=feedback)
+
+
+def _tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:
+    for user in application.organisation.users:
+        if user.is_active:
+            mail.send_email(session, to=user.email, subject=subject, template=template,
+                            application=application, user=user, **context)
+
+
+# --- queues -------------------------------------------------------------------------------------
+
+QUEUE_STATUSES = (ApplicationStatus.MODERATED, ApplicationStatus.RECOMMENDED, ApplicationStatus.NOT_RECOMMENDED,
+                  ApplicationStatus.APPROVED, ApplicationStatus.OFFER_ISSUED)
+
+
+def queue(session: Session) -> dict[ApplicationStatus, list[Application]]:
+    """Applications waiting for a recommendation, a decision or an offer, by status."""
+    rows = session.scalars(sa.select(Application).where(Application.status.in_(QUEUE_STATUSES))
+                           .order_by(Application.weighted_score.desc().nulls_last(), Application.id))
+    grouped: dict[ApplicationStatus, list[Application]] = {status: [] for status in QUEUE_STATUSES}
+    for application in rows:
+        grouped[application.status].append(application)
+    return grouped
