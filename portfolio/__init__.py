@@ -129,14 +129,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.admin import bp as admin_bp
     from portfolio.blueprints.applications import bp as applications_bp
+    from portfolio.blueprints.assessments import bp as assessments_bp
     from portfolio.blueprints.auth import bp as auth_bp
+    from portfolio.blueprints.decisions import bp as decisions_bp
     from portfolio.blueprints.documents import bp as documents_bp
     from portfolio.blueprints.eois import bp as eois_bp
     from portfolio.blueprints.funds import bp as funds_bp
     from portfolio.blueprints.main import bp as main_bp
+    from portfolio.blueprints.offers import bp as offers_bp
     from portfolio.blueprints.organisations import bp as organisations_bp
 
-    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp):
+    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
+                      assessments_bp, decisions_bp, offers_bp):
         app.register_blueprint(blueprint)
 
 

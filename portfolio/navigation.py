@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from portfolio.models import Role
 
-# (label, endpoint, roles that see it, endpoints that mark it current)
+# (label, endpoint, roles that see it, endpoints that mark it current; "blueprint." marks all of one)
 NAVIGATION = [
     ("Home", "main.home", set(Role), {"main.home"}),
     ("Your organisation", "organisations.detail", {Role.APPLICANT},
@@ -14,11 +14,12 @@ NAVIGATION = [
      {"eois.index", "eois.detail", "eois.decide"}),
     ("Applications", "applications.index", {Role.FUND_MANAGER, Role.ADMIN},
      {"applications.index", "applications.detail", "applications.return_for_changes", "applications.history"}),
+    ("Assessments", "assessments.index", {Role.ASSESSOR, Role.FUND_MANAGER}, {"assessments."}),
+    ("Decisions", "decisions.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"decisions."}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),
-    ("Funds", "funds.index", {Role.FUND_MANAGER, Role.ADMIN},
-     {"funds.index", "funds.overview", "funds.rules", "funds.budget", "funds.new_round", "funds.edit_round"}),
+    ("Funds", "funds.index", {Role.FUND_MANAGER, Role.ADMIN}, {"funds."}),
     ("Users", "admin.users", {Role.ADMIN}, {"admin.users", "admin.invite", "admin.change_role"}),
     ("Audit log", "admin.audit_log", {Role.ADMIN}, {"admin.audit_log"}),
 ]
@@ -32,7 +33,8 @@ def navigation_items() -> list[dict]:
         if current_user.role not in roles:
             continue
         values = {"organisation_id": current_user.organisation_id} if endpoint == "organisations.detail" else {}
-        items.append({"href": url_for(endpoint, **values), "text": label, "active": request.endpoint in current})
+        active = request.endpoint in current or (request.blueprint or "") + "." in current
+        items.append({"href": url_for(endpoint, **values), "text": label, "active": active})
     return items
 
 

@@ -76,11 +76,12 @@ class Builders:
 
         from portfolio.models import Round
         from portfolio.models.base import utcnow
+        from portfolio.services import criteria
 
         values = {"name": "Round 1", "opens_on": utcnow().date() - timedelta(days=1),
                   "deadline": utcnow() + timedelta(days=30), "allocation": Decimal("100000000.00")}
         values.update(overrides)
         round_ = Round(fund=fund, **values)
         self.session.add(round_)
-        self.session.flush()
+        criteria.add_default_criteria(self.session, round_)
         return round_

@@ -338,7 +338,8 @@ def test_transparency_entry_needed_only_over_100k_and_due_three_months_later(ses
     (M + Decimal("0.01"), 24 * M - Decimal("0.01"), "particular_interest"),  # exactly £25m
 ])
 def test_interest_thresholds_after_4_august_2025(session, make, fund, amount, cumulative_from_elsewhere, category):
-    application = moderated_application(session, make, fund, grant=amount, public_funding=str(cumulative_from_elsewhere))
+    application = moderated_application(session, make, fund, grant=amount,
+                                        public_funding=str(cumulative_from_elsewhere))
     assert subsidy.assess(session, application, amount, on=ON_AFTER).category.value == category
 
 
@@ -441,3 +442,59 @@ def test_decision_pages_are_for_staff_only(client, session, make, fund, staff):
     client.sign_in(finance.email)
     assert client.get(f"/decisions/applications/{application.id}").status == 200
     assert client.get(f"/decisions/applications/{application.id}/approve").status == 403
+
+
+# --- bad input: a message on the page, a 400, and nothing written -----------------------------
+
+BAD_FORMS = [
+    ("recommend", {"recommendation": "maybe", "amount": "1", "note": "x"}, "Select whether you recommend funding it"),
+    ("recommend", {"recommendation": "yes", "amount": "", "note": "x"}, "Enter the recommended grant"),
+    ("recommend", {"recommendation": "yes", "amount": "lots", "note": "x"}, "Enter the recommended grant as a number"),
+    ("recommend", {"recommendation": "no", "amount": "", "note": ""}, "Enter the reasons for the recommendation"),
+    ("due-diligence", {"checked_on": ["1", "1", "2999"], "result": "green"}, "must be between"),
+    ("due-diligence", {"checked_on": ["1", "1", "2026"], "result": "purple"}, "Select the result of the check"),
+    ("subsidy-control", {"sensitive_sector": ""}, "Select whether the enterprise is in a sensitive sector"),
+    ("subsidy-control", {"sensitive_sector": "no", "referred_to_sau": "no", "referral_reason": ""},
+     "Enter why the subsidy was not referred"),
+    ("subsidy-control", {"sensitive_sector": "no", "referred_to_sau": "yes", "referred_on": ["1", "1", "2026"],
+                         "sau_reference": "S" * 65}, "The reference must be 64 characters or fewer"),
+    ("approve", {"amount": "0"}, "The grant awarded must be more than £0"),
+    ("approve", {"amount": "4,000,000.001"}, "must be in pounds and pence"),
+    ("approve", {"amount": "4,000,000.01"}, "no more than the £4,000,000.00 requested"),
+    ("approve", {"amount": "1", "conditions": "c" * 5001}, "Conditions of the award must be 5,000 characters or fewer"),
+    ("reject", {"feedback": ""}, "Enter feedback for the company"),
+]
+
+
+@pytest.mark.parametrize("page, data, message", BAD_FORMS)
+def test_bad_decision_input_is_refused_with_a_message_and_writes_nothing(client, session, make, fund, staff, page,
+                                                                         data, message):
+    from portfolio.models import AuditEvent
+
+    application = moderated_application(session, make, fund, assessor=staff["assessor"])
+    if page in ("approve", "reject"):
+        decisions.recommend(session, application=application, by=staff["recommender"], recommended=True,
+                            amount=application.grant_requested, note="Good")
+        session.commit()
+    events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    client.sign_in(staff["approver"].email)
+    response = client.submit(f"/decisions/applications/{application.id}/{page}", data)
+    assert response.status == 400
+    assert message in response.html.select_one(".govuk-error-summary").text
+    assert response.text.startswith("Error:")
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events + 1  # the sign-in only
+    assert session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
+
+
+def test_unknown_and_out_of_range_ids_are_404(client, session, make, fund, staff):
+    application = moderated_application(session, make, fund)
+    client.sign_in(staff["approver"].email)
+    for url in ["/decisions/applications/999999", "/decisions/applications/99999999999999999999",
+                f"/decisions/applications/{application.id}/due-diligence/flags/12345",
+                "/decisions/awards/424242/transparency"]:
+        assert client.get(url).status == 404, url
+    draft = moderated_application(session, make, fund)
+    draft.status = ApplicationStatus.DRAFT
+    session.commit()
+    assert client.get(f"/decisions/applications/{draft.id}").status == 404

@@ -37,6 +37,10 @@ RULES_FORM = {
     "applicant_types": [t.value for t in ApplicantType],
     "product_types": [t.value for t in ProductType],
     "excluded_products": [e.value for e in ExcludedProduct],
+    "min_assessors": "2",
+    "moderation_spread": "3",
+    "second_approval_threshold": "£10,000,000",
+    "offer_validity_days": "30",
 }
 
 ROUND_FORM = {
@@ -117,6 +121,9 @@ def test_defaults_are_product_md_numbers(fund):
     assert set(rules.excluded_products) == {"veterinary", "herbal_vitamins", "input_materials",
                                             "consumables_equipment"}
     assert fund.budget == Decimal("520000000")
+    # PRODUCT.md §2.2: illustrative, as nothing has been published.
+    assert (rules.min_assessors, rules.moderation_spread, rules.offer_validity_days) == (2, 3, 30)
+    assert rules.second_approval_threshold == Decimal("10000000")
 
 
 def test_overview_shows_budget_rules_rounds_and_history(client, admin, fund, session):
@@ -129,7 +136,11 @@ def test_overview_shows_budget_rules_rounds_and_history(client, admin, fund, ses
     for expected in ("£520,000,000.00", "£8,000,000.00 (the default)", "£1,000,000.00 (the default)",
                      "20% (the default)", "30% (the default)", "Contract development and manufacturing organisation",
                      "Veterinary medicines", "Round 1", "Round 2", "£160,000,000.00", "£360,000,000.00",
-                     "30 June 2027 at midday", "System (defaults)"):
+                     "30 June 2027 at midday", "System (defaults)",
+                     "Assessors needed per application 2 assessors (the illustrative default)",
+                     "Score spread that flags moderation (points) 3 points (the illustrative default)",
+                     "Awards above this need a second approver £10,000,000.00 (the illustrative default)",
+                     "Days a company has to accept an offer 30 days (the illustrative default)"):
         assert expected in text, expected
     changes = {a["href"] for a in page.html.select("a") if a.get_text(strip=True).startswith("Change")}
     assert f"/admin/funds/{fund.id}/budget" in changes
@@ -148,6 +159,12 @@ def test_the_rules_page_shows_the_values_in_force_and_the_defaults(client, admin
     assert len(html.select("input[name=applicant_types][checked]")) == len(ApplicantType)
     assert "Default: £8,000,000.00." in page.text
     assert "Default: 30%." in page.text
+    assert [html.find(id=name)["value"] for name in ("min_assessors", "moderation_spread",
+                                                     "second_approval_threshold", "offer_validity_days")] == [
+        "2", "3", "10,000,000.00", "30"]
+    for hint in ("Illustrative default: 2 assessors.", "Illustrative default: 3 points.",
+                 "Illustrative default: £10,000,000.00.", "Illustrative default: 30 days."):
+        assert hint in page.text, hint
 
 
 # --- changing the rules ------------------------------------------------------------------
@@ -161,6 +178,14 @@ CHANGES = [
     ("product_types", ["drug_substance", "drug_product"], ["drug_substance", "drug_product"]),
     ("excluded_products", ["veterinary"], ["veterinary"]),
     ("excluded_products", [], []),
+    ("min_assessors", "3", 3),
+    ("min_assessors", " 10 ", 10),
+    ("moderation_spread", "1", 1),
+    ("moderation_spread", "9", 9),
+    ("second_approval_threshold", "£25,000,000", Decimal("25000000.00")),
+    ("second_approval_threshold", "0", Decimal("0.00")),
+    ("offer_validity_days", "365", 365),
+    ("offer_validity_days", "1", 1),
 ]
 
 
@@ -229,6 +254,23 @@ def test_the_history_lists_every_version_with_who_and_what(client, admin, fund, 
     assert rows[2].startswith("1") and "System (defaults)" in rows[2]
 
 
+def test_the_assessment_settings_show_their_changes_in_the_history_and_summary(client, admin, fund):
+    client.submit(f"/admin/funds/{fund.id}/rules", form(RULES_FORM, {
+        "min_assessors": "3", "moderation_spread": "2", "second_approval_threshold": "5000000",
+        "offer_validity_days": "1"}))
+    page = client.get(f"/admin/funds/{fund.id}")
+    newest = " ".join(page.html.select("table")[-1].select("tbody tr")[0].get_text(" ").split())
+    for change in ("Assessors needed per application: 2 assessors to 3 assessors",
+                   "Score spread that flags moderation (points): 3 points to 2 points",
+                   "Awards above this need a second approver: £10,000,000.00 to £5,000,000.00",
+                   "Days a company has to accept an offer: 30 days to 1 day"):
+        assert change in newest, newest
+    for row in ("Assessors needed per application 3 assessors Illustrative default: 2 assessors",
+                "Days a company has to accept an offer 1 day Illustrative default: 30 days"):
+        assert row in page.text, row
+    assert f"/admin/funds/{fund.id}/rules#offer_validity_days" in {a["href"] for a in page.html.select("a")}
+
+
 # --- bad input: the rules ---------------------------------------------------------------
 
 def money_cases(field: str, name: str, required: str) -> list:
@@ -268,7 +310,37 @@ def percent_cases(field: str, name: str, required: str) -> list:
     ]
 
 
+def count_cases(field: str, name: str, required: str, lowest: int, highest: int, example: int) -> list:
+    capitalised = name[0].upper() + name[1:]
+    between = f"{capitalised} must be between {lowest} and {highest}"
+    words = f"Enter {name} as a whole number, like {example}"
+    return [
+        pytest.param({field: None}, field, required, id=f"{field}-missing"),
+        pytest.param({field: ""}, field, required, id=f"{field}-empty"),
+        pytest.param({field: "  "}, field, required, id=f"{field}-spaces"),
+        pytest.param({field: "two"}, field, words, id=f"{field}-words"),
+        pytest.param({field: "1e1"}, field, words, id=f"{field}-exponent"),
+        pytest.param({field: "0x2"}, field, words, id=f"{field}-hex"),
+        pytest.param({field: "２"}, field, words, id=f"{field}-fullwidth-digit"),
+        pytest.param({field: "2.5"}, field, f"{capitalised} must be a whole number, like {example}",
+                     id=f"{field}-fraction"),
+        pytest.param({field: str(lowest - 1)}, field, between, id=f"{field}-below"),
+        pytest.param({field: "-1"}, field, between, id=f"{field}-negative"),
+        pytest.param({field: str(highest + 1)}, field, between, id=f"{field}-above"),
+        pytest.param({field: "9" * 5000}, field, between, id=f"{field}-5000-digits"),
+    ]
+
+
 RULE_CASES = [
+    *count_cases("min_assessors", "the number of assessors", "Enter how many assessors each application needs",
+                 1, 10, 2),
+    *count_cases("moderation_spread", "the score spread", "Enter the score spread that flags moderation", 1, 9, 3),
+    *count_cases("offer_validity_days", "the number of days to accept an offer",
+                 "Enter how many days a company has to accept an offer", 1, 365, 30),
+    *[case for case in money_cases("second_approval_threshold", "the second approval amount",
+                                   "Enter the amount above which awards need a second approver")
+      if not case.id.endswith("-zero")],  # £0: every award needs two approvers
+
     *money_cases("min_project_cost", "the minimum project cost", "Enter the minimum project cost"),
     *money_cases("min_grant", "the minimum grant", "Enter the minimum grant"),
     *percent_cases("justification_rate", "the justification threshold", "Enter the justification threshold"),

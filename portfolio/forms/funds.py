@@ -7,18 +7,32 @@ from decimal import Decimal, InvalidOperation
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
+    GovRadioInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
 from portfolio.dates import UK
 from portfolio.filters import money
 from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required
-from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType
+from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType, ThresholdKey
 
 # How each rule is named on the settings pages (the form's labels, the summary, the history).
 RULE_LABELS = {
@@ -29,7 +43,17 @@ RULE_LABELS = {
     "applicant_types": "Eligible applicant types",
     "product_types": "Eligible products",
     "excluded_products": "Excluded products",
+    "min_assessors": "Assessors needed per application",
+    "moderation_spread": "Score spread that flags moderation (points)",
+    "second_approval_threshold": "Awards above this need a second approver",
+    "offer_validity_days": "Days a company has to accept an offer",
 }
+
+# PRODUCT.md §2.2: nothing has been published for these, so their defaults are only illustrative.
+ILLUSTRATIVE_RULES = ("min_assessors", "moderation_spread", "second_approval_threshold", "offer_validity_days")
+MONEY_RULES = ("min_project_cost", "min_grant", "second_approval_threshold")
+RATE_RULES = ("justification_rate", "hard_cap_rate")
+COUNT_UNITS = {"min_assessors": "assessor", "moderation_spread": "point", "offer_validity_days": "day"}
 
 RULE_CHOICES = {
     "applicant_types": ApplicantType,
@@ -53,6 +77,21 @@ def choice_label(rule: str, value: str) -> str:
         return RULE_CHOICES[rule](value).label
     except ValueError:
         return value
+
+
+def rule_value(name: str, value) -> str:
+    """One rule's value as the settings pages show it: '£1,000,000.00', '20%', '3 points'."""
+    if name in MONEY_RULES:
+        return money(value)
+    if name in RATE_RULES:
+        return percent(value)
+    if name in COUNT_UNITS:
+        return f"{value} {COUNT_UNITS[name]}{'' if value == 1 else 's'}"
+    return "; ".join(choice_label(name, item) for item in value) or "None"
+
+
+def default_label(name: str) -> str:
+    return "Illustrative default" if name in ILLUSTRATIVE_RULES else "Default"
 
 
 _PERCENT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -100,6 +139,47 @@ class PercentField(StringField):
         self.rate = (number / 100).quantize(Decimal("0.0001"))
 
 
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+class WholeNumberField(StringField):
+    """A whole number typed as text, from `minimum` to `maximum`; kept as `number` (int)."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, name_in_errors: str, minimum: int, maximum: int,
+                 example: int, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.name_in_errors, self.minimum, self.maximum, self.example = name_in_errors, minimum, maximum, example
+        self.number: int | None = None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.number = None
+
+    def pre_validate(self, form):
+        text = self.data if isinstance(self.data, str) else ""
+        if not text:
+            return
+        name = self.name_in_errors
+        if not _NUMBER.match(text):
+            raise StopValidation(f"Enter {name} as a whole number, like {self.example}")
+        if "." in text:
+            raise StopValidation(f"{name.capitalize()} must be a whole number, like {self.example}")
+        between = f"{name.capitalize()} must be between {self.minimum} and {self.maximum}"
+        if len(text) > 9:  # far out of range (and int() refuses thousands of digits)
+            raise StopValidation(between)
+        number = int(text)
+        if not self.minimum <= number <= self.maximum:
+            raise StopValidation(between)
+        self.number = number
+
+
 class AtLeastOne:
     """Checkboxes where at least one box must stay ticked."""
 
@@ -130,6 +210,12 @@ def _money_rule(name: str, required: str, name_in_errors: str) -> MoneyField:
 def _percent_rule(name: str, required: str, name_in_errors: str, description: str) -> PercentField:
     return PercentField(RULE_LABELS[name], description=description, validators=[Required(required)],
                         name_in_errors=name_in_errors)
+
+
+def _count_rule(name: str, required: str, name_in_errors: str, description: str, *, minimum: int,
+                maximum: int, example: int) -> WholeNumberField:
+    return WholeNumberField(RULE_LABELS[name], description=description, validators=[Required(required)],
+                            name_in_errors=name_in_errors, minimum=minimum, maximum=maximum, example=example)
 
 
 class FundRulesForm(BaseForm):
@@ -170,6 +256,31 @@ class FundRulesForm(BaseForm):
         validators=[ChoiceMessage("Select excluded products from the list")],
         widget=GovCheckboxesInput(),
     )
+    min_assessors = _count_rule(
+        "min_assessors", "Enter how many assessors each application needs", "the number of assessors",
+        "Each application is scored independently by at least this many assessors. From 1 to 10.",
+        minimum=1, maximum=10, example=2,
+    )
+    moderation_spread = _count_rule(
+        "moderation_spread", "Enter the score spread that flags moderation", "the score spread",
+        "Assessors score each criterion from 1 to 10. If their scores for any criterion differ by more "
+        "than this many points, the application is flagged for moderation. From 1 to 9.",
+        minimum=1, maximum=9, example=3,
+    )
+    second_approval_threshold = MoneyField(
+        RULE_LABELS["second_approval_threshold"],
+        description="Awards above this amount need a second approval from a different fund manager. "
+                    "Enter 0 if every award needs two approvers.",
+        validators=[Required("Enter the amount above which awards need a second approver")],
+        name_in_errors="the second approval amount",
+    )
+    offer_validity_days = _count_rule(
+        "offer_validity_days", "Enter how many days a company has to accept an offer",
+        "the number of days to accept an offer",
+        "A grant offer expires if a company signatory has not accepted it within this many days. "
+        "From 1 to 365.",
+        minimum=1, maximum=365, example=30,
+    )
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
     def __init__(self, *args, defaults: dict | None = None, **kwargs):
@@ -178,13 +289,11 @@ class FundRulesForm(BaseForm):
             field = getattr(self, name, None)
             if field is None:
                 continue
-            if isinstance(field, MoneyField):
-                shown = money(default)
-            elif isinstance(field, PercentField):
-                shown = percent(default)
-            else:
+            if name in RULE_CHOICES:
                 shown = ", ".join(choice_label(name, value) for value in default) or "none"
-            field.description = " ".join(filter(None, [field.description, f"Default: {shown}."]))
+            else:
+                shown = rule_value(name, default)
+            field.description = " ".join(filter(None, [field.description, f"{default_label(name)}: {shown}."]))
 
     def rules(self) -> dict:
         """The answers as the values `funds.update_rules` takes."""
@@ -196,6 +305,10 @@ class FundRulesForm(BaseForm):
             "applicant_types": _ticked(self.applicant_types),
             "product_types": _ticked(self.product_types),
             "excluded_products": _ticked(self.excluded_products),
+            "min_assessors": self.min_assessors.number,
+            "moderation_spread": self.moderation_spread.number,
+            "second_approval_threshold": self.second_approval_threshold.amount,
+            "offer_validity_days": self.offer_validity_days.number,
         }
 
     @classmethod
@@ -338,3 +451,163 @@ class RoundForm(BaseForm):
             "deadline": round_.deadline.astimezone(UK).date(),
             "allocation": round_.allocation,
         }
+
+
+# --- a round's assessment criteria ---------------------------------------------------------
+
+MAX_CRITERIA = 12
+
+
+class CriterionRowForm(BaseForm):
+    """One criterion on the criteria page (a part of CriteriaForm, which carries the CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    criterion_id = HiddenField()
+    title = StringField("Title", widget=GovTextInput())
+    guidance = TextAreaField("Guidance for assessors (optional)", widget=GovTextArea())
+    weight = PercentField("Weight", name_in_errors="the weight")
+    remove = BooleanField("Remove this criterion", description="The other criteria's weights must then total 100%",
+                          widget=GovCheckboxInput())
+
+    @property
+    def existing_id(self) -> int | None:
+        """The criterion this row edits; -1 when the page sent something that is not an id."""
+        value = self.criterion_id.data or ""
+        if not value:
+            return None
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else -1
+
+    @property
+    def blank(self) -> bool:
+        return self.existing_id is None and not (self.title.data or self.guidance.data or self.weight.data)
+
+
+class _CriterionList(FieldList):
+    """Rows posted as criteria-0-title, criteria-1-title...; only plain, short indices count
+    (FieldList would try int() on any Unicode digits, or on thousands of them)."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                part = key[offset:].split("-", 1)[0]
+                if part.isascii() and part.isdigit() and len(part) <= 3:
+                    yield int(part)
+
+
+class CriteriaForm(BaseForm):
+    """A round's criteria: change titles, guidance and weights, remove rows, add rows."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, (FieldList, FormField)):  # they take no filters
+                return unbound_field.bind(form=form, **options)
+            return BaseForm.Meta.bind_field(self, form, unbound_field, options)
+
+    criteria = _CriterionList(FormField(CriterionRowForm), max_entries=MAX_CRITERIA)
+    add_another = SubmitField("Add another criterion", widget=GovSubmitInput())
+    submit = SubmitField("Save criteria", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name_rows()
+
+    @classmethod
+    def data_from(cls, criteria) -> dict:
+        rows = [{"criterion_id": str(c.id), "title": c.title, "guidance": c.guidance, "weight": c.weight}
+                for c in criteria]
+        return {"criteria": [*rows, {}]}  # and a blank row to add one
+
+    @property
+    def rows(self) -> list:
+        return [entry.form for entry in self.criteria.entries]
+
+    def name_rows(self) -> None:
+        for number, row in enumerate(self.rows, start=1):
+            row.weight.name_in_errors = f"the weight of criterion {number}"
+
+    def add_row(self) -> bool:
+        if len(self.criteria.entries) >= MAX_CRITERIA:
+            return False
+        self.criteria.append_entry({})
+        self.name_rows()
+        return True
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        titles: dict[str, int] = {}
+        for number, row in enumerate(self.rows, start=1):
+            if row.remove.data or row.blank:  # whatever a removed row says no longer matters
+                for field in row:
+                    field.errors = []
+                continue
+            if not row.title.errors and not row.title.data:
+                self._row_error(row.title, f"Enter the title of criterion {number}")
+            elif not row.title.errors and len(row.title.data) > 200:
+                self._row_error(row.title, f"The title of criterion {number} must be 200 characters or fewer")
+            if not row.guidance.errors and len(row.guidance.data or "") > 2000:
+                self._row_error(row.guidance,
+                                f"The guidance for criterion {number} must be 2,000 characters or fewer")
+            if not row.weight.errors:
+                if not row.weight.data:
+                    self._row_error(row.weight, f"Enter the weight of criterion {number}")
+                elif row.weight.rate == 0:
+                    self._row_error(row.weight, f"The weight of criterion {number} must be more than 0%")
+            title = (row.title.data or "").casefold()
+            if title and title in titles and not row.title.errors:
+                self._row_error(row.title, f"Criterion {number} has the same title as criterion {titles[title]}")
+            titles.setdefault(title, number)
+        self._collect_errors()
+        return not self.errors
+
+    def criterion_rows(self) -> list[dict]:
+        """The criteria to keep or add, in order, as `criteria.save_criteria` takes them."""
+        return [{"id": row.existing_id, "title": row.title.data, "guidance": row.guidance.data or "",
+                 "weight": row.weight.rate}
+                for row in self.rows if not (row.remove.data or row.blank)]
+
+    def add_error(self, field_name: str | None, message: str) -> None:
+        """The service names "weights" for their total: shown by the first weight kept."""
+        kept = [row for row in self.rows if not (row.remove.data or row.blank)]
+        if field_name == "weights" and kept:
+            self._row_error(kept[0].weight, message)
+            self._collect_errors()
+        else:
+            super().add_error(field_name, message)
+
+    def _row_error(self, field, message: str) -> None:
+        field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+    def _collect_errors(self) -> None:
+        """FieldList keeps its rows' errors from when it validated: bring them up to date."""
+        errors = [entry.errors for entry in self.criteria.entries]
+        self.criteria.errors = errors if any(errors) else []
+
+
+# --- subsidy control thresholds --------------------------------------------------------------
+
+class ThresholdForm(BaseForm):
+    key = RadioField(
+        "Which threshold", choices=_choices(ThresholdKey), validate_choice=False,
+        validators=[Required("Select which threshold"), ChoiceMessage("Select which threshold")],
+        widget=GovRadioInput(),
+    )
+    amount = MoneyField("Amount", description="In pounds, for example 25,000,000",
+                        validators=[Required("Enter the amount")], name_in_errors="the amount", allow_zero=False)
+    effective_from = GovDateField(
+        "In force from", description="Decisions made on or after this date use the new amount. For example, 4 8 2025",
+        name_in_errors="the date it is in force from",
+    )
+    source = StringField(
+        "Source", description="The legislation or guidance that sets it, for example the statutory instrument",
+        validators=[Required("Enter the source of the threshold"),
+                    Length(max=500, message="The source must be 500 characters or fewer")],
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Add threshold", widget=GovSubmitInput())
+
+    def values(self) -> dict:
+        return {"key": ThresholdKey(self.key.data), "amount": self.amount.amount,
+                "effective_from": self.effective_from.data, "source": self.source.data}

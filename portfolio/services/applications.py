@@ -352,7 +352,7 @@ def submit(session: Session, *, application: Application, by: User) -> Applicati
     session.add(version)
     workflow.transition(session, application, ApplicationStatus.SUBMITTED, by=by,
                         details={"version": version.number, "rules_id": rules.id})
-    _tell_company(session, application, subject="We have received your LSIMF application",
+    tell_company(session, application, subject="We have received your LSIMF application",
                   template="application_submitted")
     return version
 
@@ -363,11 +363,12 @@ def return_for_changes(session: Session, *, application: Application, by: User, 
     workflow.transition(session, application, ApplicationStatus.DRAFT, by=by,
                         details={"version": version.number, "reason": reason})
     application.version_number += 1
-    _tell_company(session, application, subject="Your LSIMF application has been returned for changes",
+    tell_company(session, application, subject="Your LSIMF application has been returned for changes",
                   template="application_returned", reason=reason)
 
 
-def _tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:
+def tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:
+    """Email every active user of the applicant organisation (templates/email/<template>.txt)."""
     for user in application.organisation.users:
         if user.is_active:
             mail.send_email(session, to=user.email, subject=subject, template=template,

@@ -27,7 +27,8 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit, due_diligence, mail, subsidy, workflow
+from portfolio.services import audit, due_diligence, subsidy, workflow
+from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError
 
 ZERO = Decimal("0.00")
@@ -206,7 +207,7 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
         "subsidy_category": assessment.category.value, "cumulative_subsidy": assessment.cumulative,
         "transparency_due_on": assessment.transparency_due_on,
     })
-    _tell_company(session, application, subject="Your LSIMF application has been approved",
+    tell_company(session, application, subject="Your LSIMF application has been approved",
                   template="decision_approved", amount=amount, conditions=conditions)
     return Approval(award=award, needs_second_approval=False)
 
@@ -221,15 +222,8 @@ def reject(session: Session, *, application: Application, by: User, feedback: st
     decision.outcome, decision.feedback = REJECTED, feedback
     decision.decided_by_id, decision.decided_at = by.id, utcnow()
     workflow.transition(session, application, ApplicationStatus.REJECTED, by=by, details={"feedback": feedback})
-    _tell_company(session, application, subject="The decision on your LSIMF application",
+    tell_company(session, application, subject="The decision on your LSIMF application",
                   template="decision_rejected", feedback=feedback)
-
-
-def _tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:
-    for user in application.organisation.users:
-        if user.is_active:
-            mail.send_email(session, to=user.email, subject=subject, template=template,
-                            application=application, user=user, **context)
 
 
 # --- queues -------------------------------------------------------------------------------------

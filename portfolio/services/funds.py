@@ -113,8 +113,11 @@ def save_round(session: Session, *, fund: Fund, by: User, details: RoundDetails,
         raise DomainError(problem, field="allocation")
     before = None
     if round_ is None:
+        from portfolio.services import criteria
+
         round_ = Round(fund=fund, **vars(details))
         session.add(round_)
+        criteria.add_default_criteria(session, round_)
     else:
         before = {"name": round_.name, "opens_on": round_.opens_on, "deadline": round_.deadline,
                   "allocation": round_.allocation}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.models import Fund, Organisation, Region, Role, Round, User
 from portfolio.models.base import utcnow
-from portfolio.services import audit, fund_settings, funds
+from portfolio.services import audit, criteria, fund_settings, funds
 from portfolio.services.passwords import hash_password
 
 DEMO_PASSWORD = "portfolio-demo-2026"
@@ -26,7 +26,10 @@ DEMO_COMPANIES = [
 DEMO_STAFF = [
     (Role.ADMIN, "Ada Admin", "admin@portfolio.example"),
     (Role.FUND_MANAGER, "Farah Fund-Manager", "fund.manager@portfolio.example"),
+    # Decisions need a second fund manager (nobody approves what they recommended) and two assessors.
+    (Role.FUND_MANAGER, "Dev Decider", "decider@portfolio.example"),
     (Role.ASSESSOR, "Asha Assessor", "assessor@portfolio.example"),
+    (Role.ASSESSOR, "Bo Second-Assessor", "assessor2@portfolio.example"),
     (Role.ACCOUNT_MANAGER, "Alex Account-Manager", "account.manager@portfolio.example"),
     (Role.FINANCE, "Fin Finance", "finance@portfolio.example"),
 ]
@@ -75,7 +78,7 @@ def seed_demo(session: Session) -> SeedResult:
                            deadline=fund_settings.deadline_at(today + timedelta(days=closes)),
                            allocation=Decimal("130000000.00"))
             session.add(round_)
-            session.flush()
+            criteria.add_default_criteria(session, round_)
             audit.record(session, actor=None, actor_label="seed-demo", action="round.created", entity=round_,
                          after={"name": round_.name, "allocation": round_.allocation})
             created.append(f"LSIMF {round_.name} (£130,000,000, deadline {round_.deadline:%d %B %Y})")

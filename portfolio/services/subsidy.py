@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portfolio.dates import UK, uk_today
+from portfolio.filters import govuk_date
 from portfolio.models import (
     Application,
     Award,
@@ -48,7 +49,7 @@ def threshold(session: Session, key: ThresholdKey, on: date) -> Decimal:
         .order_by(SubsidyThreshold.effective_from.desc()).limit(1)
     )
     if amount is None:
-        raise DomainError(f"No subsidy control threshold '{key.label}' is in force on {on:%d %B %Y}")
+        raise DomainError(f"No subsidy control threshold '{key.label}' is in force on {govuk_date(on)}")
     return amount
 
 
@@ -63,7 +64,7 @@ def add_threshold(session: Session, *, key: ThresholdKey, amount: Decimal, effec
     exists = session.scalar(sa.select(SubsidyThreshold.id).where(SubsidyThreshold.key == key,
                                                                  SubsidyThreshold.effective_from == effective_from))
     if exists:
-        raise DomainError(f"There is already an amount for this threshold from {effective_from:%d %B %Y}",
+        raise DomainError(f"There is already an amount for this threshold from {govuk_date(effective_from)}",
                           field="effective_from")
     row = SubsidyThreshold(key=key, amount=amount, effective_from=effective_from, source=source,
                            created_by_id=by.id)

@@ -18,6 +18,7 @@ from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import funds
 from tests.builders import Builders
+from tests.browser.steps import choose, expect_h1, expect_success, sign_in, sign_out
 from tests.helpers import DEMO_PASSWORD
 
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -26,54 +27,10 @@ PROJECT = "Sterile fill-finish line"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def _sign_in(page, email: str, password: str, checker=None) -> None:
-    page.goto("/sign-in")
-    expect(page.locator("h1")).to_have_text("Sign in")
-    if checker:
-        checker.check("sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/home$"))
-
-
-def _sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    _expect_success(page, "You have signed out")
-
-
-def _choose(page, question: str, answer: str) -> None:
-    """Tick a radio (or checkbox) by its label, inside the fieldset of its question."""
-    page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
-
-
-def _refused(page) -> None:
-    """After an expectation failed: if the page refused the form, say what the errors were."""
-    errors = page.locator(".govuk-error-summary")
-    if errors.count():
-        raise AssertionError(f"{page.url} refused the form: {errors.inner_text()}") from None
-
-
-def _expect_h1(page, text: str) -> None:
-    try:
-        expect(page.locator("h1")).to_have_text(text)
-    except AssertionError:
-        _refused(page)
-        raise
-
-
-def _expect_success(page, text: str) -> None:
-    try:
-        expect(page.locator(".govuk-notification-banner--success")).to_contain_text(text)
-    except AssertionError:
-        _refused(page)
-        raise
-
-
 def _save_and_continue(page, title: str) -> None:
     page.get_by_role("button", name="Save and continue").click()
-    _expect_h1(page, "Your application")
-    _expect_success(page, f"{title}: saved")
+    expect_h1(page, "Your application")
+    expect_success(page, f"{title}: saved")
 
 
 def _task_status(page, title: str):
@@ -128,33 +85,33 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     page.get_by_label("Project title").fill(PROJECT)
     page.get_by_label("Summarise the project").fill("A new aseptic fill-finish line for biologics at our Leeds site.")
     page.get_by_label("Postcode of the manufacturing site").fill("ls2 9jt")
-    _choose(page, "What kind of business is the applicant?",
+    choose(page, "What kind of business is the applicant?",
             "Contract development and manufacturing organisation (CDMO)")
-    _choose(page, "Is the applicant wholly private sector?", "Yes")
-    _choose(page, "What will the project manufacture?", "Human medicine: drug product (finished medicine)")
+    choose(page, "Is the applicant wholly private sector?", "Yes")
+    choose(page, "What will the project manufacture?", "Human medicine: drug product (finished medicine)")
     excluded = page.get_by_role("group", name="Do any of these describe the product?")
     excluded.get_by_label("Veterinary medicines").check()  # ticked by mistake, then unticked: none apply
     excluded.get_by_label("Veterinary medicines").uncheck()
     expect(excluded.get_by_role("checkbox", checked=True)).to_have_count(0)
-    _choose(page, "Has the applicant received a grant from this fund before?", "No")
+    choose(page, "Has the applicant received a grant from this fund before?", "No")
     page.get_by_label("Total project cost").fill("14,000,000")
     page.get_by_label("Grant you are asking for").fill("2,500,000")
     page.get_by_role("button", name="Save and continue").click()
 
-    _expect_h1(page, "Check your answers")
+    expect_h1(page, "Check your answers")
     summary = page.locator(".govuk-summary-list")
     expect(summary).to_contain_text("LS2 9JT")
     expect(summary).to_contain_text("£14,000,000.00")
     expect(summary).to_contain_text("£2,500,000.00")
     checker.check("eoi-check")
     page.get_by_role("button", name="Submit expression of interest").click()
-    _expect_success(page, "Your expression of interest has been submitted")
+    expect_success(page, "Your expression of interest has been submitted")
     expect(page.locator("#eligibility-passed")).to_have_text("It meets every rule of the fund checked automatically.")
     checker.check("eoi-submitted")
-    _sign_out(page)
+    sign_out(page)
 
     # 3. The fund manager checks it and invites the company to Round 1.
-    _sign_in(page, fund_manager_email, DEMO_PASSWORD, checker)
+    sign_in(page, fund_manager_email, DEMO_PASSWORD, checker)
     page.get_by_role("link", name="Expressions of interest", exact=True).click()
     expect(page.locator("h1")).to_have_text("Expressions of interest")
     row = page.locator("tbody tr", has_text=PROJECT)
@@ -166,16 +123,16 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     page.get_by_role("button", name="Record your check and decision").click()
     expect(page.locator("h1")).to_have_text("Check eligibility and decide")
     checker.check("eoi-decision")
-    _choose(page, "Your decision", "Invite to a full application")
+    choose(page, "Your decision", "Invite to a full application")
     rounds = page.get_by_label("Round to apply in")
     rounds.select_option(label=rounds.locator("option", has_text="Round 1 (deadline ").inner_text())
     page.get_by_label("Your eligibility check").fill("Checked Companies House and the site: eligible.")
     page.get_by_role("button", name="Record decision").click()
-    _expect_success(page, f"Decision recorded for {COMPANY}")
-    _sign_out(page)
+    expect_success(page, f"Decision recorded for {COMPANY}")
+    sign_out(page)
 
     # 4. The company completes every task of the application.
-    _sign_in(page, email, PASSWORD)
+    sign_in(page, email, PASSWORD)
     applications_table = page.locator("#applications")
     expect(applications_table).to_contain_text(PROJECT)
     expect(applications_table).to_contain_text("Complete every section and submit")
@@ -187,7 +144,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     application_url = page.url
 
     _open_task(page, checker, "Organisation details", "section-organisation")
-    _choose(page, "Size of the organisation", "Medium (50 to 249 employees)")
+    choose(page, "Size of the organisation", "Medium (50 to 249 employees)")
     page.get_by_label("Contact name").fill("Priya Shah")
     page.get_by_label("Contact email address").fill("priya@example.com")
     page.get_by_label("Contact telephone number").fill("0113 496 0000")
@@ -196,7 +153,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     _open_task(page, checker, "Project and site", "section-project")
     expect(page.get_by_label("Postcode of the manufacturing site")).to_have_value("LS2 9JT")  # from the EOI
     page.get_by_label("Address of the manufacturing site").fill("1 Science Park, Leeds")
-    _choose(page, "Which Life Sciences cluster is the site in?", "Yorkshire and the Humber (West and South Yorkshire)")
+    choose(page, "Which Life Sciences cluster is the site in?", "Yorkshire and the Humber (West and South Yorkshire)")
     _save_and_continue(page, "Project and site")
 
     _open_task(page, checker, "Products and modality", "section-products")
@@ -214,10 +171,10 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
         page.get_by_label("Category").select_option(label=category)
         page.get_by_label("Description").fill(description)
         page.get_by_label("Amount").fill(amount)
-        _choose(page, "Is this a capital cost?", capital)
-        _choose(page, "Is this an eligible cost?", eligible)
+        choose(page, "Is this a capital cost?", capital)
+        choose(page, "Is this an eligible cost?", eligible)
         page.get_by_role("button", name="Add cost").click()
-        _expect_success(page, f"Cost added: {description}")
+        expect_success(page, f"Cost added: {description}")
     expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
     expect(page.locator("#eligible-capital-cost")).to_have_text("£12,000,000.00")
     checker.check("costs")
@@ -265,7 +222,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     page.get_by_label("Upload a file").set_input_files({"name": "plan.pdf", "mimeType": "application/pdf",
                                                         "buffer": PDF})
     page.get_by_role("button", name="Upload file").click()
-    _expect_success(page, "Uploaded plan.pdf")
+    expect_success(page, "Uploaded plan.pdf")
     expect(page.locator("#uploaded-files")).to_contain_text("plan.pdf")
     checker.check("documents")
     page.get_by_role("button", name="Back to your application").click()
@@ -322,8 +279,8 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     assert saved.read_bytes().startswith(b"%PDF"), saved.read_bytes()[:40]
 
     # 6. The fund manager returns it for changes.
-    _sign_out(page)
-    _sign_in(page, fund_manager_email, DEMO_PASSWORD)
+    sign_out(page)
+    sign_in(page, fund_manager_email, DEMO_PASSWORD)
     page.get_by_role("link", name="Applications", exact=True).click()
     expect(page.locator("h1")).to_have_text("Applications")
     row = page.locator("tbody tr", has_text=reference)
@@ -338,10 +295,10 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     checker.check("return")
     page.get_by_label("What needs to change?").fill("Split the equipment costs by line.")
     page.get_by_role("button", name="Return for changes").click()
-    _expect_success(page, f"{COMPANY}'s application was returned for changes")
+    expect_success(page, f"{COMPANY}'s application was returned for changes")
     expect(page.locator(".govuk-summary-list").first).to_contain_text("In progress (version 2)")
     checker.check("returned")
     assert page.url == application_url  # the same application, now back with the company
-    _sign_out(page)
+    sign_out(page)
 
     checker.assert_clean()

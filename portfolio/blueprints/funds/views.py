@@ -5,19 +5,26 @@ from markupsafe import Markup, escape
 from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
+from portfolio.dates import uk_today
 from portfolio.extensions import db
-from portfolio.filters import money
+from portfolio.filters import govuk_date, money
 from portfolio.forms.funds import (
+    MAX_CRITERIA,
+    RULE_CHOICES,
     RULE_LABELS,
+    CriteriaForm,
     FundBudgetForm,
     FundRulesForm,
     RoundForm,
+    ThresholdForm,
     choice_label,
+    default_label,
     percent,
+    rule_value,
 )
-from portfolio.models import Fund, Role, Round
+from portfolio.models import Fund, Role, Round, ThresholdKey
 from portfolio.models.base import utcnow
-from portfolio.services import fund_settings, funds
+from portfolio.services import criteria, decisions, fund_settings, funds, subsidy
 
 
 def _fund(fund_id: int) -> Fund:
@@ -49,6 +56,7 @@ def _overview(fund: Fund):
         "funds/overview.html", fund=fund, can_change=can_change, now=utcnow(),
         allocated=funds.allocated(fund), rule_rows=rule_rows(fund, can_change=can_change),
         history=fund_settings.rule_history(db.session, fund), describe=describe_change,
+        ledger=decisions.ledger(db.session, fund=fund),
     )
 
 
@@ -110,13 +118,70 @@ def _round_form(fund: Fund, round_: Round | None):
     return form_page("funds/round.html", form, fund=fund, round_=round_, allocated=funds.allocated(fund))
 
 
-def rule_value(name: str, value) -> str:
-    """One rule's value as the settings pages show it."""
-    if name in ("min_project_cost", "min_grant"):
-        return money(value)
-    if name in ("justification_rate", "hard_cap_rate"):
-        return percent(value)
-    return "; ".join(choice_label(name, item) for item in value) or "None"
+# --- a round's assessment criteria (PRODUCT.md §2.2) --------------------------------------------
+
+def _round(fund: Fund, round_id: int) -> Round:
+    round_ = criteria.get_round(db.session, fund, round_id, for_update=request.method == "POST")
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+@bp.route("/<int:fund_id>/rounds/<int:round_id>/criteria")
+@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+def round_criteria(fund_id: int, round_id: int):
+    fund = _fund(fund_id)
+    round_ = _round(fund, round_id)
+    return render_template("funds/criteria.html", fund=fund, round_=round_, percent=percent,
+                           locked=criteria.locked_reason(db.session, round_), defaults=criteria.DEFAULT_CRITERIA)
+
+
+@bp.route("/<int:fund_id>/rounds/<int:round_id>/criteria/change", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+def change_criteria(fund_id: int, round_id: int):
+    fund = _fund(fund_id)
+    round_ = _round(fund, round_id)
+    form = CriteriaForm(data=CriteriaForm.data_from(round_.criteria) if request.method == "GET" else None)
+    if form.is_submitted() and form.add_another.data:  # another blank row; nothing is saved yet
+        form.add_row()
+    elif form.validate_on_submit():
+        done, changed = commit_or_refuse(lambda: criteria.save_criteria(
+            db.session, round_=round_, by=current_user, rows=form.criterion_rows()), form=form)
+        if done:
+            flash(f"Criteria for {round_.name} saved" if changed else "You did not change the criteria", "success")
+            return redirect(url_for("funds.round_criteria", fund_id=fund.id, round_id=round_.id))
+    return form_page("funds/change_criteria.html", form, fund=fund, round_=round_, max_criteria=MAX_CRITERIA,
+                     locked=criteria.locked_reason(db.session, round_))
+
+
+# --- subsidy control thresholds (dated settings) ---------------------------------------------------
+
+@bp.route("/subsidy-thresholds")
+@roles_allowed(Role.ADMIN, Role.FUND_MANAGER, Role.FINANCE)
+def thresholds():
+    rows = subsidy.threshold_rows(db.session)
+    today = uk_today()
+    in_force = {}
+    for row in rows:  # oldest first within each key: the last that has started is in force
+        if row.effective_from <= today:
+            in_force[row.key] = row.id
+    groups = [(key, [row for row in rows if row.key == key]) for key in ThresholdKey]
+    return render_template("funds/thresholds.html", groups=groups, in_force=set(in_force.values()), today=today,
+                           can_change=current_user.role is Role.ADMIN,
+                           back=current_user.role in (Role.ADMIN, Role.FUND_MANAGER))
+
+
+@bp.route("/subsidy-thresholds/new", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+def add_threshold():
+    form = ThresholdForm()
+    if form.validate_on_submit():
+        done, row = commit_or_refuse(lambda: subsidy.add_threshold(
+            db.session, by=current_user, **form.values()), form=form)
+        if done:
+            flash(f"{row.key.label} {money(row.amount)} from {govuk_date(row.effective_from)} added", "success")
+            return redirect(url_for("funds.thresholds"))
+    return form_page("funds/add_threshold.html", form)
 
 
 def rule_rows(fund: Fund, *, can_change: bool) -> list[dict]:
@@ -124,12 +189,13 @@ def rule_rows(fund: Fund, *, can_change: bool) -> list[dict]:
     rows = []
     for name, label in RULE_LABELS.items():
         value = getattr(fund.rules, name)
-        if name in ("applicant_types", "product_types", "excluded_products"):
+        if name in RULE_CHOICES:
             shown = Markup("<br>").join(escape(choice_label(name, item)) for item in value) or "None"
         else:
             shown = escape(rule_value(name, value))
         default = funds.DEFAULT_RULES[name]
-        note = "(the default)" if value == default else f"Default: {rule_value(name, default)}"
+        called = default_label(name)
+        note = f"(the {called.lower()})" if value == default else f"{called}: {rule_value(name, default)}"
         row = {"key": {"text": label},
                "value": {"html": Markup('{}<br><span class="govuk-hint govuk-!-font-size-16">{}</span>').format(
                    shown, note)}}
