@@ -1,4 +1,4 @@
-"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`."""
+"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`."""
 
 import click
 from flask import Flask
@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin)
+    app.cli.add_command(offers_cli)
 
 
 @click.command("seed-demo")
@@ -79,3 +80,15 @@ def create_admin(email: str, name: str, password: str):
                  after={"email": user.email, "role": "admin"})
     db.session.commit()
     click.echo(f"Administrator {user.email} created.")
+
+
+offers_cli = AppGroup("offers", help="Grant offer commands.")
+
+
+@offers_cli.command("expire")
+def offers_expire():
+    """Expire grant offers not accepted in time (run hourly from cron; safe to run twice)."""
+    from portfolio.services import offers
+
+    expired = offers.expire_due(db.session)
+    click.echo(f"{expired} offer{'' if expired == 1 else 's'} expired.")

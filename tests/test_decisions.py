@@ -15,13 +15,10 @@ from portfolio.models import (
     Award,
     AwardStatus,
     Decision,
-    ExpressionOfInterest,
-    EoiStatus,
-    Rag,
     Role,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import decisions, due_diligence, subsidy
+from portfolio.services import decisions, subsidy
 from portfolio.services.errors import DomainError
 from tests.helpers import sent_emails
 
@@ -52,45 +49,12 @@ def staff(make, session):
     return people
 
 
-def moderated_application(session, make, fund, *, grant: Decimal = 4 * M, assessor=None, organisation=None,
-                          public_funding: str | None = None, referral_recorded: bool = True) -> Application:
-    """An application as assessment leaves it: moderated, with a weighted score, checked by due
-    diligence and (unless told otherwise) with a recorded decision not to refer it to the SAU."""
-    applicant = make.user(Role.APPLICANT, **({"organisation": organisation} if organisation else {}))
-    eoi = ExpressionOfInterest(fund=fund, organisation=applicant.organisation, created_by=applicant,
-                               status=EoiStatus.INVITED, project_title="Sterile fill-finish line",
-                               submitted_at=utcnow(), invited_round=fund.rounds[0])
-    session.add(eoi)
-    application = Application(fund=fund, round=fund.rounds[0], organisation=applicant.organisation, eoi=eoi,
-                              project_title="Sterile fill-finish line", total_project_cost=grant * 5,
-                              eligible_capital_cost=grant * 4, grant_requested=grant,
-                              private_investment=grant * 4, status=ApplicationStatus.MODERATED,
-                              weighted_score=Decimal("7.25"), submitted_at=utcnow())
-    session.add(application)
-    session.flush()
-    if public_funding:
-        from portfolio.models import ApplicationSection
-
-        session.add(ApplicationSection(application=application, key="funding", complete=True,
-                                       data={"public_funding_year_1": public_funding}))
-    if assessor is not None:
-        session.add(Assignment(application=application, assessor_id=assessor.id, assigned_by_id=assessor.id,
-                               status=AssignmentStatus.ACTIVE, submitted_at=utcnow()))
-    due_diligence.record_check(session, application=application, by=assessor or applicant, checked_on=date.today(),
-                               result=Rag.GREEN, summary="Clean credit and fraud checks")
-    if referral_recorded:
-        subsidy.record_check(session, application=application, by=assessor or applicant, sensitive_sector=False,
-                             referred_to_sau=False, referral_reason="No competition or trade concerns")
-    session.commit()
-    return application
+def moderated_application(session, make, fund, **kwargs) -> Application:
+    return make.moderated_application(fund, **kwargs)
 
 
 def recommended_application(session, make, fund, staff, **kwargs) -> Application:
-    application = moderated_application(session, make, fund, assessor=staff["assessor"], **kwargs)
-    decisions.recommend(session, application=application, by=staff["recommender"], recommended=True,
-                        amount=application.grant_requested, note="Strong on health resilience")
-    session.commit()
-    return application
+    return make.recommended_application(fund, recommender=staff["recommender"], assessor=staff["assessor"], **kwargs)
 
 
 def test_fund_managers_recommend_then_a_different_one_approves_through_the_pages(app, run_jobs, client, session,

@@ -50,3 +50,12 @@ def deliver_email(message_id: int) -> None:
 
     mail.deliver(db.session, message_id)
     db.session.commit()
+
+
+@job
+def expire_offers() -> int:
+    """Scheduled (workers/cron.py, hourly): expire offers whose acceptance period has passed."""
+    from portfolio.extensions import db
+    from portfolio.services import offers
+
+    return offers.expire_due(db.session)

@@ -89,6 +89,11 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
             documents=applications.documents(session, application),
         )
         return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
+    if document.kind is DocumentKind.GRANT_OFFER_LETTER:
+        application = document.application
+        pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=application.award,
+                         offer=application.award.offer, decision=application.decision, generated_at=utcnow())
+        return f"LSIMF-{application.id:05d}-grant-offer-letter.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
 

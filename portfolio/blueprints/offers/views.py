@@ -1,0 +1,80 @@
+"""Grant offers: the fund manager issues them, a company signatory accepts or declines."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints.offers import bp
+from portfolio.extensions import db
+from portfolio.forms.offers import AcceptForm, DeclineForm, OfferForm
+from portfolio.models import Application, ApplicationStatus, Role
+from portfolio.services import offers
+
+READERS = (Role.APPLICANT, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
+
+
+@bp.route("/new/<int:application_id>", methods=["GET", "POST"])
+@roles_allowed(Role.FUND_MANAGER)
+def issue(application_id: int):
+    application = db.session.get(Application, application_id)
+    if application is None or application.award is None:
+        abort(404)
+    if application.status is not ApplicationStatus.APPROVED:
+        flash("An offer has already been issued for this award", "error")
+        return redirect(url_for("decisions.application", application_id=application.id))
+    form = OfferForm(data=vars(offers.default_terms(application)) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, offer = commit_or_refuse(lambda: offers.issue(db.session, application=application, by=current_user,
+                                                            terms=form.terms()), form=form)
+        if done:
+            flash(f"Offer issued to {application.organisation.name}: the letter is being made", "success")
+            return redirect(url_for("offers.detail", offer_id=offer.id))
+    return form_page("offers/issue.html", form, application=application, award=application.award,
+                     rules=application.rules or application.fund.rules)
+
+
+def _offer(offer_id: int):
+    return offers.get_offer_for(db.session, current_user, offer_id)
+
+
+def _accept_form(offer, **kwargs) -> AcceptForm:
+    form = AcceptForm(**kwargs)
+    form.confirm.label.text = (f"I confirm I am authorised to accept this offer on behalf of "
+                               f"{offer.award.organisation.name} and accept its terms and conditions")
+    return form
+
+
+@bp.route("/<int:offer_id>")
+@roles_allowed(*READERS)
+def detail(offer_id: int):
+    offer = _offer(offer_id)
+    return form_page("offers/detail.html", _accept_form(offer, formdata=None), offer=offer,
+                     problem=offers.response_problem(offer, current_user))
+
+
+@bp.route("/<int:offer_id>/accept", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def accept(offer_id: int):
+    offer = _offer(offer_id)
+    form = _accept_form(offer)
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: offers.accept(db.session, offer=offer, by=current_user), form=form)
+        if done:
+            flash("You have accepted the grant offer", "success")
+            return redirect(url_for("offers.detail", offer_id=offer.id))
+    return form_page("offers/detail.html", form, offer=offer, problem=offers.response_problem(offer, current_user))
+
+
+@bp.route("/<int:offer_id>/decline", methods=["GET", "POST"])
+@roles_allowed(Role.APPLICANT)
+def decline(offer_id: int):
+    offer = _offer(offer_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: offers.decline(db.session, offer=offer, by=current_user,
+                                                          reason=form.reason.data), form=form)
+        if done:
+            flash("You have declined the grant offer", "success")
+            return redirect(url_for("offers.detail", offer_id=offer.id))
+    return form_page("offers/decline.html", form, offer=offer, problem=offers.response_problem(offer, current_user))

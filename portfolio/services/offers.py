@@ -1,0 +1,162 @@
+"""Grant offers: issued by a fund manager on an approved award, accepted or declined by a
+company signatory, expired by a scheduled job once the acceptance period has passed.
+
+    award    approved -> offered -> accepted          application approved -> offer issued -> offer accepted
+                                 -> released (declined or expired: the money is available again)
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.models import (
+    Application,
+    ApplicationStatus,
+    AwardStatus,
+    DocumentKind,
+    Offer,
+    OfferStatus,
+    Role,
+    User,
+)
+from portfolio.models.base import utcnow
+from portfolio.services import applications, documents, mail, workflow
+from portfolio.services.errors import DomainError, NotFound
+
+DEFAULT_CLAIM_SCHEDULE = (
+    "Quarterly in arrears against eligible capital costs defrayed, with evidence of payment. Each payment is at most "
+    "the intervention rate of the eligible costs defrayed; 10% of the grant is retained until the completion "
+    "monitoring return is verified.")
+DEFAULT_CLAWBACK_TERMS = (
+    "If verified jobs or private investment fall short of the contracted figures at the end of monitoring, or the "
+    "project is not delivered, relocated outside the UK or the conditions of the grant are breached, the Office for "
+    "Life Sciences may recover the grant in full or pro rata to the shortfall.")
+
+
+@dataclass
+class Terms:
+    contracted_private_investment: Decimal
+    jobs_created: Decimal
+    jobs_safeguarded: Decimal
+    milestones: str
+    claim_schedule: str
+    clawback_terms: str
+
+
+def default_terms(application: Application) -> Terms:
+    """What the company committed to in its application, and the standard claim and clawback terms."""
+    jobs = applications.answers(application, "jobs")
+    delivery = applications.answers(application, "delivery")
+
+    def number(value) -> Decimal:
+        return Decimal(str(value)) if value not in (None, "") else Decimal("0")
+
+    return Terms(
+        contracted_private_investment=application.private_investment or Decimal("0.00"),
+        jobs_created=sum((number(jobs.get(f"jobs_year_{year}")) for year in range(1, 6)), Decimal("0")),
+        jobs_safeguarded=number(jobs.get("jobs_safeguarded")),
+        milestones=delivery.get("milestones") or "",
+        claim_schedule=DEFAULT_CLAIM_SCHEDULE,
+        clawback_terms=DEFAULT_CLAWBACK_TERMS,
+    )
+
+
+def issue(session: Session, *, application: Application, by: User, terms: Terms) -> Offer:
+    award = application.award
+    if application.status is not ApplicationStatus.APPROVED or award is None or award.offer is not None:
+        raise DomainError("An offer can only be issued once, for an approved award")
+    rules = application.rules or application.fund.rules
+    now = utcnow()
+    offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
+                  expires_at=now + timedelta(days=rules.offer_validity_days), **asdict(terms))
+    session.add(offer)
+    award.status = AwardStatus.OFFERED
+    session.flush()
+    document = documents.request_document(session, kind=DocumentKind.GRANT_OFFER_LETTER,
+                                          organisation=application.organisation, by=by, application=application)
+    offer.document_id = document.id
+    workflow.transition(session, application, ApplicationStatus.OFFER_ISSUED, by=by, details={
+        "offer_id": offer.id, "amount": award.amount, "expires_at": offer.expires_at, **asdict(terms)})
+    applications.tell_company(session, application, subject="Your LSIMF grant offer", template="offer_issued",
+                              offer=offer, award=award)
+    return offer
+
+
+def get_offer_for(session: Session, user: User, offer_id: int) -> Offer:
+    """Applicants see their own organisation's offers; fund managers, finance and admins see all."""
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound()
+    if user.role is Role.APPLICANT and offer.award.organisation_id != user.organisation_id:
+        raise NotFound()
+    if user.role not in (Role.APPLICANT, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN):
+        raise NotFound()
+    return offer
+
+
+def response_problem(offer: Offer, user: User, *, now: datetime | None = None) -> str | None:
+    """Why `user` cannot accept or decline the offer now, or None."""
+    now = now or utcnow()
+    if offer.status is not OfferStatus.ISSUED:
+        return f"This offer has already been answered: {offer.status.label.lower()}"
+    if now >= offer.expires_at:
+        return "This offer has expired: the time to accept it has passed"
+    if user.role is not Role.APPLICANT or user.organisation_id != offer.award.organisation_id:
+        return "Only a signatory of the company can answer this offer"
+    if not user.is_signatory:
+        return "Only a signatory of your organisation can accept or decline this offer"
+    return None
+
+
+def _respond(session: Session, offer: Offer, by: User, *, status: OfferStatus, award_status: AwardStatus,
+             application_status: ApplicationStatus, reason: str | None = None) -> None:
+    problem = response_problem(offer, by)
+    if problem:
+        raise DomainError(problem)
+    offer.status, offer.responded_by_id, offer.responded_at = status, by.id, utcnow()
+    offer.decline_reason = reason
+    offer.award.status = award_status
+    application = offer.award.application
+    workflow.transition(session, application, application_status, by=by,
+                        details={"offer_id": offer.id, "reason": reason})
+    template = "offer_accepted" if status is OfferStatus.ACCEPTED else "offer_declined"
+    applications.tell_company(session, application, subject=f"LSIMF grant offer {status.label.lower()}",
+                              template=template, offer=offer, award=offer.award)
+    manager = offer.issued_by
+    if manager.is_active:
+        mail.send_email(session, to=manager.email, subject=f"{application.organisation.name} has "
+                        f"{status.value} the LSIMF grant offer", template=template, offer=offer, award=offer.award,
+                        application=application, user=manager)
+
+
+def accept(session: Session, *, offer: Offer, by: User) -> None:
+    _respond(session, offer, by, status=OfferStatus.ACCEPTED, award_status=AwardStatus.ACCEPTED,
+             application_status=ApplicationStatus.OFFER_ACCEPTED)
+
+
+def decline(session: Session, *, offer: Offer, by: User, reason: str) -> None:
+    _respond(session, offer, by, status=OfferStatus.DECLINED, award_status=AwardStatus.RELEASED,
+             application_status=ApplicationStatus.WITHDRAWN, reason=reason)
+
+
+def expire_due(session: Session, *, now: datetime | None = None) -> int:
+    """Expire every issued offer whose acceptance period has passed; returns how many.
+
+    Safe to run from several processes at once: rows another run is expiring are skipped
+    (PostgreSQL SKIP LOCKED) and each row's status is checked again under its lock."""
+    now = now or utcnow()
+    due = session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.ISSUED, Offer.expires_at <= now)
+                          .order_by(Offer.id).with_for_update(skip_locked=True)).all()
+    for offer in due:
+        offer.status = OfferStatus.EXPIRED
+        offer.award.status = AwardStatus.RELEASED
+        application = offer.award.application
+        workflow.transition(session, application, ApplicationStatus.OFFER_EXPIRED, by=None,
+                            system_label="offer-expiry", details={"offer_id": offer.id, "expired_at": now})
+        applications.tell_company(session, application, subject="Your LSIMF grant offer has expired",
+                                  template="offer_expired", offer=offer, award=offer.award)
+    session.commit()
+    return len(due)
