@@ -86,8 +86,14 @@ class Builders:
         criteria.add_default_criteria(self.session, round_)
         return round_
 
+    def submitted_application(self, fund, **overrides):
+        """A submitted application with the answers assessors and offers read (jobs, milestones)."""
+        from portfolio.models import ApplicationStatus
+
+        return self.moderated_application(fund, status=ApplicationStatus.SUBMITTED, **overrides)
+
     def moderated_application(self, fund, *, grant=None, assessor=None, organisation=None,
-                              public_funding: str | None = None, referral_recorded: bool = True):
+                              public_funding: str | None = None, referral_recorded: bool = True, status=None):
         """An application as assessment leaves it: moderated, with a weighted score, checked by due
         diligence and (unless told otherwise) with a recorded decision not to refer it to the SAU."""
         from datetime import date
@@ -114,8 +120,8 @@ class Builders:
         application = Application(fund=fund, round=fund.rounds[0], organisation=applicant.organisation, eoi=eoi,
                                   project_title="Sterile fill-finish line", total_project_cost=grant * 5,
                                   eligible_capital_cost=grant * 4, grant_requested=grant,
-                                  private_investment=grant * 4, status=ApplicationStatus.MODERATED,
-                                  weighted_score=Decimal("7.25"), submitted_at=utcnow())
+                                  private_investment=grant * 4, status=status or ApplicationStatus.MODERATED,
+                                  weighted_score=None if status else Decimal("7.25"), submitted_at=utcnow())
         self.session.add_all([eoi, application])
         self.session.flush()
         self.session.add(ApplicationSection(application=application, key="jobs", complete=True, data={
@@ -130,6 +136,9 @@ class Builders:
             self.session.add(Assignment(application=application, assessor_id=assessor.id,
                                         assigned_by_id=assessor.id, status=AssignmentStatus.ACTIVE,
                                         submitted_at=utcnow()))
+        if status is not None:  # not yet assessed
+            self.session.commit()
+            return application
         due_diligence.record_check(self.session, application=application, by=assessor or applicant,
                                    checked_on=date.today(), result=Rag.GREEN, summary="Clean credit and fraud checks")
         if referral_recorded:

@@ -74,10 +74,10 @@ def detail(application_id: int):
         return render_template("applications/task_list.html", application=application,
                                sections=applications.SECTIONS, complete=complete)
     return render_template("applications/summary.html", application=application,
-                           **_summary_context(application), action_form=ActionForm())
+                           **summary_context(application), action_form=ActionForm())
 
 
-def _summary_context(application) -> dict:
+def summary_context(application) -> dict:
     return {
         "sections": applications.SECTIONS,
         "answers": {s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
@@ -231,7 +231,7 @@ def check(application_id: int):
         return redirect(url_for("applications.detail", application_id=application.id))
     problems = applications.submission_problems(application, application.fund.rules, now=utcnow())
     return render_template("applications/check.html", application=application, problems=problems,
-                           **_summary_context(application), action_form=ActionForm())
+                           **summary_context(application), action_form=ActionForm())
 
 
 @bp.route("/<int:application_id>/submit", methods=["POST"])

@@ -1,0 +1,132 @@
+"""Assessment: fund managers assign and moderate; assessors declare conflicts and score."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints.applications.views import summary_context
+from portfolio.blueprints.assessments import bp
+from portfolio.extensions import db
+from portfolio.forms.assessments import AssignForm, DeclarationForm, moderation_form, score_form
+from portfolio.models import Application, ApplicationStatus, AssignmentStatus, Role, Round, User
+from portfolio.services import assessments
+
+ASSESSING = (Role.ASSESSOR, Role.FUND_MANAGER)
+
+
+@bp.route("/")
+@roles_allowed(*ASSESSING)
+def index():
+    in_assessment = assessments.in_assessment(db.session) if current_user.role is Role.FUND_MANAGER else []
+    rounds = db.session.scalars(sa.select(Round).order_by(Round.deadline)).all() \
+        if current_user.role is Role.FUND_MANAGER else []
+    return render_template("assessments/index.html", mine=assessments.for_assessor(db.session, current_user),
+                           in_assessment=in_assessment, rounds=rounds)
+
+
+def _application(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or application.status in (ApplicationStatus.DRAFT,):
+        abort(404)
+    return application
+
+
+@bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@roles_allowed(Role.FUND_MANAGER)
+def application(application_id: int):
+    """The fund manager's page: who is assigned, conflicts to reassign, the scores when allowed."""
+    application = _application(application_id)
+    form = AssignForm()
+    form.assessor.choices = [SelectChoice("", "Choose an assessor")] + [
+        SelectChoice(str(u.id), f"{u.name} ({u.role.label})")
+        for u in assessments.assignable(db.session, application, current_user)]
+    if form.validate_on_submit():
+        assessor = db.session.get(User, int(form.assessor.data)) if form.assessor.data.isdigit() else None
+        if assessor is None:
+            form.add_error("assessor", "Select an assessor")
+        else:
+            done, _ = commit_or_refuse(lambda: assessments.assign(
+                db.session, application=application, assessor=assessor, by=current_user), form=form)
+            if done:
+                flash(f"{assessor.name} assigned and emailed", "success")
+                return redirect(url_for("assessments.application", application_id=application.id))
+    can_see = assessments.may_see_scores(application, current_user)
+    return form_page("assessments/application.html", form, application=application,
+                     needed=assessments.assessors_needed(application), can_see=can_see,
+                     complete=assessments.scores_complete(application),
+                     results=assessments.results(application) if can_see else None,
+                     open_for_assignment=application.status in assessments.OPEN_FOR_ASSIGNMENT)
+
+
+@bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@roles_allowed(*ASSESSING)
+def assignment(assignment_id: int):
+    assignment = assessments.get_assignment_for(db.session, current_user, assignment_id)
+    application = assignment.application
+    if assignment.status is AssignmentStatus.AWAITING_DECLARATION:
+        return _declaration(assignment)
+    criteria = application.round.criteria
+    saved = {s.criterion_id: s for s in assignment.scores}
+    data = {f"score_{cid}": str(s.score) if s.score else "" for cid, s in saved.items()}
+    data.update({f"comment_{cid}": s.comment for cid, s in saved.items()})
+    form = score_form(criteria, data=data if request.method == "GET" else None)
+    if assignment.submitted_at is None and form.validate_on_submit():
+        submit = bool(form.submit.data)
+        done, _ = commit_or_refuse(lambda: assessments.save_scores(
+            db.session, assignment=assignment, by=current_user, answers=form.answers(), submit=submit), form=form)
+        if done:
+            flash("Your scores have been submitted" if submit else "Draft saved", "success")
+            return redirect(url_for("assessments.assignment", assignment_id=assignment.id))
+    can_see = assessments.may_see_scores(application, current_user)
+    return form_page("assessments/score.html", form, assignment=assignment, application=application,
+                     criteria=criteria, results=assessments.results(application) if can_see else None,
+                     **summary_context(application))
+
+
+def _declaration(assignment):
+    form = DeclarationForm()
+    if form.validate_on_submit():
+        conflict = form.conflict.data == "yes"
+        done, _ = commit_or_refuse(lambda: assessments.declare(
+            db.session, assignment=assignment, by=current_user, conflict=conflict, details=form.details.data),
+            form=form)
+        if done:
+            if conflict:
+                flash("Thank you: you have been removed from this assessment and the fund manager will reassign it",
+                      "success")
+                return redirect(url_for("assessments.index"))
+            return redirect(url_for("assessments.assignment", assignment_id=assignment.id))
+    return form_page("assessments/declare.html", form, assignment=assignment, application=assignment.application)
+
+
+@bp.route("/applications/<int:application_id>/moderate", methods=["GET", "POST"])
+@roles_allowed(Role.FUND_MANAGER)
+def moderate(application_id: int):
+    application = _application(application_id)
+    if not assessments.scores_complete(application) or not assessments.may_see_scores(application, current_user):
+        flash("Moderation opens once every assessor has submitted their scores", "error")
+        return redirect(url_for("assessments.application", application_id=application.id))
+    results = assessments.results(application)
+    criteria = application.round.criteria
+    data = {f"score_{r.criterion.id}": r.moderated.score if r.moderated else r.mean for r in results.criteria}
+    form = moderation_form(criteria, data=data if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: assessments.moderate(
+            db.session, application=application, by=current_user, scores=form.scores(), reason=form.reason.data),
+            form=form)
+        if done:
+            flash(f"Moderated: weighted score {application.weighted_score}", "success")
+            return redirect(url_for("assessments.ranking", round_id=application.round_id))
+    return form_page("assessments/moderate.html", form, application=application, results=results)
+
+
+@bp.route("/rounds/<int:round_id>/ranking")
+@roles_allowed(Role.FUND_MANAGER, Role.ADMIN)
+def ranking(round_id: int):
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    return render_template("assessments/ranking.html", round_=round_, rows=assessments.ranking(db.session, round_))
