@@ -13,6 +13,11 @@ from wtforms.validators import Length, StopValidation
 from portfolio.forms.base import BaseForm, ChoiceMessage, NumberField, Required
 from portfolio.services.assessments import Answer
 
+def _in_sentence(title: str) -> str:
+    """'Innovation and R&D spillovers' -> 'innovation and R&D spillovers'."""
+    return title[:1].lower() + title[1:]
+
+
 SCORES = [SelectChoice("", "Not scored yet")] + [SelectChoice(str(n), str(n)) for n in range(1, 11)]
 
 
@@ -54,11 +59,11 @@ def score_form(criteria, **kwargs) -> _ScoreForm:
 
     for c in criteria:
         setattr(ScoreForm, f"score_{c.id}", SelectField(
-            f"Score for {c.title.lower()} (1 to 10)", choices=SCORES, widget=GovSelect(), validate_choice=False,
-            validators=[ChoiceMessage(f"Select a score from 1 to 10 for {c.title.lower()}")]))
+            f"Score for {_in_sentence(c.title)} (1 to 10)", choices=SCORES, widget=GovSelect(), validate_choice=False,
+            validators=[ChoiceMessage(f"Select a score from 1 to 10 for {_in_sentence(c.title)}")]))
         setattr(ScoreForm, f"comment_{c.id}", TextAreaField(
-            f"Comment on {c.title.lower()}", widget=GovCharacterCount(),
-            validators=[Length(max=3000, message=f"The comment on {c.title.lower()} must be 3,000 characters "
+            f"Comment on {_in_sentence(c.title)}", widget=GovCharacterCount(),
+            validators=[Length(max=3000, message=f"The comment on {_in_sentence(c.title)} must be 3,000 characters "
                                                  "or fewer")]))
     return ScoreForm(**kwargs)
 
@@ -85,7 +90,7 @@ def moderation_form(criteria, **kwargs) -> _ModerationForm:
         criterion_ids = [c.id for c in criteria]
 
     for c in criteria:
-        title = c.title.lower()
+        title = _in_sentence(c.title)
         setattr(ModerationForm, f"score_{c.id}", NumberField(
             f"Moderated score for {title}", name_in_errors=f"the moderated score for {title}", places=2,
             maximum=Decimal(10), validators=[Required(f"Enter the moderated score for {title}"),
