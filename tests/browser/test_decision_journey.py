@@ -22,7 +22,11 @@ SCORES = {"ada": ["8", "7", "6", "9", "5"], "bo": ["4", "7", "7", "8", "6"]}  # 
 
 
 def _ledger_row(page, round_name: str) -> str:
-    return " ".join(page.locator(f'tr[data-ledger="{round_name}"] td').all_inner_texts())
+    """The round's ledger figures, once the Decisions page has loaded."""
+    expect_h1(page, "Decisions and budget")
+    row = page.locator(f'tr[data-ledger="{round_name}"]')
+    expect(row).to_be_visible()
+    return " ".join(row.locator("td").all_inner_texts())
 
 
 @pytest.mark.browser
