@@ -27,7 +27,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit, due_diligence, subsidy, workflow
+from portfolio.services import assessments, audit, due_diligence, subsidy, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError
 
@@ -77,7 +77,7 @@ def ledger(session: Session, *, fund: Fund, round_: Round | None = None) -> Ledg
 
 def separation_problem(application: Application, user: User) -> str | None:
     """Why `user` may not decide this application, or None."""
-    if any(assignment.assessor_id == user.id for assignment in application.assignments):
+    if user.id in assessments.assessor_ids(application):
         return "You were an assessor of this application, so you cannot decide it"
     decision = application.decision
     if decision is not None and decision.recommended_by_id == user.id:
