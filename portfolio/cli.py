@@ -91,4 +91,5 @@ def offers_expire():
     from portfolio.services import offers
 
     expired = offers.expire_due(db.session)
+    db.session.commit()
     click.echo(f"{expired} offer{'' if expired == 1 else 's'} expired.")

@@ -1,6 +1,7 @@
 """Grant offers: issue with the letter PDF, a signatory accepts or declines, expiry on schedule."""
 
 import io
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from portfolio.models import ApplicationStatus, AwardStatus, Offer, OfferStatus, Role
+from portfolio.models import ApplicationStatus, AuditEvent, AwardStatus, Offer, OfferStatus, Role
 from portfolio.models.base import utcnow
 from portfolio.services import decisions, offers
 from tests.helpers import sent_emails
@@ -39,6 +40,13 @@ def issue(session, application, by) -> Offer:
     offer = offers.issue(session, application=application, by=by, terms=offers.default_terms(application))
     session.commit()
     return offer
+
+
+def audit_of(session, entity_type: str, entity_id: int) -> list[tuple[str, str]]:
+    events = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == entity_type,
+                                                         AuditEvent.entity_id == str(entity_id))
+                             .order_by(AuditEvent.id))
+    return [(event.action, event.actor_label) for event in events]
 
 
 def emails_to(app, run_jobs, address: str) -> list[str]:
@@ -73,12 +81,17 @@ def test_fund_manager_issues_the_offer_and_the_letter_pdf_is_made(app, client, s
     run_jobs()
     company_user = approved.organisation.users[0]
     assert "issued" in emails_to(app, run_jobs, company_user.email)[-1]
+    client.sign_out()
+    client.sign_in(company_user.email)  # the company downloads its own letter
+    assert "Grant offer letter (PDF)" in client.get(f"/offers/{offer.id}").text
     pdf = client.get(f"/documents/{offer.document_id}/download").response.data
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    for expected in ["Grant offer letter", "£4,000,000.00", "£16,000,000.00", "134.5", "June 2027: building complete",
+    for expected in [f"LSIMF-{approved.id:05d}", "Grant offer letter", "£4,000,000.00", "£16,000,000.00", "134.5",
+                     "37.0", "June 2027: building complete", "Quarterly in arrears",
                      "Pro rata to any shortfall", "Planning permission granted before the first claim"]:
         assert expected in text, expected
     assert decisions.ledger(session, fund=approved.fund).offered == Decimal("4000000.00")
+    assert [action for action, _ in audit_of(session, "offers", offer.id)] == ["offer.issued"]
 
 
 def test_a_signatory_accepts_and_the_money_moves_to_accepted(app, client, session, approved, staff, run_jobs):
@@ -96,6 +109,9 @@ def test_a_signatory_accepts_and_the_money_moves_to_accepted(app, client, sessio
     ledger = decisions.ledger(session, fund=approved.fund, round_=approved.round)
     assert (ledger.offered, ledger.accepted) == (Decimal("0.00"), Decimal("4000000.00"))
     assert "accepted the grant offer" in emails_to(app, run_jobs, staff["approver"].email)[-1]
+    assert "accepted the grant offer" in emails_to(app, run_jobs, signatory.email)[-1]
+    assert audit_of(session, "offers", offer.id)[-1] == ("offer.accepted", signatory.email)
+    assert audit_of(session, "applications", approved.id)[-1] == ("application.offer_accepted", signatory.email)
     again = client.submit(f"/offers/{offer.id}/accept", {"confirm": "y"}, form_url=f"/offers/{offer.id}")
     assert again.status == 400 and "already been answered" in again.text
 
@@ -109,12 +125,17 @@ def test_only_signatories_of_the_company_may_answer(client, session, make, appro
     page = client.get(f"/offers/{offer.id}")
     assert "Only a signatory of your organisation" in page.text
     assert approved.organisation.users[0].name in page.text  # told who the signatories are
+    assert "Accept the offer" not in page.text
     refused = client.submit(f"/offers/{offer.id}/accept", {"confirm": "y"}, form_url=f"/offers/{offer.id}")
-    assert refused.status == 400
+    assert refused.status == 400 and "Only a signatory of your organisation" in refused.text
+    refused = client.submit(f"/offers/{offer.id}/decline", {"reason": "No"}, form_url=f"/offers/{offer.id}")
+    assert refused.status == 400 and "Only a signatory of your organisation" in refused.text
     client.sign_out()
     client.sign_in(stranger.email)
     assert client.get(f"/offers/{offer.id}").status == 404
-    assert client.post(f"/offers/{offer.id}/accept", {"confirm": "y"}).status in (400, 404)
+    assert client.get(f"/documents/{offer.document_id}").status == 404
+    assert client.submit(f"/offers/{offer.id}/accept", {"confirm": "y"}, form_url="/home").status == 404
+    assert client.submit(f"/offers/{offer.id}/decline", {"reason": "No"}, form_url="/home").status == 404
     session.expire_all()
     assert offer.status is OfferStatus.ISSUED
 
@@ -128,13 +149,32 @@ def test_declining_releases_the_money(client, session, approved, staff):
     session.expire_all()
     assert offer.status is OfferStatus.DECLINED and approved.status is ApplicationStatus.WITHDRAWN
     assert approved.award.status is AwardStatus.RELEASED
+    assert offer.decline_reason == "Investment moved to our Irish site"
     assert decisions.ledger(session, fund=approved.fund, round_=approved.round).available == Decimal("50000000.00")
+    assert audit_of(session, "offers", offer.id)[-1][0] == "offer.declined"
 
 
-def test_offers_expire_after_the_acceptance_period(app, client, session, approved, staff, run_jobs):
+def test_expire_due_expires_offers_at_their_deadline_once(app, session, approved, staff, run_jobs):
     offer = issue(session, approved, staff["approver"])
     deadline = offer.expires_at
     assert offers.expire_due(session, now=deadline - timedelta(seconds=1)) == 0
+    session.commit()
+    assert offer.status is OfferStatus.ISSUED and approved.award.status is AwardStatus.OFFERED
+    assert offers.expire_due(session, now=deadline) == 1
+    session.commit()
+    session.expire_all()
+    assert offer.status is OfferStatus.EXPIRED and approved.status is ApplicationStatus.OFFER_EXPIRED
+    assert approved.award.status is AwardStatus.RELEASED
+    assert decisions.ledger(session, fund=approved.fund).offered == Decimal("0.00")
+    assert audit_of(session, "offers", offer.id)[-1] == ("offer.expired", "offer-expiry")
+    assert audit_of(session, "applications", approved.id)[-1] == ("application.offer_expired", "offer-expiry")
+    assert offers.expire_due(session, now=deadline + timedelta(days=1)) == 0  # idempotent
+    assert "expired" in emails_to(app, run_jobs, approved.organisation.users[0].email)[-1]
+
+
+def test_the_expiry_command_and_late_answers(app, client, session, approved, staff, run_jobs):
+    offer = issue(session, approved, staff["approver"])
+    assert app.test_cli_runner().invoke(args=["offers", "expire"]).output.startswith("0 offers expired.")
     client.sign_in(approved.organisation.users[0].email)
     offer.expires_at = utcnow() - timedelta(minutes=1)  # the deadline passes before the job runs
     session.commit()
@@ -147,6 +187,43 @@ def test_offers_expire_after_the_acceptance_period(app, client, session, approve
     assert approved.award.status is AwardStatus.RELEASED
     assert "expired" in emails_to(app, run_jobs, approved.organisation.users[0].email)[-1]
     assert app.test_cli_runner().invoke(args=["offers", "expire"]).output.startswith("0 offers expired.")
+    page = client.get(f"/offers/{offer.id}")
+    assert "Expired" in page.text and "Accept the offer" not in page.text
+
+
+def test_rq_cron_runs_the_expiry_job_hourly(session, approved, staff):
+    import fakeredis
+    from rq.cron import CronScheduler
+
+    from workers import jobs
+
+    scheduler = CronScheduler(connection=fakeredis.FakeRedis())
+    scheduler.load_config_from_file("workers.cron")  # what `rq cron workers.cron` does
+    assert [(job.func, job.cron) for job in scheduler.get_jobs()] == [(jobs.expire_offers, "5 * * * *")]
+    offer = issue(session, approved, staff["approver"])
+    offer.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert jobs.expire_offers() == 1
+    session.expire_all()
+    assert offer.status is OfferStatus.EXPIRED
+
+
+def test_fund_staff_read_the_offer_but_cannot_answer_it(client, session, make, approved, staff):
+    offer = issue(session, approved, staff["approver"])
+    finance = make.user(Role.FINANCE)
+    session.commit()
+    for person in (staff["recommender"], finance):
+        client.sign_in(person.email)
+        page = client.get(f"/offers/{offer.id}")
+        assert page.status == 200 and "Quarterly in arrears" in page.text and "£16,000,000.00" in page.text
+        assert "Accept the offer" not in page.text
+        assert client.submit(f"/offers/{offer.id}/accept", {"confirm": "y"}, form_url="/home").status == 403
+        client.sign_out()
+    client.sign_in(staff["assessor"].email)
+    assert client.get(f"/offers/{offer.id}").status == 403
+    client.sign_out()
+    client.sign_in(approved.organisation.users[0].email)
+    assert client.get(f"/offers/new/{approved.id}").status == 403
 
 
 def test_an_offer_is_issued_once_and_only_for_an_approved_award(client, session, make, fund, staff, approved):
@@ -157,3 +234,42 @@ def test_an_offer_is_issued_once_and_only_for_an_approved_award(client, session,
     recommended = make.recommended_application(fund, recommender=staff["recommender"], assessor=staff["assessor"])
     assert client.get(f"/offers/new/{recommended.id}").status == 404
     assert client.get("/offers/new/99999999999999999999").status == 404
+
+
+def _expire_in_thread(app, barrier, results: list) -> None:
+    from portfolio.extensions import db
+
+    with app.app_context():
+        try:
+            barrier.wait()
+            results.append(offers.expire_due(db.session))
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def test_expiry_runs_at_the_same_time_expire_each_offer_once(app, session, make, fund, staff, run_jobs):
+    """Four expiry runs at once (cron and a manual command, say): on PostgreSQL from threads with
+    their own connections; on SQLite (one writer at a time) one after another."""
+    issued = [issue(session, make.approved_application(fund, **staff), staff["approver"]) for _ in range(3)]
+    for offer in issued:
+        offer.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    results: list[int] = []
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    barrier = threading.Barrier(4 if on_postgres else 1)
+    if on_postgres:
+        threads = [threading.Thread(target=_expire_in_thread, args=(app, barrier, results)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        for _ in range(4):
+            _expire_in_thread(app, barrier, results)
+    session.expire_all()
+    assert sum(results) == 3 and all(offer.status is OfferStatus.EXPIRED for offer in issued)
+    for offer in issued:
+        assert [action for action, _ in audit_of(session, "offers", offer.id)] == ["offer.issued", "offer.expired"]
+        company = offer.award.organisation.users[0].email
+        assert sum("expired on" in body for body in emails_to(app, run_jobs, company)) == 1

@@ -1,7 +1,8 @@
 """rq's cron scheduler configuration: `rq cron workers.cron --url "$REDIS_URL"`.
 
-Run one of these alongside the workers (any number of `rq cron` processes may run: rq keeps
-one job per schedule). It enqueues the jobs; the workers run them. Without Redis, run
+Run one of these, from the project root, alongside the workers: it only enqueues the jobs and
+the workers run them. Each `rq cron` process keeps its own schedule, so a second one would
+enqueue every job twice: harmless here (expiry is idempotent) but wasted. Without Redis, run
 `flask offers expire` from the system's cron instead (see the README).
 """
 

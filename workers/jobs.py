@@ -58,4 +58,6 @@ def expire_offers() -> int:
     from portfolio.extensions import db
     from portfolio.services import offers
 
-    return offers.expire_due(db.session)
+    expired = offers.expire_due(db.session)
+    db.session.commit()
+    return expired

@@ -23,7 +23,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import applications, documents, mail, workflow
+from portfolio.services import applications, audit, documents, mail, workflow
 from portfolio.services.errors import DomainError, NotFound
 
 DEFAULT_CLAIM_SCHEDULE = (
@@ -65,24 +65,39 @@ def default_terms(application: Application) -> Terms:
 
 
 def issue(session: Session, *, application: Application, by: User, terms: Terms) -> Offer:
+    """Issue the offer on an approved award and ask for its letter PDF.
+
+    :raise DomainError: the application is not approved or its award already has an offer."""
     award = application.award
-    if application.status is not ApplicationStatus.APPROVED or award is None or award.offer is not None:
+    if award is not None:
+        session.refresh(award, with_for_update=True)  # two fund managers issuing at once: one wins
+    if award is None or (award.status, application.status) != (AwardStatus.APPROVED, ApplicationStatus.APPROVED):
         raise DomainError("An offer can only be issued once, for an approved award")
     rules = application.rules or application.fund.rules
     now = utcnow()
     offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
                   expires_at=now + timedelta(days=rules.offer_validity_days), **asdict(terms))
     session.add(offer)
-    award.status = AwardStatus.OFFERED
-    session.flush()
+    _set_statuses(session, offer, by, OfferStatus.ISSUED, AwardStatus.OFFERED, action="offer.issued",
+                  **asdict(terms), expires_at=offer.expires_at)
     document = documents.request_document(session, kind=DocumentKind.GRANT_OFFER_LETTER,
                                           organisation=application.organisation, by=by, application=application)
     offer.document_id = document.id
-    workflow.transition(session, application, ApplicationStatus.OFFER_ISSUED, by=by, details={
-        "offer_id": offer.id, "amount": award.amount, "expires_at": offer.expires_at, **asdict(terms)})
+    workflow.transition(session, application, ApplicationStatus.OFFER_ISSUED, by=by,
+                        details={"offer_id": offer.id, "amount": award.amount, "expires_at": offer.expires_at})
     applications.tell_company(session, application, subject="Your LSIMF grant offer", template="offer_issued",
                               offer=offer, award=award)
     return offer
+
+
+def _set_statuses(session: Session, offer: Offer, by: User | None, status: OfferStatus, award_status: AwardStatus,
+                  *, action: str, **details) -> None:
+    """Move the offer and its award together, with one audit event on the offer."""
+    before = {"status": offer.status and offer.status.value, "award_status": offer.award.status.value}
+    offer.status, offer.award.status = status, award_status
+    audit.record(session, actor=by, actor_label=None if by else "offer-expiry", action=action, entity=offer,
+                 before=before, after={"status": status.value, "award_status": award_status.value,
+                                       "amount": offer.award.amount, **details})
 
 
 def get_offer_for(session: Session, user: User, offer_id: int) -> Offer:
@@ -113,12 +128,12 @@ def response_problem(offer: Offer, user: User, *, now: datetime | None = None) -
 
 def _respond(session: Session, offer: Offer, by: User, *, status: OfferStatus, award_status: AwardStatus,
              application_status: ApplicationStatus, reason: str | None = None) -> None:
+    session.refresh(offer, with_for_update=True)  # the expiry job may be expiring it right now
     problem = response_problem(offer, by)
     if problem:
         raise DomainError(problem)
-    offer.status, offer.responded_by_id, offer.responded_at = status, by.id, utcnow()
-    offer.decline_reason = reason
-    offer.award.status = award_status
+    offer.responded_by_id, offer.responded_at, offer.decline_reason = by.id, utcnow(), reason
+    _set_statuses(session, offer, by, status, award_status, action=f"offer.{status.value}", reason=reason)
     application = offer.award.application
     workflow.transition(session, application, application_status, by=by,
                         details={"offer_id": offer.id, "reason": reason})
@@ -143,20 +158,22 @@ def decline(session: Session, *, offer: Offer, by: User, reason: str) -> None:
 
 
 def expire_due(session: Session, *, now: datetime | None = None) -> int:
-    """Expire every issued offer whose acceptance period has passed; returns how many.
+    """Expire every issued offer whose acceptance period has passed; returns how many. The
+    caller commits.
 
-    Safe to run from several processes at once: rows another run is expiring are skipped
-    (PostgreSQL SKIP LOCKED) and each row's status is checked again under its lock."""
+    Safe to run from several processes at once: rows another run (or a company answering) holds
+    are skipped (PostgreSQL SKIP LOCKED), and each row is read afresh under its lock, so only
+    offers still issued are expired."""
     now = now or utcnow()
     due = session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.ISSUED, Offer.expires_at <= now)
-                          .order_by(Offer.id).with_for_update(skip_locked=True)).all()
+                          .order_by(Offer.id).with_for_update(skip_locked=True)
+                          .execution_options(populate_existing=True)).all()
     for offer in due:
-        offer.status = OfferStatus.EXPIRED
-        offer.award.status = AwardStatus.RELEASED
+        _set_statuses(session, offer, None, OfferStatus.EXPIRED, AwardStatus.RELEASED, action="offer.expired",
+                      expired_at=now)
         application = offer.award.application
         workflow.transition(session, application, ApplicationStatus.OFFER_EXPIRED, by=None,
                             system_label="offer-expiry", details={"offer_id": offer.id, "expired_at": now})
         applications.tell_company(session, application, subject="Your LSIMF grant offer has expired",
                                   template="offer_expired", offer=offer, award=offer.award)
-    session.commit()
     return len(due)
