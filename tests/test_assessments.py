@@ -219,6 +219,48 @@ def test_other_roles_and_other_assessors_get_nothing(client, session, make, appl
         client.sign_in(user.email)
         assert client.get("/assessments/").status == 403
         assert client.get(f"/assessments/assignments/{assignment.id}").status == 403
+        assert client.get(f"/assessments/applications/{application.id}").status == 403
+        assert client.get(f"/assessments/rounds/{application.round_id}/ranking").status == 403
+        assert client.submit(f"/assessments/assignments/{assignment.id}/remove", {}).status == 403
         client.sign_out()
     assert session.scalar(sa.select(sa.func.count()).select_from(Score)) == 0
     assert assignment.status is AssignmentStatus.ACTIVE
+
+
+def test_a_conflict_or_a_new_assessor_changes_whether_the_scores_are_complete(session, application, people):
+    ada, bo = assign(session, application, people, "ada", "bo")
+    cy = assessments.assign(session, application=application, assessor=people["cy"], by=people["manager"])
+    score(session, ada, [8, 7, 6, 9, 5])
+    score(session, bo, [7, 7, 7, 7, 8])
+    assert application.weighted_score is None  # Cy has not declared yet
+    assessments.declare(session, assignment=cy, by=people["cy"], conflict=True, details="Former employee")
+    assert assessments.scores_complete(application) and application.weighted_score == Decimal("7.10")
+    assert assessments.assessor_ids(application) == {people[n].id for n in ("ada", "bo", "cy")}
+    other = assessments.assign(session, application=application, assessor=people["manager"], by=people["cy"])
+    assert not assessments.scores_complete(application) and application.weighted_score is None
+    assert other.status is AssignmentStatus.AWAITING_DECLARATION
+
+
+def test_an_assessor_can_be_removed_until_they_submit(client, session, application, people):
+    """Not yet opened: the assignment goes. Opened but never scored: kept on record as removed, so
+    they still may not decide it, and the other assessors' scores complete the assessment."""
+    ada, bo = assign(session, application, people, "ada", "bo")
+    cy = assessments.assign(session, application=application, assessor=people["cy"], by=people["manager"])
+    session.commit()
+    score(session, ada, [7, 7, 7, 7, 7])
+    score(session, bo, [6, 6, 6, 6, 6], submit=False)  # Bo drafts, then goes quiet
+    client.sign_in(people["manager"].email)
+    page = client.submit(f"/assessments/assignments/{cy.id}/remove", {}, follow=True)
+    assert "Cy Assessor removed from this assessment" in page.text
+    refused = client.submit(f"/assessments/assignments/{ada.id}/remove", {}, follow=True)
+    assert "Ada Assessor has submitted scores or is already off this application" in refused.text
+    client.submit(f"/assessments/assignments/{bo.id}/remove", {})
+    session.expire_all()
+    assert assessments.assessor_ids(application) == {people["ada"].id, people["bo"].id}
+    assert "Assign 1 more assessor" in client.get(f"/assessments/applications/{application.id}").text
+    dee = assign(session, application, {**people, "dee": people["cy"]}, "dee")[0]
+    score(session, dee, [9, 9, 9, 9, 9])
+    assert application.weighted_score == Decimal("8.00")  # Ada and the replacement; Bo's draft never counts
+    client.sign_out()
+    client.sign_in(people["bo"].email)
+    assert client.get(f"/assessments/assignments/{bo.id}").status == 404

@@ -214,12 +214,19 @@ class AssignmentStatus(StrEnum):
     AWAITING_DECLARATION = "awaiting_declaration"
     ACTIVE = "active"  # declared no conflict: may open and score
     CONFLICTED = "conflicted"  # declared a conflict: removed, the fund manager reassigns
+    REMOVED = "removed"  # taken off by the fund manager after opening it (kept on record, never scored)
 
     @property
     def label(self) -> str:
         return {AssignmentStatus.AWAITING_DECLARATION: "Declare conflicts of interest",
                 AssignmentStatus.ACTIVE: "Assigned",
-                AssignmentStatus.CONFLICTED: "Conflict declared"}[self]
+                AssignmentStatus.CONFLICTED: "Conflict declared",
+                AssignmentStatus.REMOVED: "Removed by the fund manager"}[self]
+
+    @property
+    def closed(self) -> bool:
+        """The assessor no longer sees the application and does not count towards its assessors."""
+        return self in (AssignmentStatus.CONFLICTED, AssignmentStatus.REMOVED)
 
 
 class AwardStatus(StrEnum):

@@ -36,17 +36,18 @@ MIN_SCORE, MAX_SCORE = 1, 10
 OPEN_FOR_ASSIGNMENT = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_ASSESSMENT)
 
 
-def _rules(application: Application):
+def rules(application: Application):
+    """The rules the application was submitted under (the fund's current ones if none were kept)."""
     return application.rules or application.fund.rules
 
 
 def active_assignments(application: Application) -> list[Assignment]:
     """Assignments that count: everyone assigned who has not declared a conflict."""
-    return [a for a in application.assignments if a.status is not AssignmentStatus.CONFLICTED]
+    return [a for a in application.assignments if not a.status.closed]
 
 
 def assessors_needed(application: Application) -> int:
-    return max(0, _rules(application).min_assessors - len(active_assignments(application)))
+    return max(0, rules(application).min_assessors - len(active_assignments(application)))
 
 
 def assessor_ids(application: Application) -> set[int]:
@@ -56,7 +57,7 @@ def assessor_ids(application: Application) -> set[int]:
 
 def scores_complete(application: Application) -> bool:
     active = active_assignments(application)
-    return len(active) >= _rules(application).min_assessors and all(a.submitted_at for a in active)
+    return len(active) >= rules(application).min_assessors and all(a.submitted_at for a in active)
 
 
 # --- assignment ---------------------------------------------------------------------------------
@@ -85,22 +86,46 @@ def assign(session: Session, *, application: Application, assessor: User, by: Us
                             details={"first_assessor_id": assessor.id})
     audit.record(session, actor=by, action="assessment.assigned", entity=assignment,
                  after={"application_id": application.id, "assessor_id": assessor.id})
+    _update_results(application)
     mail.send_email(session, to=assessor.email, subject="An LSIMF application to assess",
                     template="assessment_assigned", assignment=assignment, application=application, user=assessor)
     return assignment
 
 
+def remove(session: Session, *, assignment: Assignment, by: User) -> None:
+    """Take an assessor off an application before they submit, e.g. one who never scores. One who has
+    not opened it yet (no declaration) is simply deleted; one who has seen it stays on record as
+    removed, so `assessor_ids` still keeps them out of the decision. Their draft scores never count."""
+    if assignment.submitted_at is not None or assignment.status.closed:
+        raise DomainError(f"{assignment.assessor.name} has submitted scores or is already off this application")
+    if assignment.application.status not in OPEN_FOR_ASSIGNMENT:
+        raise DomainError("Assessors can only be changed while the application is in assessment")
+    application = assignment.application
+    audit.record(session, actor=by, action="assessment.removed", entity=assignment,
+                 before={"application_id": application.id, "assessor_id": assignment.assessor_id,
+                         "status": assignment.status.value})
+    if assignment.status is AssignmentStatus.AWAITING_DECLARATION:
+        session.delete(assignment)
+        session.flush()
+        session.expire(application, ["assignments"])
+    else:
+        assignment.status = AssignmentStatus.REMOVED
+        session.flush()
+    _update_results(application)
+
+
 def get_assignment_for(session: Session, user: User, assignment_id: int) -> Assignment:
     """Only the assessor sees their assignment; a conflicted one is closed to them."""
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.assessor_id != user.id or assignment.status is AssignmentStatus.CONFLICTED:
+    if assignment is None or assignment.assessor_id != user.id or assignment.status.closed:
         raise NotFound()
     return assignment
 
 
 def for_assessor(session: Session, user: User) -> list[Assignment]:
+    closed = [status for status in AssignmentStatus if status.closed]
     return list(session.scalars(sa.select(Assignment).where(Assignment.assessor_id == user.id,
-                                                            Assignment.status != AssignmentStatus.CONFLICTED)
+                                                            Assignment.status.not_in(closed))
                                 .order_by(Assignment.id.desc())))
 
 
@@ -114,6 +139,7 @@ def declare(session: Session, *, assignment: Assignment, by: User, conflict: boo
     audit.record(session, actor=by, action="assessment.conflict_declared" if conflict else "assessment.no_conflict",
                  entity=assignment, after={"application_id": assignment.application_id, "details": details})
     if conflict:
+        _update_results(assignment.application)  # the others may now be complete
         manager = assignment.assigned_by
         mail.send_email(session, to=manager.email, subject="Reassign an LSIMF assessment: conflict of interest",
                         template="assessment_conflict", assignment=assignment, application=assignment.application,
@@ -197,11 +223,16 @@ def results(application: Application) -> Results:
     by_criterion = [CriterionResult(criterion=c, moderated=moderated.get(c.id), scores=[
         (a, s) for a in submitted for s in a.scores if s.criterion_id == c.id]) for c in criteria]
     weighted = [(a, weighted_score({s.criterion_id: s.score for s in a.scores}, criteria)) for a in submitted]
-    return Results(criteria=by_criterion, weighted=weighted, spread_limit=_rules(application).moderation_spread)
+    return Results(criteria=by_criterion, weighted=weighted, spread_limit=rules(application).moderation_spread)
 
 
 def _update_results(application: Application) -> None:
+    """The mean of the assessors' weighted scores once all are in; nothing while any is outstanding
+    (a newly assigned assessor reopens it)."""
+    if application.status is not ApplicationStatus.IN_ASSESSMENT:
+        return  # moderated or later: the moderated score stands
     if not scores_complete(application):
+        application.weighted_score, application.needs_moderation = None, False
         return
     result = results(application)
     application.weighted_score = (sum(w for _, w in result.weighted) / len(result.weighted)).quantize(CENT)

@@ -11,7 +11,8 @@ from portfolio.blueprints.applications.views import summary_context
 from portfolio.blueprints.assessments import bp
 from portfolio.extensions import db
 from portfolio.forms.assessments import AssignForm, DeclarationForm, moderation_form, score_form
-from portfolio.models import Application, ApplicationStatus, AssignmentStatus, Role, Round, User
+from portfolio.forms.base import ActionForm
+from portfolio.models import Application, ApplicationStatus, Assignment, AssignmentStatus, Role, Round, User
 from portfolio.services import assessments
 
 ASSESSING = (Role.ASSESSOR, Role.FUND_MANAGER)
@@ -56,9 +57,24 @@ def application(application_id: int):
     can_see = assessments.may_see_scores(application, current_user)
     return form_page("assessments/application.html", form, application=application,
                      needed=assessments.assessors_needed(application), can_see=can_see,
+                     spread_limit=assessments.rules(application).moderation_spread,
                      complete=assessments.scores_complete(application),
                      results=assessments.results(application) if can_see else None,
                      open_for_assignment=application.status in assessments.OPEN_FOR_ASSIGNMENT)
+
+
+@bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
+@roles_allowed(Role.FUND_MANAGER)
+def remove(assignment_id: int):
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    application, name = assignment.application, assignment.assessor.name
+    if commit_or_refuse(lambda: assessments.remove(db.session, assignment=assignment, by=current_user))[0]:
+        flash(f"{name} removed from this assessment", "success")
+    return redirect(url_for("assessments.application", application_id=application.id))
 
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
