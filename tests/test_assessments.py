@@ -264,3 +264,34 @@ def test_an_assessor_can_be_removed_until_they_submit(client, session, applicati
     client.sign_out()
     client.sign_in(people["bo"].email)
     assert client.get(f"/assessments/assignments/{bo.id}").status == 404
+
+
+def test_assessors_download_the_supporting_documents_only_while_assigned(client, session, application, people):
+    from portfolio.services import uploads
+
+    upload = uploads.save_upload(session, file_storage=_pdf_upload(), organisation=application.organisation,
+                                 purpose="application_evidence", owner_type="application", owner_id=application.id,
+                                 by=application.organisation.users[0])
+    session.commit()
+    url = f"/applications/{application.id}/documents/{upload.id}"
+    [ada] = assign(session, application, people, "ada")
+    client.sign_in(people["ada"].email)
+    assert client.get(url).response.data.startswith(b"%PDF")
+    client.sign_out()
+    client.sign_in(people["bo"].email)  # not assigned
+    assert client.get(url).status == 404
+    bo = assessments.assign(session, application=application, assessor=people["bo"], by=people["manager"])
+    session.commit()
+    assert client.get(url).status == 404  # assigned, but no declaration yet
+    assessments.declare(session, assignment=bo, by=people["bo"], conflict=True, details="Former employer")
+    session.commit()
+    assert client.get(url).status == 404
+
+
+def _pdf_upload():
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    return FileStorage(io.BytesIO(pdf), filename="plan.pdf", content_type="application/pdf")

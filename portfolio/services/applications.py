@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portfolio.forms import applications as forms
 from portfolio.models import (
     ApplicationStatus,
+    AssignmentStatus,
     ExpressionOfInterest,
     FundRules,
     ProductType,
@@ -74,6 +75,9 @@ def get_application_for(session: Session, user: User, application_id: int) -> Ap
         raise NotFound()
     if user.role is Role.APPLICANT:
         if application.organisation_id != user.organisation_id:
+            raise NotFound()
+    elif user.role is Role.ASSESSOR:  # while assigned, having declared no conflict
+        if not any(a.assessor_id == user.id and a.status is AssignmentStatus.ACTIVE for a in application.assignments):
             raise NotFound()
     elif user.role not in (Role.FUND_MANAGER, Role.ADMIN):
         raise NotFound()
@@ -286,11 +290,12 @@ def remove_document(session: Session, *, application: Application, upload, by: U
 
 
 def get_document_for(session: Session, user: User, application: Application, upload_id: int):
-    """An upload of this application (its organisation, or fund staff); NotFound otherwise."""
+    """An upload of this application (its organisation, fund staff, or its assessors: `application`
+    comes from get_application_for, which has checked them); NotFound otherwise."""
     from portfolio.services import uploads
 
     upload = uploads.get_upload_for(session, user, upload_id,
-                                    may_see=lambda u: user.role in (Role.FUND_MANAGER, Role.ADMIN))
+                                    may_see=lambda u: user.role in (Role.FUND_MANAGER, Role.ADMIN, Role.ASSESSOR))
     if upload.owner_type != UPLOAD_OWNER or upload.owner_id != application.id:
         raise NotFound()
     return upload

@@ -202,7 +202,7 @@ def supporting_documents(application_id: int):
 
 
 @bp.route("/<int:application_id>/documents/<int:upload_id>")
-@roles_allowed(*COMPANY_AND_FUND)
+@roles_allowed(*COMPANY_AND_FUND, Role.ASSESSOR)
 def download_document(application_id: int, upload_id: int):
     application = _application(application_id)
     upload = applications.get_document_for(db.session, current_user, application, upload_id)
