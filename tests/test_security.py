@@ -96,3 +96,22 @@ def test_form_level_errors_are_listed_without_a_broken_link(app):
     assert {"text": "Something about the whole form"} in items
     assert all(item.get("href") != "#None" for item in items)
     assert any(item.get("href") == "#password" for item in items)
+
+
+def test_a_write_conflict_in_the_database_is_a_409_asking_to_try_again(app):
+    """SQLite answers two writers at once with "database is locked" (PostgreSQL with a deadlock):
+    the request that lost says so and saved nothing, instead of a 500."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from portfolio.access import public
+
+    @public
+    def contended():
+        raise OperationalError("UPDATE rounds", {}, sqlite3.OperationalError("database is locked"))
+
+    app.add_url_rule("/test-contended", "test_contended", contended)
+    response = app.test_client().get("/test-contended")
+    assert response.status_code == 409
+    assert b"try again" in response.data

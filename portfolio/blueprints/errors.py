@@ -2,7 +2,10 @@
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import Conflict, HTTPException
+
+from portfolio.extensions import db
 
 from portfolio.services.errors import NotFound
 
@@ -38,6 +41,24 @@ def register(app: Flask) -> None:
         message = error.message if error.message != "Not found" else None
         return render_template("errors/404.html", message=message), 404
 
+    @app.errorhandler(OperationalError)
+    def busy(error: OperationalError):
+        """Two requests changed the same rows at the same moment and the database gave up on one
+        (SQLite "database is locked", PostgreSQL deadlock or lock timeout): nothing was saved, so
+        the user can simply try again. Anything else is a real fault."""
+        if not _is_contention(error):
+            raise error
+        db.session.rollback()
+        conflict = Conflict("Someone else was changing the same record at the same moment, so nothing was saved. "
+                            "Go back and try again.")
+        return http_error(conflict)
+
     @app.errorhandler(500)
     def server_error(error):
         return render_template("errors/500.html"), 500
+
+
+def _is_contention(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return any(text in message for text in ("database is locked", "deadlock detected", "lock timeout",
+                                            "could not obtain lock", "could not serialize"))
