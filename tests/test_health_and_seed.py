@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from portfolio.models import AuditEvent, Fund, Organisation, Role, User
+from portfolio.models import Application, ApplicationStatus, AuditEvent, Fund, Organisation, Role, User
 from portfolio.services.seed import DEMO_PASSWORD
 
 
@@ -43,6 +43,12 @@ def test_seed_demo_creates_everything_once(app, client, session):
     # Every demo account can sign in with the printed password.
     client.sign_in("fund.manager@portfolio.example", DEMO_PASSWORD)
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= 3
+    # A complete application, submitted through the company's own services, waits for assessors.
+    [application] = session.scalars(sa.select(Application)).all()
+    assert application.status is ApplicationStatus.SUBMITTED and len(application.versions) == 1
+    assert application.organisation.name == "Clyde Precision Medicines Ltd"
+    assert f"LSIMF-{application.id:05d}" in first.output
+    assert f"LSIMF-{application.id:05d}" in client.get("/assessments/").html.select_one("#to-assign").text
 
 
 def test_create_admin_command(app, client, session):

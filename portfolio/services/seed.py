@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import Fund, Organisation, Region, Role, Round, User
+from portfolio.models import ApplicantType, Fund, Organisation, ProductType, Region, Role, Round, User
 from portfolio.models.base import utcnow
 from portfolio.services import audit, criteria, fund_settings, funds
 from portfolio.services.passwords import hash_password
@@ -108,4 +108,83 @@ def seed_demo(session: Session) -> SeedResult:
             created.append(f"{Role.APPLICANT.label}: {email}")
         accounts.append((Role.APPLICANT.label, email, organisation.name))
     session.flush()
+    application = _submitted_application(session, fund)
+    if application is not None:
+        created.append(f"a submitted application ready to assess: LSIMF-{application.id:05d} "
+                       f"({application.organisation.name}, {application.round.name})")
     return SeedResult(created, accounts)
+
+
+# Clyde Precision Medicines' application, as its user would fill it in, so a demo can start at
+# assessment. Northern Biologics has nothing yet: its user can start from an expression of interest.
+DEMO_EOI = {
+    "project_title": "Continuous manufacturing of oral solid doses", "site_postcode": "G1 1XQ",
+    "project_summary": "A continuous manufacturing line for generic oral solid medicines in Glasgow.",
+    "applicant_type": ApplicantType.GENERICS_MANUFACTURER, "wholly_private": True,
+    "product_type": ProductType.DRUG_PRODUCT,
+    "excluded_products": [], "previous_recipient": False,
+    "total_project_cost": Decimal("30000000.00"), "grant_sought": Decimal("5000000.00"),
+}
+DEMO_SECTIONS = {
+    "organisation": {"company_size": "medium", "contact_name": "Company User 2",
+                     "contact_email": "applicant2@company2.example", "contact_phone": "0141 496 0000"},
+    "project": {"project_summary": DEMO_EOI["project_summary"], "site_address": "1 Clyde Street, Glasgow",
+                "site_postcode": "G1 1XQ", "cluster": "scotland"},
+    "products": {"product_type": "drug_product", "modality": "Small molecules",
+                 "products_description": "Generic tablets and capsules for the NHS, made continuously."},
+    "funding": {"grant_requested": "5,000,000", "private_investment": "25,000,000", "public_funding_year_1": "0",
+                "public_funding_year_2": "0", "public_funding_year_3": "0", "justification": ""},
+    "jobs": {"jobs_year_1": "12", "jobs_year_2": "20", "jobs_year_3": "28", "jobs_year_4": "34",
+             "jobs_year_5": "39", "jobs_safeguarded": "37", "threat_evidence": "The batch plant closes in 2028.",
+             "average_salary": "41,000"},
+    "spillovers": {"rd_spend": "3,000,000", "university_collaborations": "2", "nhs_collaborations": "1",
+                   "collaboration_details": "University of Strathclyde continuous manufacturing centre.",
+                   "training_places": "15", "uk_supply_chain_spend": "6,000,000"},
+    "health_resilience": {"answer": "A second UK source for eight essential generic medicines."},
+    "net_zero": {"answer": "Continuous processing uses a third of the energy of batch production."},
+    "delivery": {"milestones": "March 2027: building complete\nDecember 2027: first batches released",
+                 "risks": "Equipment lead times: two suppliers qualified."},
+    "declarations": {"accurate": "y", "subsidy": "y", "minimum_necessary": "y", "data_sharing": "y"},
+}
+DEMO_COSTS = [("land_buildings", "Manufacturing hall", "18000000.00", True, True),
+              ("equipment", "Continuous tableting line", "9000000.00", True, True),
+              ("staff", "Process validation team", "3000000.00", False, False)]
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _submitted_application(session: Session, fund: Fund):
+    """Through the same services (and forms) a company and fund manager use. Once only."""
+    import io
+
+    from flask import current_app
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+    from portfolio.models import Application, ExpressionOfInterest
+    from portfolio.services import applications, eois
+
+    organisation = session.scalar(sa.select(Organisation).where(Organisation.company_number == "SC654321"))
+    round_ = next((r for r in fund.rounds if r.is_open(utcnow())), None)
+    if round_ is None or session.scalar(sa.select(ExpressionOfInterest.id).where(
+            ExpressionOfInterest.organisation_id == organisation.id)):
+        return None
+    company = session.scalar(sa.select(User).where(User.email == "applicant2@company2.example"))
+    manager = session.scalar(sa.select(User).where(User.email == "fund.manager@portfolio.example"))
+    eoi = eois.save_draft(session, fund=fund, organisation=organisation, by=company, answers=DEMO_EOI)
+    eois.submit(session, eoi=eoi, by=company)
+    eois.invite(session, eoi=eoi, by=manager, round_=round_, notes="Eligible: meets every rule.")
+    application = session.scalar(sa.select(Application).where(Application.eoi_id == eoi.id))
+    for category, description, amount, capital, eligible in DEMO_COSTS:
+        applications.add_cost_item(session, application=application, by=company, category=category,
+                                   description=description, amount=Decimal(amount), is_capital=capital,
+                                   is_eligible=eligible)
+    with current_app.test_request_context():
+        for key, answers in DEMO_SECTIONS.items():
+            form = applications.SECTIONS_BY_KEY[key].form(formdata=MultiDict(answers), meta={"csrf": False})
+            if not form.validate():
+                raise RuntimeError(f"demo section {key} is invalid: {form.errors}")
+            applications.save_section(session, application=application, key=key, data=form.answers(),
+                                      revision=None, by=company)
+    applications.attach_document(session, application=application, by=company, file_storage=FileStorage(
+        io.BytesIO(DEMO_PDF), filename="business-plan.pdf", content_type="application/pdf"))
+    applications.submit(session, application=application, by=company)
+    return application
