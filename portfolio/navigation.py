@@ -16,6 +16,7 @@ NAVIGATION = [
      {"applications.index", "applications.detail", "applications.return_for_changes", "applications.history"}),
     ("Assessments", "assessments.index", {Role.ASSESSOR, Role.FUND_MANAGER}, {"assessments."}),
     ("Decisions", "decisions.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"decisions."}),
+    ("Claims", "claims.index", {Role.FINANCE}, {"claims."}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),

@@ -41,6 +41,7 @@ RULES_FORM = {
     "moderation_spread": "3",
     "second_approval_threshold": "£10,000,000",
     "offer_validity_days": "30",
+    "retention_rate": "10",
 }
 
 ROUND_FORM = {

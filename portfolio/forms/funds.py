@@ -47,12 +47,14 @@ RULE_LABELS = {
     "moderation_spread": "Score spread that flags moderation (points)",
     "second_approval_threshold": "Awards above this need a second approver",
     "offer_validity_days": "Days a company has to accept an offer",
+    "retention_rate": "Share of each claim's grant held back until the project is complete",
 }
 
 # PRODUCT.md §2.2: nothing has been published for these, so their defaults are only illustrative.
-ILLUSTRATIVE_RULES = ("min_assessors", "moderation_spread", "second_approval_threshold", "offer_validity_days")
+ILLUSTRATIVE_RULES = ("min_assessors", "moderation_spread", "second_approval_threshold", "offer_validity_days",
+                      "retention_rate")
 MONEY_RULES = ("min_project_cost", "min_grant", "second_approval_threshold")
-RATE_RULES = ("justification_rate", "hard_cap_rate")
+RATE_RULES = ("justification_rate", "hard_cap_rate", "retention_rate")
 COUNT_UNITS = {"min_assessors": "assessor", "moderation_spread": "point", "offer_validity_days": "day"}
 
 RULE_CHOICES = {
@@ -281,6 +283,9 @@ class FundRulesForm(BaseForm):
         "From 1 to 365.",
         minimum=1, maximum=365, example=30,
     )
+    retention_rate = _percent_rule(
+        "retention_rate", "Enter the retention", "the retention",
+        "Held back from each claim's grant and paid when the completion monitoring return is verified.")
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
     def __init__(self, *args, defaults: dict | None = None, **kwargs):
@@ -309,6 +314,7 @@ class FundRulesForm(BaseForm):
             "moderation_spread": self.moderation_spread.number,
             "second_approval_threshold": self.second_approval_threshold.amount,
             "offer_validity_days": self.offer_validity_days.number,
+            "retention_rate": self.retention_rate.rate,
         }
 
     @classmethod

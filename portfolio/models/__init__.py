@@ -18,6 +18,7 @@ from portfolio.models.award import (
     SubsidyThreshold,
 )
 from portfolio.models.base import Base
+from portfolio.models.claim import Claim, ClaimItem, Payment
 from portfolio.models.document import Document, StoredFile
 from portfolio.models.eoi import ExpressionOfInterest
 from portfolio.models.fund import Fund, FundRules, Round
@@ -28,6 +29,7 @@ from portfolio.models.statuses import (
     ApplicationStatus,
     AssignmentStatus,
     AwardStatus,
+    ClaimStatus,
     Cluster,
     DocumentKind,
     DocumentStatus,
@@ -35,6 +37,7 @@ from portfolio.models.statuses import (
     ExcludedProduct,
     OfferStatus,
     OutboxStatus,
+    PaymentKind,
     ProductType,
     Rag,
     Region,
@@ -57,6 +60,9 @@ __all__ = [
     "Award",
     "AwardStatus",
     "Base",
+    "Claim",
+    "ClaimItem",
+    "ClaimStatus",
     "Cluster",
     "CostItem",
     "Criterion",
@@ -79,6 +85,8 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",
+    "Payment",
+    "PaymentKind",
     "ProductType",
     "Rag",
     "Region",

@@ -53,6 +53,8 @@ class FundRules(TimestampMixin, Base):
     moderation_spread: Mapped[int] = mapped_column(server_default="3")
     second_approval_threshold: Mapped[Decimal] = mapped_column(server_default="10000000.00")
     offer_validity_days: Mapped[int] = mapped_column(server_default="30")
+    # PRODUCT.md §2.3: the share of each claim's grant held back until the completion return is verified.
+    retention_rate: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
 
     fund: Mapped[Fund] = relationship(back_populates="rule_sets")
 

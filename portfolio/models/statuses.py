@@ -330,3 +330,22 @@ class Cluster(StrEnum):
             Cluster.LONDON: "Greater London",
             Cluster.OTHER: "None of these",
         }[self]
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"  # fully or partly: waiting for payment
+    REJECTED = "rejected"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return {ClaimStatus.DRAFT: "Not submitted", ClaimStatus.SUBMITTED: "Waiting for finance",
+                ClaimStatus.APPROVED: "Approved: payment due", ClaimStatus.REJECTED: "Rejected",
+                ClaimStatus.PAID: "Paid"}[self]
+
+
+class PaymentKind(StrEnum):
+    CLAIM = "claim"
+    RETENTION = "retention"  # the retention released once the completion return is verified

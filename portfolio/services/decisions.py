@@ -23,6 +23,7 @@ from portfolio.models import (
     AwardStatus,
     Decision,
     Fund,
+    Payment,
     Round,
     User,
 )
@@ -46,7 +47,7 @@ class Ledger:
     committed: Decimal = ZERO
     offered: Decimal = ZERO
     accepted: Decimal = ZERO
-    paid: Decimal = ZERO  # payments are recorded against claims (grant delivery); none before then
+    paid: Decimal = ZERO  # of the accepted money: payments recorded against claims
 
     @property
     def spoken_for(self) -> Decimal:
@@ -70,6 +71,10 @@ def ledger(session: Session, *, fund: Fund, round_: Round | None = None) -> Ledg
     for status, amount in session.execute(query):
         column = _LEDGER_COLUMN[status]
         setattr(result, column, getattr(result, column) + amount)
+    paid = sa.select(Payment.amount).join(Award, Payment.award_id == Award.id).where(Award.fund_id == fund.id)
+    if round_ is not None:
+        paid = paid.where(Award.round_id == round_.id)
+    result.paid = sum(session.scalars(paid), ZERO)
     return result
 
 

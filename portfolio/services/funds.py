@@ -36,6 +36,7 @@ DEFAULT_RULES = {
     "moderation_spread": 3,
     "second_approval_threshold": Decimal("10000000.00"),
     "offer_validity_days": 30,
+    "retention_rate": Decimal("0.1000"),  # PRODUCT.md §2.3 illustrative default
 }
 RULE_FIELDS = tuple(DEFAULT_RULES)
 

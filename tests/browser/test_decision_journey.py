@@ -2,7 +2,7 @@
 declare no conflict and score; the fund manager moderates (their scores spread too far) and
 recommends; a second fund manager records due diligence and the subsidy control check,
 approves, and issues the offer whose letter PDF is made by a job; the company signatory
-accepts. Every page is checked by axe-core and screenshotted as decision-NN-name.png, and the
+accepts, claims its first costs, and finance approves part of them and pays. Every page is checked by axe-core and screenshotted as decision-NN-name.png, and the
 budget ledger is checked to the penny at each stage."""
 
 import re
@@ -37,7 +37,8 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     people = {"manager": make.user(Role.FUND_MANAGER, name="Farah Manager"),
               "decider": make.user(Role.FUND_MANAGER, name="Dev Decider"),
               "ada": make.user(Role.ASSESSOR, name="Ada Assessor"),
-              "bo": make.user(Role.ASSESSOR, name="Bo Assessor")}
+              "bo": make.user(Role.ASSESSOR, name="Bo Assessor"),
+              "finance": make.user(Role.FINANCE, name="Fin Finance")}
     application = make.submitted_application(fund)
     signatory = application.organisation.users[0]
     emails = {name: user.email for name, user in people.items()} | {"company": signatory.email}
@@ -199,9 +200,58 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     checker.check("offer-accepted")
     sign_out(page)
 
-    sign_in(page, emails["decider"], DEMO_PASSWORD)
+    # 7. The company claims its first costs; finance approves part of them and pays.
+    sign_in(page, emails["company"], DEMO_PASSWORD)
+    page.goto(f"/applications/{application.id}")
+    page.get_by_role("link", name="Claims against the award").click()
+    expect_h1(page, "Claims against the award")
+    checker.check("claims-award")
+    for legend, day in (("Start of the claim period", date(today.year, 1, 1) if today.month > 1 else
+                         date(today.year - 1, 12, 1)), ("End of the claim period", today)):
+        group = page.get_by_role("group", name=legend)
+        group.get_by_label("Day").fill(str(day.day))
+        group.get_by_label("Month").fill(str(day.month))
+        group.get_by_label("Year").fill(str(day.year))
+    page.get_by_role("button", name="Start the claim").click()
+    expect_h1(page, "Claim 1")
+    checker.check("claim-draft")
+    page.get_by_label("What was bought").fill("Isolator")
+    page.get_by_label("Invoice number").fill("INV-0042")
+    paid = page.get_by_role("group", name="Date paid")
+    paid.get_by_label("Day").fill(str(today.day))
+    paid.get_by_label("Month").fill(str(today.month))
+    paid.get_by_label("Year").fill(str(today.year))
+    page.get_by_label("Eligible capital cost paid").fill("1,000,000")
+    page.get_by_role("button", name="Add cost").click()
+    expect_success(page, "Cost added: Isolator")
+    page.get_by_role("button", name="Submit the claim").click()
+    expect_success(page, "Claim 1 submitted")
+    checker.check("claim-submitted")
+    sign_out(page)
+
+    sign_in(page, emails["finance"], DEMO_PASSWORD)
+    page.get_by_role("link", name="Claims", exact=True).click()
+    expect_h1(page, "Claims")
+    checker.check("claims-queue")
+    page.locator("#claims-submitted").get_by_role("link").first.click()
+    expect_h1(page, "Claim 1")
+    checker.check("claim-review")
+    page.get_by_label("Approved: Isolator").fill("800,000")
+    page.get_by_label("Reason for approving less than was claimed").fill("£200,000 was spare parts, not capital.")
+    page.get_by_role("button", name="Approve the claim").click()
+    expect_success(page, "£180,000.00 to pay")  # 800,000 × (4m ÷ 16m eligible) = 200,000, less 10% retention
+    checker.check("claim-approved")
+    page.get_by_label("Amount paid").fill("180,000")
+    paid = page.get_by_role("group", name="Date paid")
+    paid.get_by_label("Day").fill(str(today.day))
+    paid.get_by_label("Month").fill(str(today.month))
+    paid.get_by_label("Year").fill(str(today.year))
+    page.get_by_label("Payment reference").fill("BACS-0001")
+    page.get_by_role("button", name="Record the payment").click()
+    expect_success(page, "Payment of £180,000.00 recorded")
+    checker.check("claim-paid")
     page.get_by_role("link", name="Decisions", exact=True).click()
-    assert _ledger_row(page, "Round 1").split() == ["£30,000,000.00", "£0.00", "£0.00", "£4,000,000.00", "£0.00",
-                                                    "£26,000,000.00"]
+    assert _ledger_row(page, "Round 1").split() == ["£30,000,000.00", "£0.00", "£0.00", "£4,000,000.00",
+                                                    "£180,000.00", "£26,000,000.00"]
     sign_out(page)
     checker.assert_clean()

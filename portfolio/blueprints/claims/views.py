@@ -1,0 +1,141 @@
+"""Claims: the company claims against its accepted award; finance approves and pays."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints.claims import bp
+from portfolio.extensions import db
+from portfolio.forms.base import ActionForm
+from portfolio.forms.claims import ClaimItemForm, PaymentForm, RejectClaimForm, StartClaimForm, review_form
+from portfolio.models import Role
+from portfolio.services import claims
+
+READERS = (Role.APPLICANT, *claims.STAFF_READERS)
+
+
+@bp.route("/")
+@roles_allowed(Role.FINANCE, Role.FUND_MANAGER, Role.ADMIN)
+def index():
+    return render_template("claims/index.html", queue=claims.queue(db.session))
+
+
+@bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
+@roles_allowed(*READERS)
+def award(award_id: int):
+    award = claims.get_award_for(db.session, current_user, award_id)
+    form = StartClaimForm()
+    if request.method == "POST" and current_user.role is not Role.APPLICANT:
+        abort(403)
+    if form.validate_on_submit():
+        done, claim = commit_or_refuse(lambda: claims.start(
+            db.session, award=award, by=current_user, period_start=form.period_start.data,
+            period_end=form.period_end.data), form=form)
+        if done:
+            return redirect(url_for("claims.detail", claim_id=claim.id))
+    return form_page("claims/award.html", form, award=award, claims_=claims.claims_of(db.session, award),
+                     position=claims.position(db.session, award), rate=claims.grant_rate(award))
+
+
+def _claim(claim_id: int):
+    return claims.get_claim_for(db.session, current_user, claim_id)
+
+
+@bp.route("/<int:claim_id>", methods=["GET", "POST"])
+@roles_allowed(*READERS)
+def detail(claim_id: int):
+    claim = _claim(claim_id)
+    item_form = ClaimItemForm(formdata=None)
+    if request.method == "POST":
+        if current_user.role is not Role.APPLICANT:
+            abort(403)
+        item_form = ClaimItemForm()
+        if item_form.validate_on_submit():
+            done, _ = commit_or_refuse(lambda: claims.add_item(
+                db.session, claim=claim, by=current_user, description=item_form.description.data,
+                invoice_reference=item_form.invoice_reference.data, defrayed_on=item_form.defrayed_on.data,
+                amount=item_form.amount.amount), form=item_form)
+            if done:
+                flash(f"Cost added: {item_form.description.data}", "success")
+                return redirect(url_for("claims.detail", claim_id=claim.id))
+    return _detail_page(claim, item_form=item_form)
+
+
+def _detail_page(claim, **forms):
+    defaults = {"item_form": ClaimItemForm(formdata=None),
+                "review": review_form(claim.items, formdata=None, data={f"item_{i.id}": i.amount for i in claim.items}),
+                "reject_form": RejectClaimForm(formdata=None), "payment": PaymentForm(formdata=None),
+                "action_form": ActionForm(formdata=None)}
+    defaults.update(forms)
+    errors = any(form.errors for form in defaults.values())
+    return render_template("claims/detail.html", claim=claim, award=claim.award, **defaults,
+                           form=next((f for f in defaults.values() if f.errors), defaults["item_form"])
+                           ), 400 if errors else 200
+
+
+@bp.route("/<int:claim_id>/items/<int:item_id>/remove", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def remove_item(claim_id: int, item_id: int):
+    claim = _claim(claim_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if commit_or_refuse(lambda: claims.remove_item(db.session, claim=claim, by=current_user, item_id=item_id))[0]:
+        flash("Cost removed", "success")
+    return redirect(url_for("claims.detail", claim_id=claim.id))
+
+
+@bp.route("/<int:claim_id>/submit", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def submit(claim_id: int):
+    claim = _claim(claim_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if commit_or_refuse(lambda: claims.submit(db.session, claim=claim, by=current_user))[0]:
+        flash(f"Claim {claim.number} submitted: finance will review it", "success")
+    return redirect(url_for("claims.detail", claim_id=claim.id))
+
+
+@bp.route("/<int:claim_id>/review", methods=["POST"])
+@roles_allowed(Role.FINANCE)
+def review(claim_id: int):
+    claim = _claim(claim_id)
+    form = review_form(claim.items)
+    if form.validate_on_submit():
+        done, result = commit_or_refuse(lambda: claims.review(
+            db.session, claim=claim, by=current_user, approved=form.approved(), reason=form.reason.data or None),
+            form=form)
+        if done:
+            flash(f"Claim {claim.number} approved: £{result.payable:,.2f} to pay", "success")
+            return redirect(url_for("claims.detail", claim_id=claim.id))
+    return _detail_page(claim, review=form)
+
+
+@bp.route("/<int:claim_id>/reject", methods=["POST"])
+@roles_allowed(Role.FINANCE)
+def reject(claim_id: int):
+    claim = _claim(claim_id)
+    form = RejectClaimForm()
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: claims.reject(db.session, claim=claim, by=current_user,
+                                                         reason=form.reason.data), form=form)
+        if done:
+            flash(f"Claim {claim.number} rejected", "success")
+            return redirect(url_for("claims.detail", claim_id=claim.id))
+    return _detail_page(claim, reject_form=form)
+
+
+@bp.route("/<int:claim_id>/payment", methods=["POST"])
+@roles_allowed(Role.FINANCE)
+def pay(claim_id: int):
+    claim = _claim(claim_id)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: claims.record_payment(
+            db.session, claim=claim, by=current_user, amount=form.amount.amount, paid_on=form.paid_on.data,
+            reference=form.reference.data), form=form)
+        if done:
+            flash(f"Payment of £{form.amount.amount:,.2f} recorded", "success")
+            return redirect(url_for("claims.detail", claim_id=claim.id))
+    return _detail_page(claim, payment=form)
+

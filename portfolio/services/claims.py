@@ -1,0 +1,266 @@
+"""Grant claims in arrears and their payments (PRODUCT.md §2.3).
+
+The company claims eligible capital costs it has defrayed, item by item; finance approves each
+item in full, in part (with the reason) or not at all, and records the payment. The system works
+out the money:
+
+    grant due  = grant rate × eligible costs approved, rounded down to the penny, and never more
+                 than what is left of the award after the claims already approved
+    retention  = the fund's retention rate (default 10%) of the grant due, held back until the
+                 completion monitoring return is verified
+    payable    = grant due − retention: the payment finance records, exactly
+
+The grant rate is the award's share of the project's eligible capital costs (award ÷ eligible
+capital costs, at most 1), so claiming every eligible cost pays the whole award. Claims and
+payments lock the award row, so two at once can never take the award past its amount.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.dates import uk_today
+from portfolio.models import (
+    Award,
+    AwardStatus,
+    Claim,
+    ClaimItem,
+    ClaimStatus,
+    Payment,
+    PaymentKind,
+    Role,
+    User,
+)
+from portfolio.models.base import utcnow
+from portfolio.services import audit
+from portfolio.services.applications import tell_company
+from portfolio.services.errors import DomainError, NotFound
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+STAFF_READERS = (Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
+COUNTED = (ClaimStatus.APPROVED, ClaimStatus.PAID)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def get_award_for(session: Session, user: User, award_id: int) -> Award:
+    award = session.get(Award, award_id)
+    if award is None or award.status is not AwardStatus.ACCEPTED:
+        raise NotFound()
+    if user.role is Role.APPLICANT and award.organisation_id != user.organisation_id:
+        raise NotFound()
+    if user.role is not Role.APPLICANT and user.role not in STAFF_READERS:
+        raise NotFound()
+    return award
+
+
+def get_claim_for(session: Session, user: User, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound()
+    get_award_for(session, user, claim.award_id)
+    return claim
+
+
+def claims_of(session: Session, award: Award) -> list[Claim]:
+    return list(session.scalars(sa.select(Claim).where(Claim.award_id == award.id).order_by(Claim.number)))
+
+
+def grant_rate(award: Award) -> Decimal:
+    eligible = award.application.eligible_capital_cost
+    return min(Decimal(1), award.amount / eligible) if eligible else Decimal(0)
+
+
+@dataclass
+class Position:
+    """Where an award stands: approved grant, paid, retention held, left to claim."""
+
+    award: Decimal
+    approved: Decimal
+    paid: Decimal
+    retention_held: Decimal
+
+    @property
+    def left_to_claim(self) -> Decimal:
+        return self.award - self.approved
+
+
+def position(session: Session, award: Award) -> Position:
+    claims = claims_of(session, award)
+    payments = session.scalars(sa.select(Payment).where(Payment.award_id == award.id)).all()
+    released = sum((p.amount for p in payments if p.kind is PaymentKind.RETENTION), ZERO)
+    return Position(
+        award=award.amount,
+        approved=sum((c.grant_due for c in claims if c.status in COUNTED), ZERO),
+        paid=sum((p.amount for p in payments), ZERO),
+        retention_held=sum((c.retention for c in claims if c.status is ClaimStatus.PAID), ZERO) - released,
+    )
+
+
+def queue(session: Session) -> dict[ClaimStatus, list[Claim]]:
+    """Claims waiting for finance: to review, and approved but not yet paid."""
+    waiting = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
+    rows = session.scalars(sa.select(Claim).where(Claim.status.in_(waiting)).order_by(Claim.submitted_at))
+    grouped: dict[ClaimStatus, list[Claim]] = {status: [] for status in waiting}
+    for claim in rows:
+        grouped[claim.status].append(claim)
+    return grouped
+
+
+# --- the company's claim ----------------------------------------------------------------------------
+
+def start(session: Session, *, award: Award, by: User, period_start: date, period_end: date) -> Claim:
+    if period_end < period_start:
+        raise DomainError("The end of the period must be on or after its start", field="period_end")
+    if period_end > uk_today():
+        raise DomainError("Claims are in arrears: the period must have ended", field="period_end")
+    number = (session.scalar(sa.select(sa.func.max(Claim.number)).where(Claim.award_id == award.id)) or 0) + 1
+    claim = Claim(award=award, number=number, period_start=period_start, period_end=period_end,
+                  created_by_id=by.id)
+    session.add(claim)
+    session.flush()
+    audit.record(session, actor=by, action="claim.started", entity=claim,
+                 after={"award_id": award.id, "number": number, "period_start": period_start,
+                        "period_end": period_end})
+    return claim
+
+
+def _require_draft(claim: Claim) -> None:
+    if claim.status is not ClaimStatus.DRAFT:
+        raise DomainError("This claim has been submitted and can no longer be changed")
+
+
+def add_item(session: Session, *, claim: Claim, by: User, description: str, invoice_reference: str,
+             defrayed_on: date, amount: Decimal) -> ClaimItem:
+    _require_draft(claim)
+    if not claim.period_start <= defrayed_on <= claim.period_end:
+        raise DomainError(f"The cost must have been paid in the claim period ({claim.period_start:%d/%m/%Y} to "
+                          f"{claim.period_end:%d/%m/%Y})", field="defrayed_on")
+    item = ClaimItem(claim=claim, description=description, invoice_reference=invoice_reference,
+                     defrayed_on=defrayed_on, amount=amount)
+    session.add(item)
+    session.flush()
+    audit.record(session, actor=by, action="claim.item_added", entity=claim,
+                 after={"item_id": item.id, "description": description, "amount": amount})
+    return item
+
+
+def remove_item(session: Session, *, claim: Claim, by: User, item_id: int) -> None:
+    _require_draft(claim)
+    item = next((i for i in claim.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound()
+    claim.items.remove(item)
+    session.flush()
+    audit.record(session, actor=by, action="claim.item_removed", entity=claim,
+                 before={"item_id": item_id, "description": item.description, "amount": item.amount})
+
+
+def submit(session: Session, *, claim: Claim, by: User) -> None:
+    _require_draft(claim)
+    if not claim.items:
+        raise DomainError("Add at least one cost before you submit the claim")
+    claim.status, claim.submitted_at, claim.submitted_by_id = ClaimStatus.SUBMITTED, utcnow(), by.id
+    audit.record(session, actor=by, action="claim.submitted", entity=claim,
+                 after={"claimed": claim.claimed, "items": len(claim.items)})
+
+
+# --- finance ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Figures:
+    approved_costs: Decimal
+    grant_due: Decimal
+    retention: Decimal
+    payable: Decimal
+
+
+def figures(*, rate: Decimal, retention_rate: Decimal, approved_costs: Decimal, award_left: Decimal) -> Figures:
+    """The arithmetic of one claim, to the penny (see the module docstring)."""
+    grant = min((rate * approved_costs).quantize(CENT, ROUND_DOWN), award_left)
+    retention = (grant * retention_rate).quantize(CENT, ROUND_HALF_UP)
+    return Figures(approved_costs=approved_costs, grant_due=grant, retention=retention, payable=grant - retention)
+
+
+def _locked_award(session: Session, claim: Claim) -> Award:
+    return session.scalar(sa.select(Award).where(Award.id == claim.award_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Decimal], reason: str | None) -> Figures:
+    """Approve the claim's items, each in full or in part. A part approval needs the reason."""
+    award = _locked_award(session, claim)
+    session.refresh(claim)
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise DomainError("Only a submitted claim can be reviewed")
+    for item in claim.items:
+        value = approved.get(item.id)
+        if value is None or not ZERO <= value <= item.amount:
+            raise DomainError(f"{item.description}: approve between £0.00 and the £{item.amount:,.2f} claimed",
+                              field=f"item_{item.id}")
+    total = sum((approved[item.id] for item in claim.items), ZERO)
+    if total == ZERO:
+        raise DomainError("Nothing is approved: reject the claim instead")
+    if total < claim.claimed and not reason:
+        raise DomainError("Give the reason for approving less than was claimed", field="reason")
+    rules = award.application.rules or award.fund.rules
+    already = sum((c.grant_due for c in claims_of(session, award) if c.status in COUNTED and c.id != claim.id), ZERO)
+    result = figures(rate=grant_rate(award), retention_rate=rules.retention_rate, approved_costs=total,
+                     award_left=award.amount - already)
+    for item in claim.items:
+        item.approved_amount = approved[item.id]
+    claim.approved_costs, claim.grant_due, claim.retention, claim.payable = (
+        result.approved_costs, result.grant_due, result.retention, result.payable)
+    claim.status, claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = (
+        ClaimStatus.APPROVED, utcnow(), by.id, reason)
+    audit.record(session, actor=by, action="claim.approved", entity=claim, after={
+        "approved_costs": total, "grant_due": result.grant_due, "retention": result.retention,
+        "payable": result.payable, "reason": reason,
+        "items": {str(item.id): approved[item.id] for item in claim.items}})
+    tell_company(session, award.application, subject=f"LSIMF claim {claim.number} approved", template="claim_update",
+                 claim=claim, award=award)
+    return result
+
+
+def reject(session: Session, *, claim: Claim, by: User, reason: str) -> None:
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise DomainError("Only a submitted claim can be rejected")
+    for item in claim.items:
+        item.approved_amount = ZERO
+    claim.status, claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = (
+        ClaimStatus.REJECTED, utcnow(), by.id, reason)
+    audit.record(session, actor=by, action="claim.rejected", entity=claim, after={"reason": reason})
+    tell_company(session, claim.award.application, subject=f"LSIMF claim {claim.number} rejected",
+                 template="claim_update", claim=claim, award=claim.award)
+
+
+def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal, paid_on: date,
+                   reference: str) -> Payment:
+    """The payment of an approved claim: exactly its payable grant, and never past the award."""
+    award = _locked_award(session, claim)
+    session.refresh(claim)
+    if claim.status is not ClaimStatus.APPROVED:
+        raise DomainError("Only an approved claim can be paid")
+    if amount != claim.payable:
+        raise DomainError(f"The payment for this claim must be £{claim.payable:,.2f} (grant due "
+                          f"£{claim.grant_due:,.2f} less £{claim.retention:,.2f} retention)", field="amount")
+    paid = position(session, award).paid
+    if paid + amount > award.amount:
+        raise DomainError(f"This payment would take payments to £{paid + amount:,.2f}, more than the "
+                          f"£{award.amount:,.2f} award", field="amount")
+    if paid_on > uk_today():
+        raise DomainError("The payment date must be today or in the past", field="paid_on")
+    payment = Payment(award=award, claim=claim, kind=PaymentKind.CLAIM, amount=amount, paid_on=paid_on,
+                      reference=reference, recorded_by_id=by.id)
+    session.add(payment)
+    claim.status = ClaimStatus.PAID
+    session.flush()
+    audit.record(session, actor=by, action="claim.paid", entity=claim,
+                 after={"payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
+    tell_company(session, award.application, subject=f"LSIMF claim {claim.number} paid", template="claim_update",
+                 claim=claim, award=award, payment=payment)
+    return payment
