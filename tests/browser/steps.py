@@ -48,3 +48,10 @@ def expect_success(page, text: str) -> None:
     except AssertionError:
         refused(page)
         raise
+
+
+def fill_date(page, legend: str, day) -> None:
+    """Type a date into the GOV.UK day, month and year boxes of the fieldset named `legend`."""
+    group = page.get_by_role("group", name=legend)
+    for box, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+        group.get_by_label(box).fill(str(value))

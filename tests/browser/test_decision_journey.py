@@ -2,11 +2,12 @@
 declare no conflict and score; the fund manager moderates (their scores spread too far) and
 recommends; a second fund manager records due diligence and the subsidy control check,
 approves, and issues the offer whose letter PDF is made by a job; the company signatory
-accepts, claims its first costs, and finance approves part of them and pays. Every page is checked by axe-core and screenshotted as decision-NN-name.png, and the
+accepts, claims its first costs, and finance approves part of them and pays. Every page is
+checked by axe-core and screenshotted as decision-NN-name.png, and the
 budget ledger is checked to the penny at each stage."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 
 from portfolio.extensions import queue
 from portfolio.models import Role
-from tests.browser.steps import choose, expect_h1, expect_success, sign_in, sign_out
+from tests.browser.steps import choose, expect_h1, expect_success, fill_date, sign_in, sign_out
 from tests.builders import Builders
 from tests.helpers import DEMO_PASSWORD
 
@@ -131,10 +132,7 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     expect_h1(page, "Due diligence")
     checker.check("due-diligence")
     today = date.today()
-    check_date = page.get_by_role("group", name="Date of the credit and fraud check")
-    check_date.get_by_label("Day").fill(str(today.day))
-    check_date.get_by_label("Month").fill(str(today.month))
-    check_date.get_by_label("Year").fill(str(today.year))
+    fill_date(page, "Date of the credit and fraud check", today)
     choose(page, "Result", "Green")
     page.get_by_role("button", name="Save due diligence").click()
     expect_success(page, "Due diligence saved")
@@ -206,21 +204,14 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     page.get_by_role("link", name="Claims against the award").click()
     expect_h1(page, "Claims against the award")
     checker.check("claims-award")
-    for legend, day in (("Start of the claim period", date(today.year, 1, 1) if today.month > 1 else
-                         date(today.year - 1, 12, 1)), ("End of the claim period", today)):
-        group = page.get_by_role("group", name=legend)
-        group.get_by_label("Day").fill(str(day.day))
-        group.get_by_label("Month").fill(str(day.month))
-        group.get_by_label("Year").fill(str(day.year))
+    fill_date(page, "Start of the claim period", today - timedelta(days=60))
+    fill_date(page, "End of the claim period", today)
     page.get_by_role("button", name="Start the claim").click()
     expect_h1(page, "Claim 1")
     checker.check("claim-draft")
     page.get_by_label("What was bought").fill("Isolator")
     page.get_by_label("Invoice number").fill("INV-0042")
-    paid = page.get_by_role("group", name="Date paid")
-    paid.get_by_label("Day").fill(str(today.day))
-    paid.get_by_label("Month").fill(str(today.month))
-    paid.get_by_label("Year").fill(str(today.year))
+    fill_date(page, "Date paid", today)
     page.get_by_label("Eligible capital cost paid").fill("1,000,000")
     page.get_by_role("button", name="Add cost").click()
     expect_success(page, "Cost added: Isolator")
@@ -242,10 +233,7 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     expect_success(page, "£180,000.00 to pay")  # 800,000 × (4m ÷ 16m eligible) = 200,000, less 10% retention
     checker.check("claim-approved")
     page.get_by_label("Amount paid").fill("180,000")
-    paid = page.get_by_role("group", name="Date paid")
-    paid.get_by_label("Day").fill(str(today.day))
-    paid.get_by_label("Month").fill(str(today.month))
-    paid.get_by_label("Year").fill(str(today.year))
+    fill_date(page, "Date paid", today)
     page.get_by_label("Payment reference").fill("BACS-0001")
     page.get_by_role("button", name="Record the payment").click()
     expect_success(page, "Payment of £180,000.00 recorded")
