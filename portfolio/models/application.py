@@ -77,6 +77,11 @@ class Application(TimestampMixin, Base):
     )
     award: Mapped["Award | None"] = relationship(back_populates="application", uselist=False)  # noqa: F821
 
+    @property
+    def rules_in_force(self) -> FundRules:
+        """The rules it was submitted under (the fund's current rules until it is submitted)."""
+        return self.rules or self.fund.rules
+
     def section(self, key: str) -> "ApplicationSection | None":
         return next((s for s in self.sections if s.key == key), None)
 

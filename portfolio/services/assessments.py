@@ -36,18 +36,13 @@ MIN_SCORE, MAX_SCORE = 1, 10
 OPEN_FOR_ASSIGNMENT = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_ASSESSMENT)
 
 
-def rules(application: Application):
-    """The rules the application was submitted under (the fund's current ones if none were kept)."""
-    return application.rules or application.fund.rules
-
-
 def active_assignments(application: Application) -> list[Assignment]:
     """Assignments that count: everyone assigned who has not declared a conflict."""
     return [a for a in application.assignments if not a.status.closed]
 
 
 def assessors_needed(application: Application) -> int:
-    return max(0, rules(application).min_assessors - len(active_assignments(application)))
+    return max(0, application.rules_in_force.min_assessors - len(active_assignments(application)))
 
 
 def assessor_ids(application: Application) -> set[int]:
@@ -57,7 +52,7 @@ def assessor_ids(application: Application) -> set[int]:
 
 def scores_complete(application: Application) -> bool:
     active = active_assignments(application)
-    return len(active) >= rules(application).min_assessors and all(a.submitted_at for a in active)
+    return len(active) >= application.rules_in_force.min_assessors and all(a.submitted_at for a in active)
 
 
 # --- assignment ---------------------------------------------------------------------------------
@@ -223,7 +218,7 @@ def results(application: Application) -> Results:
     by_criterion = [CriterionResult(criterion=c, moderated=moderated.get(c.id), scores=[
         (a, s) for a in submitted for s in a.scores if s.criterion_id == c.id]) for c in criteria]
     weighted = [(a, weighted_score({s.criterion_id: s.score for s in a.scores}, criteria)) for a in submitted]
-    return Results(criteria=by_criterion, weighted=weighted, spread_limit=rules(application).moderation_spread)
+    return Results(criteria=by_criterion, weighted=weighted, spread_limit=application.rules_in_force.moderation_spread)
 
 
 def _update_results(application: Application) -> None:

@@ -207,7 +207,7 @@ def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Deci
         raise DomainError("Nothing is approved: reject the claim instead")
     if total < claim.claimed and not reason:
         raise DomainError("Give the reason for approving less than was claimed", field="reason")
-    rules = award.application.rules or award.fund.rules
+    rules = award.application.rules_in_force
     already = sum((c.grant_due for c in claims_of(session, award) if c.status in COUNTED and c.id != claim.id), ZERO)
     result = figures(rate=grant_rate(award), retention_rate=rules.retention_rate, approved_costs=total,
                      award_left=award.amount - already)

@@ -189,7 +189,7 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
     problems = approval_problems(session, application=application, by=by, amount=amount, fund=fund, round_=round_)
     if problems:
         raise DomainError("; ".join(problems))
-    rules = application.rules or fund.rules
+    rules = application.rules_in_force
     now = utcnow()
     if not second and amount > rules.second_approval_threshold:
         decision.amount, decision.conditions = amount, conditions

@@ -73,7 +73,7 @@ def issue(session: Session, *, application: Application, by: User, terms: Terms)
         session.refresh(award, with_for_update=True)  # two fund managers issuing at once: one wins
     if award is None or (award.status, application.status) != (AwardStatus.APPROVED, ApplicationStatus.APPROVED):
         raise DomainError("An offer can only be issued once, for an approved award")
-    rules = application.rules or application.fund.rules
+    rules = application.rules_in_force
     now = utcnow()
     offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
                   expires_at=now + timedelta(days=rules.offer_validity_days), **asdict(terms))

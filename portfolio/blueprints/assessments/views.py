@@ -57,7 +57,7 @@ def application(application_id: int):
     can_see = assessments.may_see_scores(application, current_user)
     return form_page("assessments/application.html", form, application=application,
                      needed=assessments.assessors_needed(application), can_see=can_see,
-                     spread_limit=assessments.rules(application).moderation_spread,
+                     spread_limit=application.rules_in_force.moderation_spread,
                      complete=assessments.scores_complete(application),
                      results=assessments.results(application) if can_see else None,
                      open_for_assignment=application.status in assessments.OPEN_FOR_ASSIGNMENT)

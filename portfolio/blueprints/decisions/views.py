@@ -70,7 +70,7 @@ def application(application_id: int):
         separation=decisions.separation_problem(application, current_user),
         dd_problems=due_diligence.approval_problems(application),
         awaiting_second=decisions.awaiting_second_approval(application),
-        rules=application.rules or application.fund.rules,
+        rules=application.rules_in_force,
     )
 
 
@@ -192,7 +192,7 @@ def approve(application_id: int):
             return _back(application)
     return form_page("decisions/approve.html", form, application=application, decision=decision, second=second,
                      round_ledger=decisions.ledger(db.session, fund=application.fund, round_=application.round),
-                     rules=application.rules or application.fund.rules)
+                     rules=application.rules_in_force)
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ def issue(application_id: int):
             flash(f"Offer issued to {application.organisation.name}: the letter is being made", "success")
             return redirect(url_for("offers.detail", offer_id=offer.id))
     return form_page("offers/issue.html", form, application=application, award=application.award,
-                     rules=application.rules or application.fund.rules)
+                     rules=application.rules_in_force)
 
 
 def _offer(offer_id: int):
