@@ -143,7 +143,7 @@ def test_separation_of_duties(session, make, fund, staff, who):
     assert application.status is ApplicationStatus.RECOMMENDED
 
 
-def test_an_award_above_the_threshold_needs_two_different_approvers(session, make, fund, staff):
+def test_an_award_above_the_threshold_needs_two_different_approvers(client, session, make, fund, staff):
     at_threshold = recommended_application(session, make, fund, staff, grant=10 * M)
     assert decisions.approve(session, application=at_threshold, by=staff["approver"], amount=10 * M).award
     session.commit()
@@ -152,6 +152,8 @@ def test_an_award_above_the_threshold_needs_two_different_approvers(session, mak
                               conditions="Match funding evidenced")
     session.commit()
     assert first.needs_second_approval and above.status is ApplicationStatus.RECOMMENDED
+    client.sign_in(staff["second"].email)
+    assert "Needs second approval" in client.get("/decisions/").html.select_one("#queue-recommended").text
     assert decisions.ledger(session, fund=fund).committed == 10 * M  # nothing committed by a first approval
     second = decisions.approve(session, application=above, by=staff["second"])
     session.commit()

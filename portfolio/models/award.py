@@ -50,6 +50,11 @@ class Decision(TimestampMixin, Base):
     first_approver: Mapped[User | None] = relationship(foreign_keys=[first_approver_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
+    @property
+    def awaiting_second_approval(self) -> bool:
+        """A first approval (above the threshold) is recorded and nobody has decided yet."""
+        return self.first_approver_id is not None and self.outcome is None
+
 
 class DueDiligence(TimestampMixin, Base):
     """The credit and fraud check on the applicant: its date, RAG result and flags."""

@@ -93,8 +93,7 @@ def separation_problem(application: Application, user: User) -> str | None:
 
 
 def awaiting_second_approval(application: Application) -> bool:
-    decision = application.decision
-    return decision is not None and decision.first_approver_id is not None and decision.outcome is None
+    return application.decision is not None and application.decision.awaiting_second_approval
 
 
 # --- recommendation ---------------------------------------------------------------------------
