@@ -22,6 +22,7 @@ from portfolio.models import (
     AssignmentStatus,
     Criterion,
     ModeratedScore,
+    Role,
     Round,
     Score,
     User,
@@ -30,7 +31,7 @@ from portfolio.models.base import utcnow
 from portfolio.services import audit, mail, workflow
 from portfolio.services.errors import DomainError, NotFound
 
-ASSESSOR_ROLES = ("assessor", "fund_manager")
+ASSESSOR_ROLES = (Role.ASSESSOR, Role.FUND_MANAGER)  # fund managers sometimes assess
 CENT = Decimal("0.01")
 MIN_SCORE, MAX_SCORE = 1, 10
 OPEN_FOR_ASSIGNMENT = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_ASSESSMENT)
@@ -69,7 +70,7 @@ def assign(session: Session, *, application: Application, assessor: User, by: Us
         raise DomainError("Assessors can only be assigned to a submitted application still in assessment")
     if assessor.id == by.id:
         raise DomainError("You cannot assign yourself", field="assessor")
-    if assessor.role.value not in ASSESSOR_ROLES or not assessor.is_active:
+    if assessor.role not in ASSESSOR_ROLES or not assessor.is_active:
         raise DomainError("Select an active assessor or fund manager", field="assessor")
     if assessor.id in assessor_ids(application):
         raise DomainError(f"{assessor.name} is already assigned to this application", field="assessor")
@@ -240,7 +241,7 @@ def may_see_scores(application: Application, user: User) -> bool:
     mine = next((a for a in application.assignments if a.assessor_id == user.id), None)
     if mine is not None:
         return mine.status is AssignmentStatus.ACTIVE and mine.submitted_at is not None
-    return user.role.value in ("fund_manager", "admin")
+    return user.role in (Role.FUND_MANAGER, Role.ADMIN)
 
 
 # --- moderation and ranking ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from portfolio.forms.base import ActionForm
 from portfolio.models import Application, ApplicationStatus, Assignment, AssignmentStatus, Role, Round, User
 from portfolio.services import assessments
 
-ASSESSING = (Role.ASSESSOR, Role.FUND_MANAGER)
+ASSESSING = assessments.ASSESSOR_ROLES
 
 
 @bp.route("/")

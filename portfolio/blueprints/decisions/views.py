@@ -93,13 +93,17 @@ def recommend(application_id: int):
     return form_page("decisions/recommend.html", form, application=application)
 
 
+def _saved_check(application: Application) -> dict | None:
+    """The due diligence already recorded, as the form's answers."""
+    check = application.due_diligence
+    return {"checked_on": check.checked_on, "result": check.result.value, "summary": check.summary} if check else None
+
+
 @bp.route("/applications/<int:application_id>/due-diligence", methods=["GET", "POST"])
 @roles_allowed(Role.FUND_MANAGER)
 def due_diligence_check(application_id: int):
     application = _application(application_id)
-    check = application.due_diligence
-    data = {"checked_on": check.checked_on, "result": check.result.value, "summary": check.summary} if check else None
-    form = DueDiligenceForm(data=data if request.method == "GET" else None)
+    form = DueDiligenceForm(data=_saved_check(application) if request.method == "GET" else None)
     if form.validate_on_submit():
         done, _ = commit_or_refuse(lambda: due_diligence.record_check(
             db.session, application=application, by=current_user, checked_on=form.checked_on.data,
@@ -122,9 +126,7 @@ def add_flag(application_id: int):
         if done:
             flash("Flag added", "success")
             return redirect(url_for("decisions.due_diligence_check", application_id=application.id))
-    check = application.due_diligence
-    form = DueDiligenceForm(formdata=None, data={"checked_on": check.checked_on, "result": check.result.value,
-                                                 "summary": check.summary} if check else None)
+    form = DueDiligenceForm(formdata=None, data=_saved_check(application))
     return render_template("decisions/due_diligence.html", form=form, flag_form=flag_form,
                            application=application), 400
 
