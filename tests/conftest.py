@@ -8,6 +8,7 @@ then gets an empty database (SQLite: a copy of the migrated file; PostgreSQL: TR
 import os
 import shutil
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
@@ -176,3 +177,13 @@ def make(session):
     from tests import builders
 
     return builders.Builders(session)
+
+
+@pytest.fixture
+def fund(session, make):
+    """The LSIMF (default rules) with Round 1 open and £50m allocated: where assessment, decision,
+    offer and claim tests start. Modules that need another shape of fund define their own `fund`."""
+    fund = make.fund()
+    make.open_round(fund, allocation=Decimal("50000000.00"))
+    session.commit()
+    return fund

@@ -12,14 +12,6 @@ from tests.helpers import sent_emails
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund)
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def people(make, session):
     people = {"manager": make.user(Role.FUND_MANAGER, name="Farah Manager"),
               "ada": make.user(Role.ASSESSOR, name="Ada Assessor"),

@@ -17,14 +17,6 @@ YESTERDAY = date.today() - timedelta(days=1)
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund, allocation=Decimal("50000000.00"))
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def people(make, session):
     people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
               "approver": make.user(Role.FUND_MANAGER), "finance": make.user(Role.FINANCE, name="Fin Finance")}

@@ -31,14 +31,6 @@ def last_email(app, run_jobs) -> str:
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund, allocation=Decimal("50000000.00"))
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def staff(make, session):
     """Two fund managers who decide, one who recommends, and an assessor."""
     people = {"recommender": make.user(Role.FUND_MANAGER, name="Rhea Recommender"),

@@ -16,14 +16,6 @@ from tests.helpers import sent_emails
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund, allocation=Decimal("50000000.00"))
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def staff(make, session):
     people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
               "approver": make.user(Role.FUND_MANAGER, name="Abel Approver")}
