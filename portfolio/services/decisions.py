@@ -158,8 +158,9 @@ def budget_problem(session: Session, *, fund: Fund, round_: Round, amount: Decim
 
 
 def approval_problems(session: Session, *, application: Application, by: User, amount: Decimal | None,
-                      fund: Fund, round_: Round) -> list[str]:
-    """Everything that stops `by` approving `amount` now (empty when nothing does)."""
+                      fund: Fund, round_: Round, assessment: subsidy.Assessment | None) -> list[str]:
+    """Everything that stops `by` approving `amount` now (empty when nothing does). `assessment` is
+    the subsidy control assessment of `amount` (None when there is no positive amount to assess)."""
     if application.status is not ApplicationStatus.RECOMMENDED or application.award is not None:
         return ["Only a recommended application can be approved"]
     problems = [p for p in [separation_problem(application, by)] if p]
@@ -167,8 +168,7 @@ def approval_problems(session: Session, *, application: Application, by: User, a
         return problems + [f"The award must be more than £0 and no more than the "
                            f"£{application.grant_requested:,.2f} requested"]
     problems += due_diligence.approval_problems(application)
-    subsidy_problem = subsidy.blocking_problem(subsidy.assess(session, application, amount),
-                                               application.subsidy_check)
+    subsidy_problem = subsidy.blocking_problem(assessment, application.subsidy_check)
     problems += [p for p in [subsidy_problem, budget_problem(session, fund=fund, round_=round_, amount=amount)] if p]
     return problems
 
@@ -185,7 +185,9 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
     second = awaiting_second_approval(application)
     if second:
         amount, conditions = decision.amount, decision.conditions
-    problems = approval_problems(session, application=application, by=by, amount=amount, fund=fund, round_=round_)
+    assessment = subsidy.assess(session, application, amount) if amount and amount > 0 else None
+    problems = approval_problems(session, application=application, by=by, amount=amount, fund=fund, round_=round_,
+                                 assessment=assessment)
     if problems:
         raise DomainError("; ".join(problems))
     rules = application.rules_in_force
@@ -198,7 +200,6 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
                             "second_approval_threshold": rules.second_approval_threshold})
         return Approval(award=None, needs_second_approval=True)
 
-    assessment = subsidy.assess(session, application, amount)
     award = Award(application=application, fund_id=fund.id, round_id=round_.id,
                   organisation_id=application.organisation_id, amount=amount, status=AwardStatus.APPROVED,
                   decided_at=now)
