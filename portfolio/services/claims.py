@@ -208,9 +208,8 @@ def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Deci
     if total < claim.claimed and not reason:
         raise DomainError("Give the reason for approving less than was claimed", field="reason")
     rules = award.application.rules_in_force
-    already = sum((c.grant_due for c in claims_of(session, award) if c.status in COUNTED and c.id != claim.id), ZERO)
     result = figures(rate=grant_rate(award), retention_rate=rules.retention_rate, approved_costs=total,
-                     award_left=award.amount - already)
+                     award_left=position(session, award).left_to_claim)  # this claim is not counted yet
     for item in claim.items:
         item.approved_amount = approved[item.id]
     claim.approved_costs, claim.grant_due, claim.retention, claim.payable = (
