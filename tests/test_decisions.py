@@ -104,6 +104,7 @@ def test_rejection_feedback_reaches_the_company(app, run_jobs, client, session, 
     client.sign_in(company_user.email)
     page = client.get(f"/applications/{application.id}")
     assert "Not funded" in page.text and "The additionality case was weak." in page.text
+    assert "Read the feedback from the fund" in client.get("/home").html.select_one("#applications").text
 
 
 @pytest.mark.parametrize("who", ["assessor_fund_manager", "recommender", "same_person_twice"])

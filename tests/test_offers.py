@@ -90,6 +90,7 @@ def test_a_signatory_accepts_and_the_money_moves_to_accepted(app, client, sessio
     offer = issue(session, approved, staff["approver"])
     signatory = approved.organisation.users[0]
     client.sign_in(signatory.email)
+    assert "A signatory accepts the grant offer by" in client.get("/home").html.select_one("#applications").text
     page = client.get(f"/offers/{offer.id}")
     assert "I confirm I am authorised to accept this offer on behalf of" in page.text
     unticked = client.submit(f"/offers/{offer.id}/accept", {}, form_url=f"/offers/{offer.id}")
@@ -100,6 +101,7 @@ def test_a_signatory_accepts_and_the_money_moves_to_accepted(app, client, sessio
     assert approved.status is ApplicationStatus.OFFER_ACCEPTED and approved.award.status is AwardStatus.ACCEPTED
     ledger = decisions.ledger(session, fund=approved.fund, round_=approved.round)
     assert (ledger.offered, ledger.accepted) == (Decimal("0.00"), Decimal("4000000.00"))
+    assert "Claim grant for eligible costs you have paid" in client.get("/home").html.select_one("#applications").text
     assert "accepted the grant offer" in emails_to(app, run_jobs, staff["approver"].email)[-1]
     assert "accepted the grant offer" in emails_to(app, run_jobs, signatory.email)[-1]
     assert audit_of(session, "offers", offer.id)[-1] == ("offer.accepted", signatory.email)
