@@ -183,3 +183,31 @@ def test_claims_are_private_to_the_company_and_finance_decides(client, session, 
     client.sign_in(people["approver"].email)  # fund managers read, finance decides
     assert client.get(f"/claims/{claim.id}").status == 200
     assert client.submit(f"/claims/{claim.id}/payment", {}, form_url=f"/claims/{claim.id}").status == 403
+
+
+def test_blank_claim_forms_say_what_is_missing_and_save_nothing(client, session, award, people):
+    draft = claims.start(session, award=award, by=award.organisation.users[0], period_start=YESTERDAY,
+                         period_end=YESTERDAY)
+    submitted = claim_with(session, award, ["1000"])
+    approved = claim_with(session, award, ["2000"])
+    claims.review(session, claim=approved, by=people["finance"], approved={approved.items[0].id: Decimal("2000")},
+                  reason=None)
+    session.commit()
+    events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    client.sign_in(award.organisation.users[0].email)
+    page = client.submit(f"/claims/{draft.id}", {"description": "", "invoice_reference": "", "amount": "",
+                                                 "defrayed_on": ["", "", ""]})
+    assert page.status == 400
+    assert page.error_summary() == ["Enter what was bought", "Enter the invoice number",
+                                    "Enter the date the cost was paid", "Enter the cost"]
+    client.sign_out()
+    client.sign_in(people["finance"].email)
+    for url, message in [(f"/claims/{submitted.id}/reject", "Enter why the claim is rejected"),
+                         (f"/claims/{approved.id}/payment", "Enter the payment reference")]:
+        page = client.submit(url, {"reason": "", "amount": "1", "paid_on": ["1", "1", "2026"], "reference": ""},
+                             form_url=url.rsplit("/", 1)[0])
+        assert page.status == 400 and message in page.error_summary(), url
+    session.expire_all()
+    written = session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id).offset(events)).all()
+    assert not [action for action in written if action.startswith("claim.")], written
+    assert draft.items == [] and submitted.status is ClaimStatus.SUBMITTED and approved.status is ClaimStatus.APPROVED
