@@ -1,5 +1,6 @@
 """UK time and financial years (April to March), used by forms, services and templates alike."""
 
+import calendar
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,3 +19,11 @@ def uk_today() -> date:
     from portfolio.models.base import utcnow
 
     return utcnow().astimezone(UK).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day (31 May + 3 months = 31 August;
+    30 November + 3 months = 28 or 29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -42,6 +42,12 @@ RULES_FORM = {
     "second_approval_threshold": "£10,000,000",
     "offer_validity_days": "30",
     "retention_rate": "10",
+    "build_return_months": "3",
+    "monitoring_years": "5",
+    "return_due_days": "30",
+    "reminder_days_before": "7",
+    "query_over_contract": "50",
+    "clawback_tolerance": "10",
 }
 
 ROUND_FORM = {
@@ -187,6 +193,8 @@ CHANGES = [
     ("second_approval_threshold", "0", Decimal("0.00")),
     ("offer_validity_days", "365", 365),
     ("offer_validity_days", "1", 1),
+    ("monitoring_years", "10", 10),
+    ("clawback_tolerance", "12.5", Decimal("0.1250")),
 ]
 
 
@@ -338,6 +346,10 @@ RULE_CASES = [
     *count_cases("moderation_spread", "the score spread", "Enter the score spread that flags moderation", 1, 9, 3),
     *count_cases("offer_validity_days", "the number of days to accept an offer",
                  "Enter how many days a company has to accept an offer", 1, 365, 30),
+    *count_cases("build_return_months", "the months between returns",
+                 "Enter the months between returns during the build", 1, 12, 3),
+    *count_cases("reminder_days_before", "the days of notice",
+                 "Enter how many days before the due date companies are reminded", 1, 90, 7),
     *[case for case in money_cases("second_approval_threshold", "the second approval amount",
                                    "Enter the amount above which awards need a second approver")
       if not case.id.endswith("-zero")],  # £0: every award needs two approvers

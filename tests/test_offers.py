@@ -2,7 +2,7 @@
 
 import io
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -63,11 +63,20 @@ def test_fund_manager_issues_the_offer_and_the_letter_pdf_is_made(app, client, s
 
     page = client.submit(f"/offers/new/{approved.id}", {
         "contracted_private_investment": "16,000,000", "jobs_created": "134.5", "jobs_safeguarded": "37",
+        "project_start": ["1", "4", "2027"], "project_completion": ["31", "3", "2026"],
+        "milestones": "June 2027: building complete", "claim_schedule": "Quarterly in arrears",
+        "clawback_terms": "Pro rata to any shortfall in jobs or investment"})
+    assert page.status == 400 and "The project must complete after it starts" in page.text
+
+    page = client.submit(f"/offers/new/{approved.id}", {
+        "contracted_private_investment": "16,000,000", "jobs_created": "134.5", "jobs_safeguarded": "37",
+        "project_start": ["1", "4", "2027"], "project_completion": ["31", "3", "2029"],
         "milestones": "June 2027: building complete", "claim_schedule": "Quarterly in arrears",
         "clawback_terms": "Pro rata to any shortfall in jobs or investment"}, follow=True)
     assert "Offer issued to" in page.text
     session.expire_all()
     offer = approved.award.offer
+    assert (offer.project_start, offer.project_completion) == (date(2027, 4, 1), date(2029, 3, 31))
     assert approved.status is ApplicationStatus.OFFER_ISSUED and approved.award.status is AwardStatus.OFFERED
     assert offer.expires_at - offer.issued_at == timedelta(days=30)
     run_jobs()

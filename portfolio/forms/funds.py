@@ -48,14 +48,23 @@ RULE_LABELS = {
     "second_approval_threshold": "Awards above this need a second approver",
     "offer_validity_days": "Days a company has to accept an offer",
     "retention_rate": "Share of each claim's grant held back until the project is complete",
+    "build_return_months": "Months between monitoring returns during the build",
+    "monitoring_years": "Years of annual monitoring returns after completion",
+    "return_due_days": "Days after its period ends that a monitoring return is due",
+    "reminder_days_before": "Days before the due date that companies are reminded",
+    "query_over_contract": "Reported figures this far above the contract are queried",
+    "clawback_tolerance": "Shortfall against the contract that flags clawback",
 }
 
 # PRODUCT.md §2.2: nothing has been published for these, so their defaults are only illustrative.
 ILLUSTRATIVE_RULES = ("min_assessors", "moderation_spread", "second_approval_threshold", "offer_validity_days",
-                      "retention_rate")
+                      "retention_rate", "build_return_months", "monitoring_years", "return_due_days",
+                      "reminder_days_before", "query_over_contract", "clawback_tolerance")
 MONEY_RULES = ("min_project_cost", "min_grant", "second_approval_threshold")
-RATE_RULES = ("justification_rate", "hard_cap_rate", "retention_rate")
-COUNT_UNITS = {"min_assessors": "assessor", "moderation_spread": "point", "offer_validity_days": "day"}
+RATE_RULES = ("justification_rate", "hard_cap_rate", "retention_rate", "query_over_contract", "clawback_tolerance")
+COUNT_UNITS = {"min_assessors": "assessor", "moderation_spread": "point", "offer_validity_days": "day",
+               "build_return_months": "month", "monitoring_years": "year", "return_due_days": "day",
+               "reminder_days_before": "day"}
 
 RULE_CHOICES = {
     "applicant_types": ApplicantType,
@@ -286,6 +295,33 @@ class FundRulesForm(BaseForm):
     retention_rate = _percent_rule(
         "retention_rate", "Enter the retention", "the retention",
         "Held back from each claim's grant and paid when the completion monitoring return is verified.")
+    build_return_months = _count_rule(
+        "build_return_months", "Enter the months between returns during the build", "the months between returns",
+        "During the build a return covers this many months, counted from 1 April. From 1 to 12.",
+        minimum=1, maximum=12, example=3,
+    )
+    monitoring_years = _count_rule(
+        "monitoring_years", "Enter the years of monitoring after completion", "the years of monitoring",
+        "One annual return is due for each year after completion. From 1 to 10.",
+        minimum=1, maximum=10, example=5,
+    )
+    return_due_days = _count_rule(
+        "return_due_days", "Enter how many days after its period a return is due", "the days until a return is due",
+        "From 1 to 90.", minimum=1, maximum=90, example=30,
+    )
+    reminder_days_before = _count_rule(
+        "reminder_days_before", "Enter how many days before the due date companies are reminded",
+        "the days of notice", "Companies are emailed this many days before a return is due, and again on the day. "
+        "From 1 to 90.", minimum=1, maximum=90, example=7,
+    )
+    query_over_contract = _percent_rule(
+        "query_over_contract", "Enter how far over the contract a figure is queried", "the query margin",
+        "A return reporting capital spent, private investment or jobs more than this far above the contracted "
+        "figure must be corrected or explained.")
+    clawback_tolerance = _percent_rule(
+        "clawback_tolerance", "Enter the shortfall that flags clawback", "the clawback tolerance",
+        "When the final verified return falls short of the contracted jobs or private investment by more than "
+        "this, the award is flagged for finance with the pro-rata amount to recover.")
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
     def __init__(self, *args, defaults: dict | None = None, **kwargs):
@@ -315,6 +351,12 @@ class FundRulesForm(BaseForm):
             "second_approval_threshold": self.second_approval_threshold.amount,
             "offer_validity_days": self.offer_validity_days.number,
             "retention_rate": self.retention_rate.rate,
+            "build_return_months": self.build_return_months.number,
+            "monitoring_years": self.monitoring_years.number,
+            "return_due_days": self.return_due_days.number,
+            "reminder_days_before": self.reminder_days_before.number,
+            "query_over_contract": self.query_over_contract.rate,
+            "clawback_tolerance": self.clawback_tolerance.rate,
         }
 
     @classmethod

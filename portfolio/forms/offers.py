@@ -5,6 +5,7 @@ from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from portfolio.forms.base import BaseForm, MoneyField, NumberField, Required
+from portfolio.forms.funds import GovDateField
 from portfolio.services.offers import Terms
 
 
@@ -21,6 +22,11 @@ class OfferForm(BaseForm):
                                validators=[Required("Enter the jobs created")])
     jobs_safeguarded = NumberField("Jobs safeguarded (full-time equivalent)", name_in_errors="the jobs safeguarded",
                                    places=1, validators=[Required("Enter the jobs safeguarded")])
+    project_start = GovDateField("Project start", name_in_errors="the project start date",
+                                 description="Monitoring returns are due every quarter from this date")
+    project_completion = GovDateField("Planned completion", name_in_errors="the planned completion date",
+                                      description="The completion return covers the quarter ending on this "
+                                                  "date; annual returns follow for the monitoring years")
     milestones = _text("Milestones", "Enter the milestones")
     claim_schedule = _text("Claim schedule", "Enter the claim schedule")
     clawback_terms = _text("Clawback terms", "Enter the clawback terms")
@@ -30,7 +36,8 @@ class OfferForm(BaseForm):
         return Terms(contracted_private_investment=self.contracted_private_investment.amount,
                      jobs_created=self.jobs_created.number, jobs_safeguarded=self.jobs_safeguarded.number,
                      milestones=self.milestones.data, claim_schedule=self.claim_schedule.data,
-                     clawback_terms=self.clawback_terms.data)
+                     clawback_terms=self.clawback_terms.data, project_start=self.project_start.data,
+                     project_completion=self.project_completion.data)
 
 
 class AcceptForm(BaseForm):

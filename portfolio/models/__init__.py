@@ -22,6 +22,7 @@ from portfolio.models.claim import Claim, ClaimItem, Payment
 from portfolio.models.document import Document, StoredFile
 from portfolio.models.eoi import ExpressionOfInterest
 from portfolio.models.fund import Fund, FundRules, Round
+from portfolio.models.monitoring import MonitoringReturn
 from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
 from portfolio.models.statuses import (
@@ -41,6 +42,8 @@ from portfolio.models.statuses import (
     ProductType,
     Rag,
     Region,
+    ReturnKind,
+    ReturnStatus,
     Role,
     SubsidyCategory,
     ThresholdKey,
@@ -58,6 +61,9 @@ __all__ = [
     "AssignmentStatus",
     "AuditEvent",
     "Award",
+    "MonitoringReturn",
+    "ReturnKind",
+    "ReturnStatus",
     "AwardStatus",
     "Base",
     "Claim",

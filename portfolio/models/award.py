@@ -148,6 +148,11 @@ class Award(TimestampMixin, Base):
     transparency_due_on: Mapped[date | None] = mapped_column()
     transparency_uploaded_on: Mapped[date | None] = mapped_column()
     transparency_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set when the final monitoring return is verified short of the contract (services/monitoring.py).
+    clawback_flagged_at: Mapped[datetime | None] = mapped_column()
+    clawback_shortfall: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 4))
+    clawback_amount: Mapped[Decimal | None] = mapped_column()
+    clawback_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     application: Mapped[Application] = relationship(back_populates="award")
     fund: Mapped[Fund] = relationship()
@@ -170,6 +175,9 @@ class Offer(TimestampMixin, Base):
     milestones: Mapped[str] = mapped_column(sa.Text)
     claim_schedule: Mapped[str] = mapped_column(sa.Text)
     clawback_terms: Mapped[str] = mapped_column(sa.Text)
+    # The project period the monitoring schedule is generated from (None only on offers issued before it).
+    project_start: Mapped[date | None] = mapped_column()
+    project_completion: Mapped[date | None] = mapped_column()
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -24,6 +24,7 @@ class Document(TimestampMixin, Base):
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # What the document is about, when it is about more than the organisation.
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    monitoring_return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("monitoring_returns.id"), index=True)
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     filename: Mapped[str | None] = mapped_column(sa.String(200))
@@ -38,6 +39,7 @@ class Document(TimestampMixin, Base):
     organisation: Mapped[Organisation | None] = relationship()
     requested_by: Mapped[User] = relationship()
     application: Mapped["Application | None"] = relationship()  # noqa: F821
+    monitoring_return: Mapped["MonitoringReturn | None"] = relationship()  # noqa: F821
 
 
 class StoredFile(TimestampMixin, Base):

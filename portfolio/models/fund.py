@@ -55,6 +55,16 @@ class FundRules(TimestampMixin, Base):
     offer_validity_days: Mapped[int] = mapped_column(server_default="30")
     # PRODUCT.md §2.3: the share of each claim's grant held back until the completion return is verified.
     retention_rate: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
+    # Monitoring (PRODUCT.md §2.3): returns every N months during the build, then annual returns for N
+    # years after completion, each due N days after its period ends, reminded N days before and on the day.
+    build_return_months: Mapped[int] = mapped_column(server_default="3")
+    monitoring_years: Mapped[int] = mapped_column(server_default="5")
+    return_due_days: Mapped[int] = mapped_column(server_default="30")
+    reminder_days_before: Mapped[int] = mapped_column(server_default="7")
+    # A reported figure this far above the contracted one is queried on the form (0.5000: 50% over).
+    query_over_contract: Mapped[Decimal] = mapped_column(Rate, server_default="0.5000")
+    # A verified shortfall against the contract larger than this at the end of monitoring flags clawback.
+    clawback_tolerance: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
 
     fund: Mapped[Fund] = relationship(back_populates="rule_sets")
 

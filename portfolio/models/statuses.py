@@ -84,12 +84,16 @@ class DocumentKind(StrEnum):
     ORGANISATION_SUMMARY = "organisation_summary"
     APPLICATION_SUMMARY = "application_summary"
     GRANT_OFFER_LETTER = "grant_offer_letter"
+    MONITORING_RETURN = "monitoring_return"
+    CLAIM_STATEMENT = "claim_statement"
 
     @property
     def label(self) -> str:
         return {DocumentKind.ORGANISATION_SUMMARY: "Organisation summary",
                 DocumentKind.APPLICATION_SUMMARY: "Application summary",
-                DocumentKind.GRANT_OFFER_LETTER: "Grant offer letter"}[self]
+                DocumentKind.GRANT_OFFER_LETTER: "Grant offer letter",
+                DocumentKind.MONITORING_RETURN: "Monitoring return",
+                DocumentKind.CLAIM_STATEMENT: "Claim statement"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -349,3 +353,26 @@ class ClaimStatus(StrEnum):
 class PaymentKind(StrEnum):
     CLAIM = "claim"
     RETENTION = "retention"  # the retention released once the completion return is verified
+
+
+class ReturnKind(StrEnum):
+    QUARTERLY = "quarterly"  # during the build
+    COMPLETION = "completion"  # the last build-period return: its verification releases the retention
+    ANNUAL = "annual"  # after completion, for the monitoring years
+
+    @property
+    def label(self) -> str:
+        return {ReturnKind.QUARTERLY: "Quarterly", ReturnKind.COMPLETION: "Completion",
+                ReturnKind.ANNUAL: "Annual"}[self]
+
+
+class ReturnStatus(StrEnum):
+    OPEN = "open"  # not submitted yet (a draft may be saved)
+    SUBMITTED = "submitted"  # waiting for a fund or account manager
+    RETURNED = "returned"  # sent back with reasons: the company corrects and resubmits
+    VERIFIED = "verified"  # frozen
+
+    @property
+    def label(self) -> str:
+        return {ReturnStatus.OPEN: "Not submitted", ReturnStatus.SUBMITTED: "Waiting for verification",
+                ReturnStatus.RETURNED: "Returned for changes", ReturnStatus.VERIFIED: "Verified"}[self]

@@ -37,6 +37,13 @@ DEFAULT_RULES = {
     "second_approval_threshold": Decimal("10000000.00"),
     "offer_validity_days": 30,
     "retention_rate": Decimal("0.1000"),  # PRODUCT.md §2.3 illustrative default
+    # Monitoring (PRODUCT.md §2.3: quarterly during the build, annual for five years; the rest illustrative).
+    "build_return_months": 3,
+    "monitoring_years": 5,
+    "return_due_days": 30,
+    "reminder_days_before": 7,
+    "query_over_contract": Decimal("0.5000"),
+    "clawback_tolerance": Decimal("0.1000"),
 }
 RULE_FIELDS = tuple(DEFAULT_RULES)
 

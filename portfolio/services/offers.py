@@ -6,7 +6,7 @@ company signatory, expired by a scheduled job once the acceptance period has pas
 """
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from portfolio.models import (
     Role,
     User,
 )
+from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
 from portfolio.services import applications, audit, documents, mail, workflow
 from portfolio.services.errors import DomainError, NotFound
@@ -44,6 +45,8 @@ class Terms:
     milestones: str
     claim_schedule: str
     clawback_terms: str
+    project_start: date
+    project_completion: date
 
 
 def default_terms(application: Application) -> Terms:
@@ -54,6 +57,7 @@ def default_terms(application: Application) -> Terms:
     def number(value) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal("0")
 
+    start = add_months(uk_today().replace(day=1), 1)
     return Terms(
         contracted_private_investment=application.private_investment or Decimal("0.00"),
         jobs_created=sum((number(jobs.get(f"jobs_year_{year}")) for year in range(1, 6)), Decimal("0")),
@@ -61,6 +65,8 @@ def default_terms(application: Application) -> Terms:
         milestones=delivery.get("milestones") or "",
         claim_schedule=DEFAULT_CLAIM_SCHEDULE,
         clawback_terms=DEFAULT_CLAWBACK_TERMS,
+        project_start=start,  # the first of next month, building for two years: the fund manager edits both
+        project_completion=add_months(start, 24) - timedelta(days=1),
     )
 
 
@@ -73,6 +79,8 @@ def issue(session: Session, *, application: Application, by: User, terms: Terms)
         session.refresh(award, with_for_update=True)  # two fund managers issuing at once: one wins
     if award is None or (award.status, application.status) != (AwardStatus.APPROVED, ApplicationStatus.APPROVED):
         raise DomainError("An offer can only be issued once, for an approved award")
+    if terms.project_completion <= terms.project_start:
+        raise DomainError("The project must complete after it starts", field="project_completion")
     rules = application.rules_in_force
     now = utcnow()
     offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
@@ -148,8 +156,12 @@ def _respond(session: Session, offer: Offer, by: User, *, status: OfferStatus, a
 
 
 def accept(session: Session, *, offer: Offer, by: User) -> None:
+    """Accept the offer: the award goes into delivery with its monitoring schedule."""
+    from portfolio.services import monitoring
+
     _respond(session, offer, by, status=OfferStatus.ACCEPTED, award_status=AwardStatus.ACCEPTED,
              application_status=ApplicationStatus.OFFER_ACCEPTED)
+    monitoring.generate(session, offer.award, by=by)
 
 
 def decline(session: Session, *, offer: Offer, by: User, reason: str) -> None:

@@ -12,7 +12,6 @@ Cumulative = this award + other awards to the enterprise decided in the current 
 financial years + the other public funding it declared in its application.
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.dates import UK, uk_today
+from portfolio.dates import UK, add_months, uk_today
 from portfolio.filters import govuk_date
 from portfolio.models import (
     Application,
@@ -76,14 +75,6 @@ def add_threshold(session: Session, *, key: ThresholdKey, amount: Decimal, effec
 
 
 # --- the assessment at decision ---------------------------------------------------------------
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day (31 May + 3 months = 31 August;
-    30 November + 3 months = 28 or 29 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
 
 def applicable_period_start(on: date) -> date:
     """1 April of the financial year two before the one `on` falls in."""
