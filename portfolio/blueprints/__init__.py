@@ -1,11 +1,13 @@
 """Helpers every blueprint's views share: one transaction per request, refusals shown to the user."""
 
+import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, render_template
+from flask import flash, render_template, send_file
 
 from portfolio.extensions import db
+from portfolio.services import uploads
 from portfolio.services.errors import DomainError
 
 
@@ -30,3 +32,9 @@ def commit_or_refuse(action: Callable[[], Any], *, form=None) -> tuple[bool, Any
 def form_page(template: str, form, **context):
     """A page with a form: 400 while the form shows errors, so bad input is never a 200."""
     return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
+def send_upload(session, upload):
+    """A stored upload as a download, under its (made safe) original name."""
+    return send_file(io.BytesIO(uploads.load(session, upload)), mimetype=upload.content_type, as_attachment=True,
+                     download_name=uploads.download_name(upload))

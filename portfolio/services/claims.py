@@ -35,13 +35,13 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit
+from portfolio.services import audit, evidence
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-STAFF_READERS = (Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
+STAFF_READERS = (Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN)
 COUNTED = (ClaimStatus.APPROVED, ClaimStatus.PAID)
 
 
@@ -70,6 +70,11 @@ def claims_of(session: Session, award: Award) -> list[Claim]:
     return list(session.scalars(sa.select(Claim).where(Claim.award_id == award.id).order_by(Claim.number)))
 
 
+def payments_of(session: Session, award: Award) -> list[Payment]:
+    return list(session.scalars(sa.select(Payment).where(Payment.award_id == award.id)
+                                .order_by(Payment.paid_on, Payment.id)))
+
+
 def grant_rate(award: Award) -> Decimal:
     eligible = award.application.eligible_capital_cost
     return min(Decimal(1), award.amount / eligible) if eligible else Decimal(0)
@@ -91,7 +96,7 @@ class Position:
 
 def position(session: Session, award: Award) -> Position:
     claims = claims_of(session, award)
-    payments = session.scalars(sa.select(Payment).where(Payment.award_id == award.id)).all()
+    payments = payments_of(session, award)
     released = sum((p.amount for p in payments if p.kind is PaymentKind.RETENTION), ZERO)
     return Position(
         award=award.amount,
@@ -129,14 +134,14 @@ def start(session: Session, *, award: Award, by: User, period_start: date, perio
     return claim
 
 
-def _require_draft(claim: Claim) -> None:
+def require_draft(claim: Claim) -> None:
     if claim.status is not ClaimStatus.DRAFT:
         raise DomainError("This claim has been submitted and can no longer be changed")
 
 
 def add_item(session: Session, *, claim: Claim, by: User, description: str, invoice_reference: str,
              defrayed_on: date, amount: Decimal) -> ClaimItem:
-    _require_draft(claim)
+    require_draft(claim)
     if not claim.period_start <= defrayed_on <= claim.period_end:
         raise DomainError(f"The cost must have been paid in the claim period ({claim.period_start:%d/%m/%Y} to "
                           f"{claim.period_end:%d/%m/%Y})", field="defrayed_on")
@@ -150,7 +155,7 @@ def add_item(session: Session, *, claim: Claim, by: User, description: str, invo
 
 
 def remove_item(session: Session, *, claim: Claim, by: User, item_id: int) -> None:
-    _require_draft(claim)
+    require_draft(claim)
     item = next((i for i in claim.items if i.id == item_id), None)
     if item is None:
         raise NotFound()
@@ -161,12 +166,23 @@ def remove_item(session: Session, *, claim: Claim, by: User, item_id: int) -> No
 
 
 def submit(session: Session, *, claim: Claim, by: User) -> None:
-    _require_draft(claim)
+    require_draft(claim)
     if not claim.items:
         raise DomainError("Add at least one cost before you submit the claim")
     claim.status, claim.submitted_at, claim.submitted_by_id = ClaimStatus.SUBMITTED, utcnow(), by.id
     audit.record(session, actor=by, action="claim.submitted", entity=claim,
                  after={"claimed": claim.claimed, "items": len(claim.items)})
+
+
+def attach_evidence(session: Session, *, claim: Claim, by: User, file_storage):
+    """An invoice, bank statement or other proof of payment, while the claim is a draft."""
+    require_draft(claim)
+    return evidence.attach(session, claim, by=by, file_storage=file_storage)
+
+
+def remove_evidence(session: Session, *, claim: Claim, by: User, upload_id: int):
+    require_draft(claim)
+    return evidence.remove(session, claim, by=by, upload_id=upload_id)
 
 
 # --- finance ------------------------------------------------------------------------------------------
@@ -262,4 +278,34 @@ def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal,
                  after={"payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
     tell_company(session, award.application, subject=f"LSIMF claim {claim.number} paid", template="claim_update",
                  claim=claim, award=award, payment=payment)
+    return payment
+
+
+def release_retention(session: Session, *, award: Award, by: User, amount: Decimal, paid_on: date,
+                      reference: str) -> Payment:
+    """Pay the retention held, once the completion monitoring return has been verified."""
+    from portfolio.services import monitoring
+
+    award = session.scalar(sa.select(Award).where(Award.id == award.id).with_for_update()
+                           .execution_options(populate_existing=True))
+    if not monitoring.completion_verified(session, award):
+        raise DomainError("The retention is released once the completion monitoring return is verified")
+    current = position(session, award)
+    if current.retention_held <= ZERO:
+        raise DomainError("No retention is held on this award")
+    if amount != current.retention_held:
+        raise DomainError(f"The retention to release is £{current.retention_held:,.2f}", field="amount")
+    if current.paid + amount > award.amount:
+        raise DomainError(f"This payment would take payments to £{current.paid + amount:,.2f}, more than the "
+                          f"£{award.amount:,.2f} award", field="amount")
+    if paid_on > uk_today():
+        raise DomainError("The payment date must be today or in the past", field="paid_on")
+    payment = Payment(award=award, kind=PaymentKind.RETENTION, amount=amount, paid_on=paid_on, reference=reference,
+                      recorded_by_id=by.id)
+    session.add(payment)
+    session.flush()
+    audit.record(session, actor=by, action="retention.released", entity=award,
+                 after={"payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
+    tell_company(session, award.application, subject="LSIMF retention paid", template="retention_paid",
+                 award=award, payment=payment)
     return payment
