@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.applications import bp as applications_bp
     from portfolio.blueprints.assessments import bp as assessments_bp
     from portfolio.blueprints.auth import bp as auth_bp
+    from portfolio.blueprints.awards import bp as awards_bp
     from portfolio.blueprints.claims import bp as claims_bp
     from portfolio.blueprints.decisions import bp as decisions_bp
     from portfolio.blueprints.documents import bp as documents_bp
@@ -141,7 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.organisations import bp as organisations_bp
 
     for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
-                      assessments_bp, decisions_bp, offers_bp, claims_bp):
+                      assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,5 @@
-"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`."""
+"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`,
+`flask returns remind`."""
 
 import click
 from flask import Flask
@@ -11,6 +12,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin)
+    app.cli.add_command(returns_cli)
     app.cli.add_command(offers_cli)
 
 
@@ -93,3 +95,16 @@ def offers_expire():
     expired = offers.expire_due(db.session)
     db.session.commit()
     click.echo(f"{expired} offer{'' if expired == 1 else 's'} expired.")
+
+
+returns_cli = AppGroup("returns", help="Monitoring return commands.")
+
+
+@returns_cli.command("remind")
+def returns_remind():
+    """Email companies about returns due soon, due today or overdue (run daily from cron; safe to run twice)."""
+    from portfolio.services import monitoring
+
+    sent = monitoring.send_reminders(db.session)
+    db.session.commit()
+    click.echo(f"{sent} reminder{'' if sent == 1 else 's'} sent.")

@@ -17,6 +17,7 @@ NAVIGATION = [
     ("Assessments", "assessments.index", {Role.ASSESSOR, Role.FUND_MANAGER}, {"assessments."}),
     ("Decisions", "decisions.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"decisions."}),
     ("Claims", "claims.index", {Role.FINANCE}, {"claims."}),
+    ("Awards", "awards.index", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN}, {"awards."}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),

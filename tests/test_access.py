@@ -85,7 +85,7 @@ def test_navigation_matches_the_role(client, make, session):
     client.sign_out()
     client.sign_in(admin.email)
     nav = [a.get_text(strip=True) for a in client.get("/home").html.select(".govuk-service-navigation__item a")]
-    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Organisations", "Funds",
+    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Organisations", "Funds",
                    "Users", "Audit log"]
 
 

@@ -194,7 +194,7 @@ def test_the_expiry_command_and_late_answers(app, client, session, approved, sta
     assert "Expired" in page.text and "Accept the offer" not in page.text
 
 
-def test_rq_cron_runs_the_expiry_job_hourly(session, approved, staff):
+def test_rq_cron_runs_the_expiry_job_hourly_and_the_return_reminders_daily(session, approved, staff):
     import fakeredis
     from rq.cron import CronScheduler
 
@@ -202,7 +202,8 @@ def test_rq_cron_runs_the_expiry_job_hourly(session, approved, staff):
 
     scheduler = CronScheduler(connection=fakeredis.FakeRedis())
     scheduler.load_config_from_file("workers.cron")  # what `rq cron workers.cron` does
-    assert [(job.func, job.cron) for job in scheduler.get_jobs()] == [(jobs.expire_offers, "5 * * * *")]
+    assert [(job.func, job.cron) for job in scheduler.get_jobs()] == [
+        (jobs.expire_offers, "5 * * * *"), (jobs.send_return_reminders, "0 7 * * *")]
     offer = issue(session, approved, staff["approver"])
     offer.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()

@@ -61,3 +61,14 @@ def expire_offers() -> int:
     expired = offers.expire_due(db.session)
     db.session.commit()
     return expired
+
+
+@job
+def send_return_reminders() -> int:
+    """Scheduled (workers/cron.py, daily): remind companies of monitoring returns due soon, today or overdue."""
+    from portfolio.extensions import db
+    from portfolio.services import monitoring
+
+    sent = monitoring.send_reminders(db.session)
+    db.session.commit()
+    return sent

@@ -15,7 +15,9 @@ from portfolio.models import (
     Role,
     User,
 )
+from portfolio.filters import money
 from portfolio.models.base import utcnow
+from portfolio.models.monitoring import COUNTS, FIGURES, FTES
 from portfolio.pdf import render_pdf
 from portfolio.services import audit
 from portfolio.services.errors import NotFound
@@ -26,12 +28,14 @@ RENDER_RETRY = Retry(max=3, interval=[10, 30, 60])
 
 
 def request_document(
-    session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User, application=None
+    session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User, application=None,
+    monitoring_return=None,
 ) -> Document:
     """Record the request; the render job is enqueued once the transaction commits."""
     from workers import jobs
 
-    document = Document(kind=kind, organisation=organisation, requested_by=by, application=application)
+    document = Document(kind=kind, organisation=organisation, requested_by=by, application=application,
+                        monitoring_return=monitoring_return)
     session.add(document)
     session.flush()
     document.job_id = f"document-{document.id}-{document.attempts}"
@@ -94,7 +98,37 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
         pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=application.award,
                          offer=application.award.offer, decision=application.decision, generated_at=utcnow())
         return f"LSIMF-{application.id:05d}-grant-offer-letter.pdf", pdf
+    if document.kind is DocumentKind.MONITORING_RETURN:
+        from portfolio.services import monitoring
+
+        monitoring_return = document.monitoring_return
+        award = monitoring_return.award
+        pdf = render_pdf("pdf/monitoring_return.html", monitoring_return=monitoring_return, award=award,
+                         figures=FIGURES, labels=monitoring.LABELS, contracted=monitoring.contracted(award),
+                         show=show_figure, generated_at=utcnow())
+        return (f"LSIMF-{award.application_id:05d}-return-{monitoring_return.number}-"
+                f"{monitoring_return.period_end:%Y-%m-%d}.pdf"), pdf
+    if document.kind is DocumentKind.CLAIM_STATEMENT:
+        from portfolio.services import claims
+
+        award = document.application.award
+        pdf = render_pdf("pdf/claim_statement.html", award=award, claims_=claims.claims_of(session, award),
+                         payments=claims.payments_of(session, award), position=claims.position(session, award),
+                         rate=claims.grant_rate(award), retention_rate=award.application.rules_in_force.retention_rate,
+                         generated_at=utcnow())
+        return f"LSIMF-{award.application_id:05d}-claim-statement.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
+
+
+def show_figure(name: str, value) -> str:
+    """A monitoring figure as the PDF and pages print it: money as £1,234.50, FTEs to one place, counts whole."""
+    if value is None:
+        return ""
+    if name in FTES:
+        return f"{value:,.1f}"
+    if name in COUNTS:
+        return f"{value:,}"
+    return money(value)
 
 
 def render(session: Session, document_id: int) -> None:

@@ -1,0 +1,207 @@
+"""Awards in delivery: the award page (contracted against actual, the timeline), monitoring
+returns (the company submits, a fund or account manager verifies), the retention release and
+the delivery PDFs."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, send_upload
+from portfolio.blueprints.awards import bp
+from portfolio.dates import uk_today
+from portfolio.extensions import db
+from portfolio.forms.base import ActionForm
+from portfolio.forms.monitoring import RetentionForm, ReturnForm, SendBackForm
+from portfolio.forms.uploads import UploadForm
+from portfolio.models import DocumentKind, Rag, Role
+from portfolio.models.monitoring import FIGURES
+from portfolio.services import claims, delivery, documents, evidence, monitoring, uploads
+
+READERS = (Role.APPLICANT, *claims.STAFF_READERS)
+
+
+@bp.route("/")
+@roles_allowed(*claims.STAFF_READERS)
+def index():
+    return render_template("awards/index.html", awards=delivery.in_delivery(db.session),
+                           work=monitoring.work_queue(db.session), flagged=delivery.flagged(db.session),
+                           today=uk_today())
+
+
+def _award(award_id: int):
+    return claims.get_award_for(db.session, current_user, award_id)
+
+
+def _award_page(award, **forms):
+    context = {"retention_form": RetentionForm(formdata=None), "action_form": ActionForm(formdata=None)}
+    context.update(forms)
+    status = 400 if any(form.errors for form in context.values()) else 200
+    return render_template(
+        "awards/detail.html", award=award, measures=delivery.measures(db.session, award),
+        timeline=delivery.timeline(db.session, award), position=claims.position(db.session, award),
+        rate=claims.grant_rate(award), releasable=delivery.retention_releasable(db.session, award),
+        returns=monitoring.returns_of(db.session, award), today=uk_today(), show=documents.show_figure,
+        **context), status
+
+
+@bp.route("/<int:award_id>")
+@roles_allowed(*READERS)
+def detail(award_id: int):
+    return _award_page(_award(award_id))
+
+
+@bp.route("/<int:award_id>/statement", methods=["POST"])
+@roles_allowed(*READERS)
+def statement(award_id: int):
+    award = _award(award_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    document = documents.request_document(db.session, kind=DocumentKind.CLAIM_STATEMENT,
+                                          organisation=award.organisation, by=current_user,
+                                          application=award.application)
+    db.session.commit()
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.route("/<int:award_id>/retention", methods=["POST"])
+@roles_allowed(Role.FINANCE)
+def release_retention(award_id: int):
+    award = _award(award_id)
+    form = RetentionForm()
+    if form.validate_on_submit():
+        done, payment = commit_or_refuse(lambda: claims.release_retention(
+            db.session, award=award, by=current_user, amount=form.amount.amount, paid_on=form.paid_on.data,
+            reference=form.reference.data), form=form)
+        if done:
+            flash(f"Retention of £{payment.amount:,.2f} paid", "success")
+            return redirect(url_for("awards.detail", award_id=award.id))
+    return _award_page(award, retention_form=form)
+
+
+# --- monitoring returns -----------------------------------------------------------------------------------
+
+def _return(return_id: int):
+    return monitoring.get_return_for(db.session, current_user, return_id)
+
+
+def _return_form(monitoring_return, formdata=None):
+    """The company's form, filled with what it submitted last time when the return came back."""
+    data = monitoring_return.figures() | {"narrative": monitoring_return.narrative,
+                                          "rag": monitoring_return.rag.value if monitoring_return.rag else None}
+    data |= {f"explain_{name}": text for name, text in (monitoring_return.explanations or {}).items()}
+    return ReturnForm(formdata=formdata, data=data)
+
+
+def _return_page(monitoring_return, *, queried=(), **forms):
+    context = {"form": _return_form(monitoring_return), "send_back_form": SendBackForm(formdata=None),
+               "upload_form": UploadForm(formdata=None, max_size_text=uploads.size_text(uploads.max_bytes())),
+               "action_form": ActionForm(formdata=None)}
+    context.update(forms)
+    status = 400 if any(form.errors for form in context.values()) else 200
+    queried = set(queried) | set(monitoring_return.explanations or {})
+    return render_template(
+        "awards/return.html", monitoring_return=monitoring_return, award=monitoring_return.award,
+        figures=FIGURES, contracted=monitoring.contracted(monitoring_return.award), show=documents.show_figure,
+        previous=monitoring.previous(db.session, monitoring_return), queried=queried, labels=monitoring.LABELS,
+        files=evidence.files(db.session, monitoring_return), today=uk_today(), rags=Rag, **context), status
+
+
+@bp.route("/returns/<int:return_id>", methods=["GET", "POST"])
+@roles_allowed(*READERS)
+def monitoring_return(return_id: int):
+    monitoring_return = _return(return_id)
+    if request.method == "GET":
+        return _return_page(monitoring_return)
+    if current_user.role is not Role.APPLICANT:
+        abort(403)
+    form = ReturnForm()
+    raised = []
+    if form.validate_on_submit():
+        values, explanations = form.values(), form.explanations()
+        raised = monitoring.queries(db.session, monitoring_return, values)
+        unanswered = [query for query in raised if not (explanations.get(query.figure) or "").strip()]
+        for query in unanswered:
+            form.add_error(f"explain_{query.figure}", query.message)
+        if not unanswered:
+            done, _ = commit_or_refuse(lambda: monitoring.submit(
+                db.session, monitoring_return=monitoring_return, by=current_user, values=values,
+                narrative=form.narrative.data, rag=Rag(form.rag.data), explanations=explanations), form=form)
+            if done:
+                flash(f"Return {monitoring_return.number} submitted: the Office for Life Sciences will verify it",
+                      "success")
+                return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id))
+    return _return_page(monitoring_return, queried=[query.figure for query in raised], form=form)
+
+
+@bp.route("/returns/<int:return_id>/verify", methods=["POST"])
+@roles_allowed(*monitoring.VERIFIERS)
+def verify(return_id: int):
+    monitoring_return = _return(return_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if commit_or_refuse(lambda: monitoring.verify(db.session, monitoring_return=monitoring_return,
+                                                  by=current_user))[0]:
+        flash(f"Return {monitoring_return.number} verified", "success")
+    return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id))
+
+
+@bp.route("/returns/<int:return_id>/send-back", methods=["POST"])
+@roles_allowed(*monitoring.VERIFIERS)
+def send_back(return_id: int):
+    monitoring_return = _return(return_id)
+    form = SendBackForm()
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: monitoring.send_back(
+            db.session, monitoring_return=monitoring_return, by=current_user, reason=form.reason.data), form=form)
+        if done:
+            flash(f"Return {monitoring_return.number} returned to the company", "success")
+            return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id))
+    return _return_page(monitoring_return, send_back_form=form)
+
+
+@bp.route("/returns/<int:return_id>/pdf", methods=["POST"])
+@roles_allowed(*READERS)
+def return_pdf(return_id: int):
+    monitoring_return = _return(return_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    document = documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN,
+                                          organisation=monitoring_return.award.organisation, by=current_user,
+                                          application=monitoring_return.award.application,
+                                          monitoring_return=monitoring_return)
+    db.session.commit()
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.route("/returns/<int:return_id>/evidence", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def upload_evidence(return_id: int):
+    monitoring_return = _return(return_id)
+    form = UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()))
+    if form.validate_on_submit():
+        done, upload = commit_or_refuse(lambda: monitoring.attach_evidence(
+            db.session, monitoring_return=monitoring_return, by=current_user, file_storage=form.file.data), form=form)
+        if done:
+            flash(f"Uploaded {upload.original_filename}", "success")
+            return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id) + "#evidence")
+    return _return_page(monitoring_return, upload_form=form)
+
+
+@bp.route("/returns/<int:return_id>/evidence/<int:upload_id>")
+@roles_allowed(*READERS)
+def download_evidence(return_id: int, upload_id: int):
+    return send_upload(db.session, evidence.get(db.session, _return(return_id), upload_id))
+
+
+@bp.route("/returns/<int:return_id>/evidence/<int:upload_id>/remove", methods=["POST"])
+@roles_allowed(Role.APPLICANT)
+def remove_evidence(return_id: int, upload_id: int):
+    monitoring_return = _return(return_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    done, upload = commit_or_refuse(lambda: monitoring.remove_evidence(
+        db.session, monitoring_return=monitoring_return, by=current_user, upload_id=upload_id))
+    if done:
+        flash(f"Removed {upload.original_filename}", "success")
+    return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id) + "#evidence")
+

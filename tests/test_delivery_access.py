@@ -1,0 +1,101 @@
+"""Another organisation's claims, returns, evidence and PDFs: every URL gives 404 (or 403 where
+the role may not use the page at all), by GET and by POST, and nothing is changed."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+from portfolio.access import declared_roles
+from portfolio.models import AuditEvent, DocumentKind, Role
+from portfolio.services import claims, documents, monitoring
+from tests.test_monitoring import accepted_award
+
+BLUEPRINTS = ("claims.", "awards.", "documents.")
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def people(make, session):
+    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
+              "approver": make.user(Role.FUND_MANAGER), "stranger": make.user(Role.APPLICANT)}
+    session.commit()
+    return people
+
+
+@pytest.fixture
+def records(session, make, fund, people):
+    """One of everything a company has in delivery, each with its id."""
+    today = date.today()
+    award = accepted_award(session, make, fund, people, start=date(today.year - 2, 4, 1),
+                           completion=date(today.year - 1, 3, 31))
+    company = award.organisation.users[0]
+    claim = claims.start(session, award=award, by=company, period_start=date(today.year - 2, 4, 1),
+                         period_end=date(today.year - 2, 6, 30))
+    item = claims.add_item(session, claim=claim, by=company, description="Reactor", invoice_reference="R-1",
+                           defrayed_on=date(today.year - 2, 5, 1), amount=Decimal("1000.00"))
+    claim_file = claims.attach_evidence(session, claim=claim, by=company,
+                                        file_storage=FileStorage(io.BytesIO(PDF), filename="invoice.pdf"))
+    monitoring_return = monitoring.returns_of(session, award)[0]
+    return_file = monitoring.attach_evidence(session, monitoring_return=monitoring_return, by=company,
+                                             file_storage=FileStorage(io.BytesIO(PDF), filename="payroll.pdf"))
+    statement = documents.request_document(session, kind=DocumentKind.CLAIM_STATEMENT, organisation=award.organisation,
+                                           by=company, application=award.application)
+    pdf = documents.request_document(session, kind=DocumentKind.MONITORING_RETURN, organisation=award.organisation,
+                                     by=company, application=award.application, monitoring_return=monitoring_return)
+    session.commit()
+    return {"award_id": award.id, "claim_id": claim.id, "item_id": item.id, "return_id": monitoring_return.id,
+            "upload_id": {"claims.": claim_file.id, "awards.": return_file.id}, "document_id": statement.id,
+            "other_document_id": pdf.id}
+
+
+def urls(app, records):
+    """Every rule of the delivery blueprints, with the company's ids filled in."""
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(BLUEPRINTS) or not rule.arguments:
+            continue
+        prefix = rule.endpoint.split(".")[0] + "."
+        values = {name: records["upload_id"][prefix] if name == "upload_id" else records[name]
+                  for name in rule.arguments}
+        for document_id in ([records["document_id"], records["other_document_id"]] if "document_id" in values
+                            else [None]):
+            if document_id:
+                values["document_id"] = document_id
+            path = rule.build(values)[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, path
+
+
+def test_another_organisation_gets_404_from_every_delivery_url(app, client, session, people, records):
+    client.sign_in(people["stranger"].email)
+    token = client.csrf_token("/home")
+    events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    checked = []
+    for endpoint, method, path in urls(app, records):
+        page = client.get(path) if method == "GET" else client.post(path, {"csrf_token": token, "reason": "x"})
+        expected = 404 if Role.APPLICANT in declared_roles(endpoint) else 403
+        assert page.status == expected, (method, path, page.status)
+        assert "Reactor" not in page.text and "payroll.pdf" not in page.text
+        checked.append((method, path))
+    # Claims, returns, evidence, the award page, both PDFs: pages, downloads and every action.
+    assert len(checked) >= 25, checked
+    assert any("/evidence/" in path for _, path in checked) and any("/download" in path for _, path in checked)
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events  # nothing happened
+
+
+def test_the_company_itself_reaches_its_records(client, session, records, people):
+    """The same ids work for the company (so the 404s above are about the organisation, not the ids)."""
+    from portfolio.models import Award
+
+    award = session.get(Award, records["award_id"])
+    client.sign_in(award.organisation.users[0].email)
+    for path in [f"/awards/{records['award_id']}", f"/awards/returns/{records['return_id']}",
+                 f"/claims/{records['claim_id']}", f"/documents/{records['document_id']}",
+                 f"/claims/{records['claim_id']}/evidence/{records['upload_id']['claims.']}",
+                 f"/awards/returns/{records['return_id']}/evidence/{records['upload_id']['awards.']}"]:
+        assert client.get(path).status == 200, path
+    download = client.get(f"/claims/{records['claim_id']}/evidence/{records['upload_id']['claims.']}")
+    assert download.response.data == PDF
