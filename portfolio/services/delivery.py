@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portfolio.dates import uk_today
+from portfolio.filters import govuk_date
 from portfolio.models import Award, AwardStatus, MonitoringReturn, ReturnStatus
 from portfolio.services import claims, monitoring
 
@@ -65,7 +66,7 @@ def timeline(session: Session, award: Award) -> list[Event]:
     for claim in claims.claims_of(session, award):
         when = (claim.submitted_at or claim.created_at).date()
         events.append(Event(when, f"Claim {claim.number}: £{claim.claimed:,.2f} claimed for "
-                                  f"{claim.period_start:%d/%m/%Y} to {claim.period_end:%d/%m/%Y}",
+                                  f"{govuk_date(claim.period_start)} to {govuk_date(claim.period_end)}",
                             claim.status.label, "claims.detail", {"claim_id": claim.id}))
     for payment in claims.payments_of(session, award):
         what = f"Claim {payment.claim.number}" if payment.claim else "Retention released"
@@ -74,7 +75,7 @@ def timeline(session: Session, award: Award) -> list[Event]:
     for monitoring_return in monitoring.returns_of(session, award):
         events.append(Event(monitoring_return.due_on,
                             f"Return {monitoring_return.number} ({monitoring_return.kind.label.lower()}): "
-                            f"{monitoring_return.period_start:%d/%m/%Y} to {monitoring_return.period_end:%d/%m/%Y}",
+                            f"{govuk_date(monitoring_return.period_start)} to {govuk_date(monitoring_return.period_end)}",
                             monitoring_return.status.label, "awards.monitoring_return",
                             {"return_id": monitoring_return.id}, monitoring_return.is_overdue(today)))
     return sorted(events, key=lambda event: event.on)

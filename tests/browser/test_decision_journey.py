@@ -201,7 +201,10 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     # 7. The company claims its first costs; finance approves part of them and pays.
     sign_in(page, emails["company"], DEMO_PASSWORD)
     page.goto(f"/applications/{application.id}")
-    page.get_by_role("link", name="Claims against the award").click()
+    page.get_by_role("link", name="The award: claims, monitoring returns and payments").click()
+    expect_h1(page, f"Award {reference}")
+    checker.check("award")
+    page.get_by_role("link", name="Claims: see them or start one").click()
     expect_h1(page, "Claims against the award")
     checker.check("claims-award")
     fill_date(page, "Start of the claim period", today - timedelta(days=60))
