@@ -72,12 +72,11 @@ def timeline(session: Session, award: Award) -> list[Event]:
         what = f"Claim {payment.claim.number}" if payment.claim else "Retention released"
         events.append(Event(payment.paid_on, f"Payment of £{payment.amount:,.2f}: {what}",
                             f"Paid, reference {payment.reference}"))
-    for monitoring_return in monitoring.returns_of(session, award):
-        events.append(Event(monitoring_return.due_on,
-                            f"Return {monitoring_return.number} ({monitoring_return.kind.label.lower()}): "
-                            f"{govuk_date(monitoring_return.period_start)} to {govuk_date(monitoring_return.period_end)}",
-                            monitoring_return.status.label, "awards.monitoring_return",
-                            {"return_id": monitoring_return.id}, monitoring_return.is_overdue(today)))
+    for due in monitoring.returns_of(session, award):
+        events.append(Event(due.due_on, f"Return {due.number} ({due.kind.label.lower()}): "
+                                        f"{govuk_date(due.period_start)} to {govuk_date(due.period_end)}",
+                            due.status.label, "awards.monitoring_return", {"return_id": due.id},
+                            due.is_overdue(today)))
     return sorted(events, key=lambda event: event.on)
 
 
