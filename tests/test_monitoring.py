@@ -3,10 +3,12 @@ release and the clawback flag."""
 
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portfolio.models import AuditEvent, MonitoringReturn, Rag, ReturnKind, ReturnStatus, Role
 from portfolio.services import claims, funds, monitoring, offers
@@ -335,3 +337,60 @@ def test_returns_can_be_submitted_only_after_their_period(client, session, make,
     assert page.html.select_one("#capital_spent") is None
     assert session.scalar(sa.select(sa.func.count()).select_from(MonitoringReturn)
                           .where(MonitoringReturn.status != ReturnStatus.OPEN)) == 0
+
+
+CENT = Decimal("0.01")
+item_amounts = st.tuples(st.decimals(min_value=CENT, max_value=Decimal("6000000"), places=2),
+                         st.integers(min_value=0, max_value=100))  # (claimed, % of it approved)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(item_amounts, min_size=1, max_size=3), min_size=1, max_size=5))
+def test_claims_payments_and_the_retention_release_add_up_to_the_penny(session, award, people, batches):
+    """Any run of claims, each approved in full or in part and paid, then the completion return verified and
+    the retention released: every figure to the penny, and never more than the award paid out."""
+    company, finance = award.organisation.users[0], people["finance"]
+    rate, held_back = claims.grant_rate(award), award.application.rules_in_force.retention_rate
+    period = (date(TODAY.year - 3, 4, 1), date(TODAY.year - 3, 6, 30))
+    savepoint = session.begin_nested()
+    try:
+        granted, retained = Decimal("0.00"), Decimal("0.00")
+        for batch in batches:
+            claim = claims.start(session, award=award, by=company, period_start=period[0], period_end=period[1])
+            for n, (amount, _) in enumerate(batch):
+                claims.add_item(session, claim=claim, by=company, description=f"Item {n}", invoice_reference=f"I{n}",
+                                defrayed_on=period[0], amount=amount)
+            claims.submit(session, claim=claim, by=company)
+            approved = {item.id: (item.amount * share / 100).quantize(CENT, ROUND_DOWN)
+                        for item, (_, share) in zip(claim.items, batch, strict=True)}
+            total = sum(approved.values(), Decimal("0.00"))
+            if total == 0:
+                with pytest.raises(DomainError, match="Nothing is approved"):
+                    claims.review(session, claim=claim, by=finance, approved=approved, reason="None eligible")
+                claims.reject(session, claim=claim, by=finance, reason="None eligible")
+                continue
+            result = claims.review(session, claim=claim, by=finance, approved=approved, reason="Part eligible")
+            expected = min((rate * total).quantize(CENT, ROUND_DOWN), award.amount - granted)
+            assert result.grant_due == expected
+            assert result.retention == (expected * held_back).quantize(CENT, ROUND_HALF_UP)
+            assert result.payable == expected - result.retention
+            claims.record_payment(session, claim=claim, by=finance, amount=result.payable, paid_on=TODAY,
+                                  reference="P")
+            granted, retained = granted + expected, retained + result.retention
+        position = claims.position(session, award)
+        assert (position.approved, position.paid, position.retention_held) == (granted, granted - retained, retained)
+        assert position.left_to_claim == award.amount - granted >= 0
+
+        completion = next(r for r in monitoring.returns_of(session, award) if r.kind is ReturnKind.COMPLETION)
+        monitoring.submit(session, monitoring_return=completion, by=company, values=GOOD, narrative="Done",
+                          rag=Rag.GREEN, explanations={})
+        monitoring.verify(session, monitoring_return=completion, by=people["approver"])
+        if retained:
+            payment = claims.release_retention(session, award=award, by=finance, amount=retained, paid_on=TODAY,
+                                               reference="R")
+            assert payment.amount == retained
+        final = claims.position(session, award)
+        assert (final.paid, final.retention_held) == (granted, Decimal("0.00"))
+        assert final.paid <= award.amount
+    finally:
+        savepoint.rollback()
