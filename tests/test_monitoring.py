@@ -394,3 +394,20 @@ def test_claims_payments_and_the_retention_release_add_up_to_the_penny(session, 
         assert final.paid <= award.amount
     finally:
         savepoint.rollback()
+
+
+def test_home_pages_point_to_the_next_return_and_the_work_waiting(client, session, award, people):
+    first = monitoring.returns_of(session, award)[0]
+    client.sign_in(award.organisation.users[0].email)
+    row = client.get("/home").html.select_one("#applications tbody tr")
+    assert f"Submit monitoring return 1 by {first.due_on.day}" in row.text and "Overdue" in row.text
+    assert row.select_one(f'a[href="/awards/returns/{first.id}"]') is not None
+    submit(session, first)
+    row = client.get("/home").html.select_one("#applications tbody tr")
+    assert "Submit monitoring return 2" in row.text
+    client.sign_out()
+    client.sign_in(people["account_manager"].email)
+    # Return 1 waits for verification; every later return past its due date is overdue.
+    overdue = sum(1 for r in monitoring.returns_of(session, award) if r.is_overdue(TODAY))
+    assert client.get("/home").html.select_one("#returns-work").text.strip() == (
+        f"1 waiting for verification, {overdue} overdue")

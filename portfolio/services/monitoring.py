@@ -151,6 +151,16 @@ def work_queue(session: Session, today: date | None = None) -> dict[str, list[Mo
     return {"waiting": list(waiting), "overdue": list(overdue)}
 
 
+def next_due(session: Session, organisation_id: int) -> dict[int, MonitoringReturn]:
+    """The organisation's next return to submit on each award in delivery, by application id."""
+    rows = session.scalars(
+        sa.select(MonitoringReturn).join(Award)
+        .where(Award.organisation_id == organisation_id, Award.status == AwardStatus.ACCEPTED,
+               MonitoringReturn.status.in_((ReturnStatus.OPEN, ReturnStatus.RETURNED)))
+        .order_by(MonitoringReturn.number.desc()))
+    return {row.award.application_id: row for row in rows}  # the lowest number wins
+
+
 # --- the company's return ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from flask_login import current_user
 
 from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
 from portfolio.blueprints.main import bp
+from portfolio.dates import uk_today
 from portfolio.extensions import db, queue
 from portfolio.models import Document, EoiStatus, Role
-from portfolio.services import accounts, applications, eois, organisations
+from portfolio.services import accounts, applications, eois, monitoring, organisations
 
 
 @bp.route("/")
@@ -28,10 +29,13 @@ def home():
         ).all()
         return render_template("main/home_company.html", organisation=organisation, documents=recent,
                                eois=eois.for_organisation(db.session, organisation),
-                               applications=applications.for_organisation(db.session, organisation.id))
+                               applications=applications.for_organisation(db.session, organisation.id),
+                               next_returns=monitoring.next_due(db.session, organisation.id), today=uk_today())
     context = {}
     if current_user.role in (Role.FUND_MANAGER, Role.ADMIN):
         context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))
+    if current_user.role in monitoring.VERIFIERS:
+        context["returns"] = {name: len(rows) for name, rows in monitoring.work_queue(db.session).items()}
     if current_user.role is Role.ADMIN:
         context["pending_invitations"] = accounts.pending_invitations(db.session, organisation=None)
     return render_template(
