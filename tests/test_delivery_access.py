@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.access import declared_roles
 from portfolio.models import AuditEvent, DocumentKind, Role
-from portfolio.services import claims, documents, monitoring
+from portfolio.services import claims, documents, evidence, monitoring
 from tests.test_monitoring import accepted_award
 
 BLUEPRINTS = ("claims.", "awards.", "documents.")
@@ -37,11 +37,11 @@ def records(session, make, fund, people):
                          period_end=date(today.year - 2, 6, 30))
     item = claims.add_item(session, claim=claim, by=company, description="Reactor", invoice_reference="R-1",
                            defrayed_on=date(today.year - 2, 5, 1), amount=Decimal("1000.00"))
-    claim_file = claims.attach_evidence(session, claim=claim, by=company,
-                                        file_storage=FileStorage(io.BytesIO(PDF), filename="invoice.pdf"))
+    claim_file = evidence.attach(session, claim, by=company,
+                                 file_storage=FileStorage(io.BytesIO(PDF), filename="invoice.pdf"))
     monitoring_return = monitoring.returns_of(session, award)[0]
-    return_file = monitoring.attach_evidence(session, monitoring_return=monitoring_return, by=company,
-                                             file_storage=FileStorage(io.BytesIO(PDF), filename="payroll.pdf"))
+    return_file = evidence.attach(session, monitoring_return, by=company,
+                                  file_storage=FileStorage(io.BytesIO(PDF), filename="payroll.pdf"))
     statement = documents.request_document(session, kind=DocumentKind.CLAIM_STATEMENT, organisation=award.organisation,
                                            by=company, application=award.application)
     pdf = documents.request_document(session, kind=DocumentKind.MONITORING_RETURN, organisation=award.organisation,
@@ -99,3 +99,28 @@ def test_the_company_itself_reaches_its_records(client, session, records, people
         assert client.get(path).status == 200, path
     download = client.get(f"/claims/{records['claim_id']}/evidence/{records['upload_id']['claims.']}")
     assert download.response.data == PDF
+
+
+def test_evidence_is_checked_kept_while_open_and_refused_once_submitted(client, session, records):
+    from portfolio.models import Claim, Upload
+
+    claim = session.get(Claim, records["claim_id"])
+    client.sign_in(claim.award.organisation.users[0].email)
+    url = f"/claims/{claim.id}"
+    bad = client.submit(f"{url}/evidence", {"file": (io.BytesIO(b"just text"), "notes.txt")}, form_url=url)
+    assert bad.status == 400 and "The selected file must be a PDF" in " ".join(bad.error_summary())
+    added = client.submit(f"{url}/evidence", {"file": (io.BytesIO(PDF), "bank-statement.pdf")}, form_url=url,
+                          follow=True)
+    assert "Uploaded bank-statement.pdf" in added.text
+    assert [a.text for a in added.html.select("#evidence-files dt a")] == ["invoice.pdf", "bank-statement.pdf"]
+    first = records["upload_id"]["claims."]
+    removed = client.submit(f"{url}/evidence/{first}/remove", form_url=url, follow=True)
+    assert [a.text for a in removed.html.select("#evidence-files dt a")] == ["bank-statement.pdf"]
+    assert client.get(f"{url}/evidence/{first}").status == 404  # removed: hidden from everyone
+
+    assert client.submit(f"{url}/submit", form_url=url).status == 302
+    refused = client.submit(f"{url}/evidence", {"file": (io.BytesIO(PDF), "late.pdf")}, form_url=url)
+    assert refused.status == 400
+    assert "This claim has been submitted: its evidence can no longer be changed" in refused.error_summary()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload).where(
+        Upload.original_filename == "late.pdf")) == 0

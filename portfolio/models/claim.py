@@ -43,6 +43,10 @@ class Claim(TimestampMixin, Base):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
     @property
+    def open_for_evidence(self) -> bool:
+        return self.status is ClaimStatus.DRAFT
+
+    @property
     def claimed(self) -> Decimal:
         return sum((item.amount for item in self.items), Decimal("0.00"))
 

@@ -77,6 +77,10 @@ class MonitoringReturn(TimestampMixin, Base):
     def is_frozen(self) -> bool:
         return self.status in (ReturnStatus.SUBMITTED, ReturnStatus.VERIFIED)
 
+    @property
+    def open_for_evidence(self) -> bool:
+        return self.status in (ReturnStatus.OPEN, ReturnStatus.RETURNED)
+
     def is_overdue(self, today: date) -> bool:
         return self.status in (ReturnStatus.OPEN, ReturnStatus.RETURNED) and self.due_on < today
 

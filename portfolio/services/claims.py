@@ -35,7 +35,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit, evidence
+from portfolio.services import audit
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
@@ -172,17 +172,6 @@ def submit(session: Session, *, claim: Claim, by: User) -> None:
     claim.status, claim.submitted_at, claim.submitted_by_id = ClaimStatus.SUBMITTED, utcnow(), by.id
     audit.record(session, actor=by, action="claim.submitted", entity=claim,
                  after={"claimed": claim.claimed, "items": len(claim.items)})
-
-
-def attach_evidence(session: Session, *, claim: Claim, by: User, file_storage):
-    """An invoice, bank statement or other proof of payment, while the claim is a draft."""
-    require_draft(claim)
-    return evidence.attach(session, claim, by=by, file_storage=file_storage)
-
-
-def remove_evidence(session: Session, *, claim: Claim, by: User, upload_id: int):
-    require_draft(claim)
-    return evidence.remove(session, claim, by=by, upload_id=upload_id)
 
 
 # --- finance ------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.models.monitoring import FIGURES
-from portfolio.services import audit, claims, evidence
+from portfolio.services import audit, claims
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
@@ -232,16 +232,6 @@ def submit(session: Session, *, monitoring_return: MonitoringReturn, by: User, v
     monitoring_return.returned_reason = None
     audit.record(session, actor=by, action="monitoring.submitted", entity=monitoring_return,
                  after={**values, "rag": rag.value, "explanations": answered})
-
-
-def attach_evidence(session: Session, *, monitoring_return: MonitoringReturn, by: User, file_storage):
-    _require_open(monitoring_return)
-    return evidence.attach(session, monitoring_return, by=by, file_storage=file_storage)
-
-
-def remove_evidence(session: Session, *, monitoring_return: MonitoringReturn, by: User, upload_id: int):
-    _require_open(monitoring_return)
-    return evidence.remove(session, monitoring_return, by=by, upload_id=upload_id)
 
 
 # --- verification ------------------------------------------------------------------------------------

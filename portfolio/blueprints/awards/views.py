@@ -6,16 +6,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, send_upload
+from portfolio.blueprints import commit_or_refuse
+from portfolio.blueprints import evidence as evidence_routes
 from portfolio.blueprints.awards import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.monitoring import RetentionForm, ReturnForm, SendBackForm
-from portfolio.forms.uploads import UploadForm
 from portfolio.models import DocumentKind, Rag, Role
 from portfolio.models.monitoring import FIGURES
-from portfolio.services import claims, delivery, documents, evidence, monitoring, uploads
+from portfolio.services import claims, delivery, documents, evidence, monitoring
 
 READERS = (Role.APPLICANT, *claims.STAFF_READERS)
 
@@ -94,7 +94,7 @@ def _return_form(monitoring_return, formdata=None):
 
 def _return_page(monitoring_return, *, queried=(), **forms):
     context = {"form": _return_form(monitoring_return), "send_back_form": SendBackForm(formdata=None),
-               "upload_form": UploadForm(formdata=None, max_size_text=uploads.size_text(uploads.max_bytes())),
+               "upload_form": evidence_routes.upload_form(formdata=None),
                "action_form": ActionForm(formdata=None)}
     context.update(forms)
     status = 400 if any(form.errors for form in context.values()) else 200
@@ -173,35 +173,5 @@ def return_pdf(return_id: int):
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
-@bp.route("/returns/<int:return_id>/evidence", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
-def upload_evidence(return_id: int):
-    monitoring_return = _return(return_id)
-    form = UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()))
-    if form.validate_on_submit():
-        done, upload = commit_or_refuse(lambda: monitoring.attach_evidence(
-            db.session, monitoring_return=monitoring_return, by=current_user, file_storage=form.file.data), form=form)
-        if done:
-            flash(f"Uploaded {upload.original_filename}", "success")
-            return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id) + "#evidence")
-    return _return_page(monitoring_return, upload_form=form)
-
-
-@bp.route("/returns/<int:return_id>/evidence/<int:upload_id>")
-@roles_allowed(*READERS)
-def download_evidence(return_id: int, upload_id: int):
-    return send_upload(db.session, evidence.get(db.session, _return(return_id), upload_id))
-
-
-@bp.route("/returns/<int:return_id>/evidence/<int:upload_id>/remove", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
-def remove_evidence(return_id: int, upload_id: int):
-    monitoring_return = _return(return_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    done, upload = commit_or_refuse(lambda: monitoring.remove_evidence(
-        db.session, monitoring_return=monitoring_return, by=current_user, upload_id=upload_id))
-    if done:
-        flash(f"Removed {upload.original_filename}", "success")
-    return redirect(url_for("awards.monitoring_return", return_id=monitoring_return.id) + "#evidence")
-
+evidence_routes.register(bp, "/returns/<int:return_id>", load=_return, page=_return_page, readers=READERS,
+                         back=lambda record: url_for("awards.monitoring_return", return_id=record.id))

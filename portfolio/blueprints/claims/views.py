@@ -4,14 +4,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page, send_upload
+from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints import evidence as evidence_routes
 from portfolio.blueprints.claims import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.claims import ClaimItemForm, PaymentForm, RejectClaimForm, StartClaimForm, review_form
-from portfolio.forms.uploads import UploadForm
 from portfolio.models import Role
-from portfolio.services import claims, evidence, uploads
+from portfolio.services import claims, evidence
 
 READERS = (Role.APPLICANT, *claims.STAFF_READERS)
 
@@ -68,7 +68,7 @@ def _detail_page(claim, **forms):
                 "review": review_form(claim.items, formdata=None, data={f"item_{i.id}": i.amount for i in claim.items}),
                 "reject_form": RejectClaimForm(formdata=None), "payment": PaymentForm(formdata=None),
                 "action_form": ActionForm(formdata=None),
-                "upload_form": UploadForm(formdata=None, max_size_text=uploads.size_text(uploads.max_bytes()))}
+                "upload_form": evidence_routes.upload_form(formdata=None)}
     defaults.update(forms)
     errors = any(form.errors for form in defaults.values())
     return render_template("claims/detail.html", claim=claim, award=claim.award, **defaults,
@@ -143,35 +143,5 @@ def pay(claim_id: int):
     return _detail_page(claim, payment=form)
 
 
-
-@bp.route("/<int:claim_id>/evidence", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
-def upload_evidence(claim_id: int):
-    claim = _claim(claim_id)
-    form = UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()))
-    if form.validate_on_submit():
-        done, upload = commit_or_refuse(lambda: claims.attach_evidence(
-            db.session, claim=claim, by=current_user, file_storage=form.file.data), form=form)
-        if done:
-            flash(f"Uploaded {upload.original_filename}", "success")
-            return redirect(url_for("claims.detail", claim_id=claim.id) + "#evidence")
-    return _detail_page(claim, upload_form=form)
-
-
-@bp.route("/<int:claim_id>/evidence/<int:upload_id>")
-@roles_allowed(*READERS)
-def download_evidence(claim_id: int, upload_id: int):
-    return send_upload(db.session, evidence.get(db.session, _claim(claim_id), upload_id))
-
-
-@bp.route("/<int:claim_id>/evidence/<int:upload_id>/remove", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
-def remove_evidence(claim_id: int, upload_id: int):
-    claim = _claim(claim_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    done, upload = commit_or_refuse(lambda: claims.remove_evidence(db.session, claim=claim, by=current_user,
-                                                                   upload_id=upload_id))
-    if done:
-        flash(f"Removed {upload.original_filename}", "success")
-    return redirect(url_for("claims.detail", claim_id=claim.id) + "#evidence")
+evidence_routes.register(bp, "/<int:claim_id>", load=_claim, page=_detail_page, readers=READERS,
+                         back=lambda claim: url_for("claims.detail", claim_id=claim.id))
