@@ -25,6 +25,7 @@ from portfolio.models.fund import Fund, FundRules, Round
 from portfolio.models.monitoring import MonitoringReturn
 from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
+from portfolio.models.reporting import AdditionalitySettings, ApiToken
 from portfolio.models.statuses import (
     ApplicantType,
     ApplicationStatus,
@@ -52,6 +53,8 @@ from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, User
 
 __all__ = [
+    "AdditionalitySettings",
+    "ApiToken",
     "ApplicantType",
     "Application",
     "ApplicationSection",
