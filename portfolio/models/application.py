@@ -35,6 +35,7 @@ class Application(TimestampMixin, Base):
     region: Mapped[Region | None] = mapped_column(enum_column(Region), index=True)
     cluster: Mapped[Cluster | None] = mapped_column(enum_column(Cluster), index=True)
     product_type: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    company_size: Mapped[str | None] = mapped_column(sa.String(16), index=True)  # micro, small, medium, large
     total_project_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     eligible_capital_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     grant_requested: Mapped[Decimal | None] = mapped_column()

@@ -24,6 +24,8 @@ class Document(TimestampMixin, Base):
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # What the document is about, when it is about more than the organisation.
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    # What a report covers (its filters, its financial year), for documents about more than one record.
+    parameters: Mapped[dict | None] = mapped_column(sa.JSON)
     monitoring_return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("monitoring_returns.id"), index=True)
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)

@@ -227,7 +227,9 @@ def save_section(session: Session, *, application: Application, key: str, data: 
 
 def _derive(application: Application, key: str, data: dict) -> None:
     """Keep the headline columns in step with the sections they come from."""
-    if key == "project":
+    if key == "organisation":
+        application.company_size = data["company_size"]
+    elif key == "project":
         application.region = region_for(data["site_postcode"])
         application.cluster = Cluster(data["cluster"])
     elif key == "products":
