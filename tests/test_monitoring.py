@@ -178,7 +178,8 @@ def test_a_manager_verifies_or_returns_with_reasons_and_verified_is_frozen(app, 
 
     client.sign_in(award.organisation.users[0].email)
     form = client.get(url)
-    assert "Attach the payroll summary for the jobs" in form.html.select_one("#returned-reason").text
+    assert "Attach the payroll summary for the jobs" in form.html.select_one("#returned-reason p").text
+    assert form.html.select_one("#returned-reason h2").text == "Returned for changes"
     assert form.html.select_one("#jobs_created")["value"] == "40.0"  # the last submission, to correct
     assert client.submit(url, as_form(GOOD, jobs_created="41")).status == 302
     client.sign_out()
@@ -399,6 +400,8 @@ def test_claims_payments_and_the_retention_release_add_up_to_the_penny(session, 
 def test_home_pages_point_to_the_next_return_and_the_work_waiting(client, session, award, people):
     first = monitoring.returns_of(session, award)[0]
     client.sign_in(award.organisation.users[0].email)
+    assert client.get(f"/awards/returns/{first.id}").html.select_one("#return-summary strong.govuk-tag").text == \
+        "Overdue"
     row = client.get("/home").html.select_one("#applications tbody tr")
     assert f"Submit monitoring return 1 by {first.due_on.day}" in row.text and "Overdue" in row.text
     assert row.select_one(f'a[href="/awards/returns/{first.id}"]') is not None
