@@ -85,8 +85,8 @@ def test_navigation_matches_the_role(client, make, session):
     client.sign_out()
     client.sign_in(admin.email)
     nav = [a.get_text(strip=True) for a in client.get("/home").html.select(".govuk-service-navigation__item a")]
-    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Organisations", "Funds",
-                   "Users", "Audit log"]
+    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Reports",
+                   "Organisations", "Funds", "Users", "Audit log"]
 
 
 def test_applicant_gets_404_for_another_organisation(client, make, session):
@@ -102,9 +102,11 @@ def test_applicant_gets_404_for_another_organisation(client, make, session):
 
 def test_staff_see_every_organisation(client, make, session):
     fund_manager = make.user(Role.FUND_MANAGER)
-    organisation = make.organisation(name="Visible Therapeutics Ltd")
+    organisation = make.organisation(name="Visible & Therapeutic Ltd")
     session.commit()
     client.sign_in(fund_manager.email)
+    listed = client.get("/organisations/").html.select_one(f'a[href="/organisations/{organisation.id}"]')
+    assert listed is not None and listed.text == "Visible & Therapeutic Ltd"  # a link, escaped once
     page = client.get(f"/organisations/{organisation.id}")
     assert page.status == 200
-    assert page.h1 == "Visible Therapeutics Ltd"
+    assert page.h1 == "Visible & Therapeutic Ltd"

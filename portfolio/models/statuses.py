@@ -86,6 +86,8 @@ class DocumentKind(StrEnum):
     GRANT_OFFER_LETTER = "grant_offer_letter"
     MONITORING_RETURN = "monitoring_return"
     CLAIM_STATEMENT = "claim_statement"
+    LEVERAGE_REPORT = "leverage_report"
+    IMPLEMENTATION_UPDATE = "implementation_update"
 
     @property
     def label(self) -> str:
@@ -93,7 +95,9 @@ class DocumentKind(StrEnum):
                 DocumentKind.APPLICATION_SUMMARY: "Application summary",
                 DocumentKind.GRANT_OFFER_LETTER: "Grant offer letter",
                 DocumentKind.MONITORING_RETURN: "Monitoring return",
-                DocumentKind.CLAIM_STATEMENT: "Claim statement"}[self]
+                DocumentKind.CLAIM_STATEMENT: "Claim statement",
+                DocumentKind.LEVERAGE_REPORT: "Leverage report",
+                DocumentKind.IMPLEMENTATION_UPDATE: "Annual implementation update"}[self]
 
 
 class OutboxStatus(StrEnum):

@@ -29,13 +29,13 @@ RENDER_RETRY = Retry(max=3, interval=[10, 30, 60])
 
 def request_document(
     session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User, application=None,
-    monitoring_return=None,
+    monitoring_return=None, parameters: dict | None = None,
 ) -> Document:
     """Record the request; the render job is enqueued once the transaction commits."""
     from workers import jobs
 
     document = Document(kind=kind, organisation=organisation, requested_by=by, application=application,
-                        monitoring_return=monitoring_return)
+                        monitoring_return=monitoring_return, parameters=parameters)
     session.add(document)
     session.flush()
     document.job_id = f"document-{document.id}-{document.attempts}"
@@ -117,6 +117,23 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
                          rate=claims.grant_rate(award), retention_rate=award.application.rules_in_force.retention_rate,
                          generated_at=utcnow())
         return f"LSIMF-{award.application_id:05d}-claim-statement.pdf", pdf
+    if document.kind is DocumentKind.LEVERAGE_REPORT:
+        from portfolio.services import leverage
+
+        filters = leverage.Filters.from_dict(document.parameters or {})
+        result = leverage.report(session, filters)
+        pdf = render_pdf("pdf/leverage_report.html", report=result, chart=leverage.chart(result.by_year),
+                         columns=leverage.COLUMNS, filter_labels=leverage.describe(session, filters),
+                         generated_at=utcnow())
+        return f"leverage-report-{utcnow():%Y-%m-%d}.pdf", pdf
+    if document.kind is DocumentKind.IMPLEMENTATION_UPDATE:
+        from portfolio.services import implementation_update
+
+        year = (document.parameters or {})["financial_year"]
+        update = implementation_update.build(session, year)
+        pdf = render_pdf("pdf/implementation_update.html", update=update, annex=implementation_update.ANNEX_A,
+                         generated_at=utcnow())
+        return f"implementation-update-{year.replace('/', '-')}.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
 

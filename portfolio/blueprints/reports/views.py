@@ -1,0 +1,138 @@
+"""Reports for finance and OLS: the leverage report (page, CSV, XLSX, PDF), the additionality
+settings its net figures use, and the annual implementation update."""
+
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask_login import current_user
+from openpyxl import Workbook
+
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints.reports import bp
+from portfolio.dates import uk_today
+from portfolio.extensions import db
+from portfolio.forms.base import ActionForm
+from portfolio.forms.reports import AdditionalityForm, ImplementationUpdateForm, LeverageFilterForm
+from portfolio.models import DocumentKind, Fund, Role, Round
+from portfolio.services import documents, leverage
+
+READERS = (Role.FINANCE, Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.ADMIN)
+EDITORS = (Role.FINANCE, Role.ADMIN)
+
+
+def _filter_form() -> LeverageFilterForm:
+    programmes = db.session.execute(sa.select(Fund.code, Fund.name).order_by(Fund.code)).all()
+    rounds = db.session.execute(sa.select(Round.id, Fund.code + " " + Round.name).join(Fund)
+                                .order_by(Fund.code, Round.opens_on)).all()
+    return LeverageFilterForm(request.args, programmes=programmes, rounds=rounds)
+
+
+def _filters_or_400() -> tuple[LeverageFilterForm, leverage.Filters | None]:
+    form = _filter_form()
+    if not form.validate():
+        return form, None
+    return form, leverage.Filters.from_dict(form.filters())
+
+
+@bp.route("/leverage", endpoint="leverage")
+@roles_allowed(*READERS)
+def leverage_report():
+    form, filters = _filters_or_400()
+    if filters is None:
+        return form_page("reports/leverage.html", form, report=None)
+    result = leverage.report(db.session, filters)
+    return form_page("reports/leverage.html", form, report=result, chart=leverage.chart(result.by_year),
+                     filter_words=leverage.describe(db.session, filters), args=filters.as_dict())
+
+
+def _table_or_400():
+    form, filters = _filters_or_400()
+    if filters is None:
+        abort(400, description="; ".join(e for errors in form.errors.values() for e in errors))
+    result = leverage.report(db.session, filters)
+    settings = [["Net figures use", result.settings.description]]
+    words = [["Filter", f"{label}: {value}"] for label, value in leverage.describe(db.session, filters)]
+    return list(leverage.table(result)), settings + (words or [["Filter", "None: every award"]])
+
+
+def _cell(value):
+    """Numbers stay numbers; a text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@bp.route("/leverage.csv")
+@roles_allowed(*READERS)
+def leverage_csv():
+    rows, notes = _table_or_400()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows + [[]] + notes:
+        writer.writerow([_cell(value) for value in row])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=leverage-report-{uk_today():%Y-%m-%d}.csv"})
+
+
+@bp.route("/leverage.xlsx")
+@roles_allowed(*READERS)
+def leverage_xlsx():
+    rows, notes = _table_or_400()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Leverage"
+    for row in rows:
+        sheet.append([_cell(value) for value in row])
+    for cells in sheet.iter_rows(min_row=2, min_col=3):
+        for cell in cells:
+            cell.number_format = "#,##0.00"
+    about = book.create_sheet("About")
+    for row in notes:
+        about.append([_cell(value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=f"leverage-report-{uk_today():%Y-%m-%d}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/leverage/pdf", methods=["POST"])
+@roles_allowed(*READERS)
+def leverage_pdf():
+    form, filters = _filters_or_400()
+    if filters is None or not ActionForm().validate_on_submit():
+        abort(400)
+    document = documents.request_document(db.session, kind=DocumentKind.LEVERAGE_REPORT, organisation=None,
+                                          by=current_user, parameters=filters.as_dict())
+    db.session.commit()
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.route("/additionality", methods=["GET", "POST"])
+@roles_allowed(*EDITORS)
+def additionality():
+    current = leverage.additionality(db.session)
+    form = AdditionalityForm(data={name: getattr(current, name) for name in leverage.DEFAULT_ADDITIONALITY})
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: leverage.save_additionality(db.session, by=current_user,
+                                                                       **form.values()), form=form)
+        if done:
+            flash("Additionality settings saved: net figures now use them", "success")
+            return redirect(url_for("reports.additionality"))
+    return form_page("reports/additionality.html", form, current=current, history=leverage.history(db.session))
+
+
+@bp.route("/implementation-update", methods=["GET", "POST"])
+@roles_allowed(*READERS)
+def implementation_update():
+    form = ImplementationUpdateForm()
+    if form.validate_on_submit():
+        document = documents.request_document(db.session, kind=DocumentKind.IMPLEMENTATION_UPDATE,
+                                              organisation=None, by=current_user,
+                                              parameters={"financial_year": form.financial_year.data})
+        db.session.commit()
+        return redirect(url_for("documents.detail", document_id=document.id))
+    return form_page("reports/implementation_update.html", form)

@@ -1,0 +1,479 @@
+"""The leverage report (PRODUCT.md §6, DOMAIN-FACTS.md §3): what the public money levered.
+
+One SQL statement reads a row per award with everything the report needs (its contract, what
+has been paid, the figures of its latest verified return and its spillovers to date); the
+totals, the breakdowns by region, cluster and financial year are summed from those rows in
+Python with Decimal. Definitions, as the report states them:
+
+    grant committed        awards approved, offered or accepted (released offers excluded)
+    private investment     contracted: the offer's figure; actual: the latest verified return's
+    leverage               private investment per £1 of grant: contracted ÷ committed, actual ÷ paid
+    project cost leverage  total project cost per £1 of grant committed
+    jobs                   contracted: the offer's; actual: the latest verified return's (FTE)
+    cost per job           gross: grant ÷ jobs (created + safeguarded); net: grant ÷ (jobs × net factor)
+    net factor             (1 − deadweight) × (1 − leakage) × (1 − displacement) × (1 − substitution) × multiplier
+    R&D spillovers         sums over every verified return: R&D spend, collaborations, patents filed,
+                           training places and UK supply-chain spend
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from portfolio.dates import UK
+from portfolio.models import (
+    AdditionalitySettings,
+    Application,
+    Award,
+    AwardStatus,
+    Cluster,
+    Fund,
+    MonitoringReturn,
+    Offer,
+    Payment,
+    Region,
+    ReturnStatus,
+    Round,
+    User,
+)
+from portfolio.services import audit
+from portfolio.services.errors import DomainError
+
+ZERO = Decimal("0.00")
+COMPANY_SIZES = {"micro": "Micro", "small": "Small", "medium": "Medium", "large": "Large"}
+
+# DOMAIN-FACTS.md §3a: no government default set exists; these are labelled illustrative.
+DEFAULT_ADDITIONALITY = {"deadweight": Decimal("0.2000"), "leakage": Decimal("0.1000"),
+                         "displacement": Decimal("0.2500"), "substitution": Decimal("0.0000"),
+                         "multiplier": Decimal("1.00")}
+ADDITIONALITY_LABELS = {"deadweight": "Deadweight", "leakage": "Leakage", "displacement": "Displacement",
+                        "substitution": "Substitution", "multiplier": "Multiplier"}
+
+
+# --- additionality settings -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Additionality:
+    deadweight: Decimal
+    leakage: Decimal
+    displacement: Decimal
+    substitution: Decimal
+    multiplier: Decimal
+    version: int | None  # None: the illustrative defaults, never saved
+    saved_by: str | None = None
+    saved_on: date | None = None
+
+    @property
+    def net_factor(self) -> Decimal:
+        return ((1 - self.deadweight) * (1 - self.leakage) * (1 - self.displacement) * (1 - self.substitution)
+                * self.multiplier)
+
+    def as_dict(self) -> dict:
+        return {name: str(getattr(self, name)) for name in DEFAULT_ADDITIONALITY} | {"version": self.version}
+
+    @property
+    def description(self) -> str:
+        rates = ", ".join(f"{ADDITIONALITY_LABELS[name].lower()} {getattr(self, name):.0%}"
+                          for name in ("deadweight", "leakage", "displacement", "substitution"))
+        source = (f"settings version {self.version}, saved by {self.saved_by} on {self.saved_on:%d %B %Y}"
+                  if self.version else "the illustrative defaults (no settings saved)")
+        return (f"{rates}, multiplier {self.multiplier:.2f}: net factor {self.net_factor:.4f}, from {source}")
+
+
+def additionality(session: Session) -> Additionality:
+    """The settings in force: the newest saved version, else the illustrative defaults."""
+    row = session.scalar(sa.select(AdditionalitySettings).order_by(AdditionalitySettings.id.desc()).limit(1))
+    if row is None:
+        return Additionality(**DEFAULT_ADDITIONALITY, version=None)
+    return Additionality(row.deadweight, row.leakage, row.displacement, row.substitution, row.multiplier,
+                         version=row.id, saved_by=row.created_by.name if row.created_by else None,
+                         saved_on=row.created_at.astimezone(UK).date())
+
+
+def save_additionality(session: Session, *, by: User, **values: Decimal) -> AdditionalitySettings:
+    """A new version; earlier reports keep stating the version they used."""
+    for name in ("deadweight", "leakage", "displacement", "substitution"):
+        if not Decimal(0) <= values[name] < Decimal(1):
+            raise DomainError(f"{ADDITIONALITY_LABELS[name]} must be from 0% to 99.99%", field=name)
+    if not Decimal("0.5") <= values["multiplier"] <= Decimal("5"):
+        raise DomainError("The multiplier must be from 0.5 to 5", field="multiplier")
+    before = additionality(session)
+    row = AdditionalitySettings(created_by_id=by.id, **values)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=by, action="additionality.changed", entity=row,
+                 before=before.as_dict(), after={name: str(value) for name, value in values.items()})
+    return row
+
+
+def history(session: Session) -> list[AdditionalitySettings]:
+    return list(session.scalars(sa.select(AdditionalitySettings).order_by(AdditionalitySettings.id.desc())))
+
+
+# --- filters ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    programme: str | None = None  # a fund code, e.g. LSIMF
+    round_id: int | None = None
+    financial_year: str | None = None  # "2026/27": awards decided from 1 April 2026 to 31 March 2027
+    region: Region | None = None
+    cluster: Cluster | None = None
+    company_size: str | None = None
+    decided_before: datetime | None = None  # for figures "to date" at the end of a year (not a UI filter)
+
+    def as_dict(self) -> dict:
+        return {f.name: (getattr(self, f.name).value if hasattr(getattr(self, f.name), "value")
+                         else getattr(self, f.name)) for f in fields(self)
+                if getattr(self, f.name) is not None and f.name != "decided_before"}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Filters":
+        return cls(programme=data.get("programme"), round_id=data.get("round_id"),
+                   financial_year=data.get("financial_year"),
+                   region=Region(data["region"]) if data.get("region") else None,
+                   cluster=Cluster(data["cluster"]) if data.get("cluster") else None,
+                   company_size=data.get("company_size"))
+
+
+def describe(session: Session, filters: Filters) -> list[tuple[str, str]]:
+    """The filters in words, for the page and the PDF: [("Region", "Scotland"), ...]."""
+    words = []
+    if filters.programme:
+        fund = session.scalar(sa.select(Fund).where(Fund.code == filters.programme))
+        words.append(("Programme", fund.name if fund else filters.programme))
+    if filters.round_id:
+        round_ = session.get(Round, filters.round_id)
+        words.append(("Round", round_.name if round_ else str(filters.round_id)))
+    if filters.financial_year:
+        words.append(("Financial year of the decision", filters.financial_year))
+    if filters.region:
+        words.append(("Region", filters.region.label))
+    if filters.cluster:
+        words.append(("Cluster", filters.cluster.label))
+    if filters.company_size:
+        words.append(("Company size", COMPANY_SIZES[filters.company_size]))
+    return words
+
+
+def financial_year_of(moment: datetime) -> str:
+    local = moment.astimezone(UK)
+    start = local.year if local.month >= 4 else local.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def financial_year_bounds(label: str) -> tuple[datetime, datetime]:
+    """1 April 00:00 to the next 1 April 00:00, UK time."""
+    start = int(label[:4])
+    return (datetime.combine(date(start, 4, 1), time(), UK), datetime.combine(date(start + 1, 4, 1), time(), UK))
+
+
+# --- the figures ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """One line of the report: totals over a set of awards."""
+
+    awards: int = 0
+    grant_committed: Decimal = ZERO
+    grant_paid: Decimal = ZERO
+    total_project_cost: Decimal = ZERO
+    private_contracted: Decimal = ZERO
+    private_actual: Decimal = ZERO
+    jobs_created_contracted: Decimal = Decimal("0.0")
+    jobs_created_actual: Decimal = Decimal("0.0")
+    jobs_safeguarded_contracted: Decimal = Decimal("0.0")
+    jobs_safeguarded_actual: Decimal = Decimal("0.0")
+    rd_spend: Decimal = ZERO
+    collaborations: int = 0
+    patents_filed: int = 0
+    training_places: int = 0
+    supply_chain_spend: Decimal = ZERO
+    net_factor: Decimal = field(default=Decimal(1), repr=False)
+
+    def add(self, row) -> None:
+        self.awards += 1
+        for name in ("grant_committed", "grant_paid", "total_project_cost", "private_contracted", "private_actual",
+                     "jobs_created_contracted", "jobs_created_actual", "jobs_safeguarded_contracted",
+                     "jobs_safeguarded_actual", "rd_spend", "collaborations", "patents_filed", "training_places",
+                     "supply_chain_spend"):
+            setattr(self, name, getattr(self, name) + getattr(row, name))
+
+    @staticmethod
+    def _ratio(top: Decimal, bottom: Decimal) -> Decimal | None:
+        return (top / bottom).quantize(Decimal("0.01"), ROUND_HALF_UP) if bottom else None
+
+    @staticmethod
+    def _per(money: Decimal, jobs: Decimal) -> Decimal | None:
+        return (money / jobs).quantize(Decimal("0.01"), ROUND_HALF_UP) if jobs else None
+
+    @property
+    def leverage_contracted(self) -> Decimal | None:
+        return self._ratio(self.private_contracted, self.grant_committed)
+
+    @property
+    def leverage_actual(self) -> Decimal | None:
+        return self._ratio(self.private_actual, self.grant_paid)
+
+    @property
+    def project_cost_leverage(self) -> Decimal | None:
+        return self._ratio(self.total_project_cost, self.grant_committed)
+
+    @property
+    def jobs_contracted(self) -> Decimal:
+        return self.jobs_created_contracted + self.jobs_safeguarded_contracted
+
+    @property
+    def jobs_actual(self) -> Decimal:
+        return self.jobs_created_actual + self.jobs_safeguarded_actual
+
+    @property
+    def cost_per_job_gross_contracted(self) -> Decimal | None:
+        return self._per(self.grant_committed, self.jobs_contracted)
+
+    @property
+    def cost_per_job_net_contracted(self) -> Decimal | None:
+        return self._per(self.grant_committed, self.jobs_contracted * self.net_factor)
+
+    @property
+    def cost_per_job_gross_actual(self) -> Decimal | None:
+        return self._per(self.grant_paid, self.jobs_actual)
+
+    @property
+    def cost_per_job_net_actual(self) -> Decimal | None:
+        return self._per(self.grant_paid, self.jobs_actual * self.net_factor)
+
+    @property
+    def net_jobs_contracted(self) -> Decimal:
+        return (self.jobs_contracted * self.net_factor).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def net_jobs_actual(self) -> Decimal:
+        return (self.jobs_actual * self.net_factor).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass
+class Report:
+    filters: Filters
+    settings: Additionality
+    total: Figures
+    by_region: dict[str, Figures]
+    by_cluster: dict[str, Figures]
+    by_year: dict[str, Figures]  # financial year of the decision, oldest first
+
+
+def _rows(session: Session, filters: Filters):
+    """One row per committed award with its contract, payments and verified figures."""
+    paid = (sa.select(Payment.award_id, sa.func.sum(Payment.amount).label("paid"))
+            .group_by(Payment.award_id).subquery())
+    verified = sa.and_(MonitoringReturn.status == ReturnStatus.VERIFIED)
+    latest = (sa.select(MonitoringReturn.award_id, sa.func.max(MonitoringReturn.number).label("number"))
+              .where(verified).group_by(MonitoringReturn.award_id).subquery())
+    last = aliased(MonitoringReturn)
+    sums = (sa.select(MonitoringReturn.award_id,
+                      sa.func.sum(MonitoringReturn.rd_spend).label("rd_spend"),
+                      sa.func.sum(MonitoringReturn.collaborations).label("collaborations"),
+                      sa.func.sum(MonitoringReturn.patents_filed).label("patents_filed"),
+                      sa.func.sum(MonitoringReturn.training_places).label("training_places"),
+                      sa.func.sum(MonitoringReturn.supply_chain_spend).label("supply_chain_spend"))
+            .where(verified).group_by(MonitoringReturn.award_id).subquery())
+    query = (
+        sa.select(
+            Award.id, Award.decided_at, Application.region, Application.cluster,
+            Award.amount.label("grant_committed"),
+            sa.func.coalesce(paid.c.paid, 0).label("grant_paid"),
+            Application.total_project_cost,
+            sa.func.coalesce(Offer.contracted_private_investment, Application.private_investment, 0)
+            .label("private_contracted"),
+            sa.func.coalesce(last.private_investment, 0).label("private_actual"),
+            sa.func.coalesce(Offer.jobs_created, 0).label("jobs_created_contracted"),
+            sa.func.coalesce(last.jobs_created, 0).label("jobs_created_actual"),
+            sa.func.coalesce(Offer.jobs_safeguarded, 0).label("jobs_safeguarded_contracted"),
+            sa.func.coalesce(last.jobs_safeguarded, 0).label("jobs_safeguarded_actual"),
+            sa.func.coalesce(sums.c.rd_spend, 0).label("rd_spend"),
+            sa.func.coalesce(sums.c.collaborations, 0).label("collaborations"),
+            sa.func.coalesce(sums.c.patents_filed, 0).label("patents_filed"),
+            sa.func.coalesce(sums.c.training_places, 0).label("training_places"),
+            sa.func.coalesce(sums.c.supply_chain_spend, 0).label("supply_chain_spend"),
+        )
+        .select_from(Award)
+        .join(Application, Application.id == Award.application_id)
+        .outerjoin(Offer, Offer.award_id == Award.id)
+        .outerjoin(paid, paid.c.award_id == Award.id)
+        .outerjoin(latest, latest.c.award_id == Award.id)
+        .outerjoin(last, sa.and_(last.award_id == latest.c.award_id, last.number == latest.c.number))
+        .outerjoin(sums, sums.c.award_id == Award.id)
+        .where(Award.status != AwardStatus.RELEASED)
+        .order_by(Award.id)
+    )
+    if filters.programme:
+        query = query.join(Fund, Fund.id == Award.fund_id).where(Fund.code == filters.programme)
+    if filters.round_id:
+        query = query.where(Award.round_id == filters.round_id)
+    if filters.financial_year:
+        start, end = financial_year_bounds(filters.financial_year)
+        query = query.where(Award.decided_at >= start, Award.decided_at < end)
+    if filters.decided_before:
+        query = query.where(Award.decided_at < filters.decided_before)
+    if filters.region:
+        query = query.where(Application.region == filters.region)
+    if filters.cluster:
+        query = query.where(Application.cluster == filters.cluster)
+    if filters.company_size:
+        query = query.where(Application.company_size == filters.company_size)
+    return session.execute(query)
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(ZERO) if value is not None else ZERO
+
+
+def _fte(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.1")) if value is not None else Decimal("0.0")
+
+
+@dataclass
+class _Row:
+    grant_committed: Decimal
+    grant_paid: Decimal
+    total_project_cost: Decimal
+    private_contracted: Decimal
+    private_actual: Decimal
+    jobs_created_contracted: Decimal
+    jobs_created_actual: Decimal
+    jobs_safeguarded_contracted: Decimal
+    jobs_safeguarded_actual: Decimal
+    rd_spend: Decimal
+    collaborations: int
+    patents_filed: int
+    training_places: int
+    supply_chain_spend: Decimal
+
+
+def _clean(row) -> _Row:
+    """Database values as exact Decimals (SQLite hands back sums as floats or ints)."""
+    return _Row(
+        *(_money(getattr(row, name)) for name in ("grant_committed", "grant_paid", "total_project_cost",
+                                                  "private_contracted", "private_actual")),
+        *(_fte(getattr(row, name)) for name in ("jobs_created_contracted", "jobs_created_actual",
+                                                "jobs_safeguarded_contracted", "jobs_safeguarded_actual")),
+        _money(row.rd_spend), int(row.collaborations), int(row.patents_filed), int(row.training_places),
+        _money(row.supply_chain_spend))
+
+
+def report(session: Session, filters: Filters | None = None) -> Report:
+    filters = filters or Filters()
+    settings = additionality(session)
+
+    def figures() -> Figures:
+        return Figures(net_factor=settings.net_factor)
+
+    total, by_region, by_cluster, by_year = figures(), defaultdict(figures), defaultdict(figures), defaultdict(figures)
+    for row in _rows(session, filters):
+        clean = _clean(row)
+        total.add(clean)
+        by_region[Region(row.region).label if row.region else "Not recorded"].add(clean)
+        by_cluster[Cluster(row.cluster).label if row.cluster else "Not recorded"].add(clean)
+        by_year[financial_year_of(row.decided_at)].add(clean)
+    return Report(filters, settings, total, dict(sorted(by_region.items())), dict(sorted(by_cluster.items())),
+                  dict(sorted(by_year.items())))
+
+
+# --- the chart ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: Decimal
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Grant committed and private investment contracted per financial year, as SVG geometry."""
+
+    width: int
+    height: int
+    years: list[tuple[str, float]]  # label, centre x
+    grant: list[Bar]
+    private: list[Bar]
+    ticks: list[tuple[float, str]]  # y, label
+    baseline: float
+
+
+def chart(by_year: dict[str, Figures], *, width: int = 640, height: int = 280) -> Chart:
+    left, right, top, bottom = 90, 10, 10, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([max(f.grant_committed, f.private_contracted) for f in by_year.values()] + [Decimal(1)])
+    step = _nice_step(peak)
+    ceiling = step * ((peak / step).to_integral_value(rounding="ROUND_CEILING") or 1)
+    slot = plot_w / max(len(by_year), 1)
+    bar_w = min(40.0, slot / 3)
+    years, grant, private = [], [], []
+    for index, (label, f) in enumerate(by_year.items()):
+        centre = left + slot * index + slot / 2
+        years.append((label, centre))
+        for bars, value, offset, name in ((grant, f.grant_committed, -bar_w, "Grant committed"),
+                                          (private, f.private_contracted, 0.0, "Private investment contracted")):
+            h = float(value / ceiling) * plot_h
+            bars.append(Bar(centre + offset, top + plot_h - h, bar_w, h, value, f"{name} {label}"))
+    ticks = [(top + plot_h - float(step * i / ceiling) * plot_h, _short_money(step * i))
+             for i in range(int(ceiling / step) + 1)]
+    return Chart(width, height, years, grant, private, ticks, top + plot_h)
+
+
+def _nice_step(peak: Decimal) -> Decimal:
+    magnitude = Decimal(10) ** (len(str(int(peak))) - 1)
+    for factor in (Decimal("0.2"), Decimal("0.5"), Decimal(1), Decimal(2), Decimal(5)):
+        if peak / (magnitude * factor) <= 6:
+            return magnitude * factor
+    return magnitude * 10
+
+
+def _short_money(value: Decimal) -> str:
+    if value >= 1_000_000:
+        return f"£{value / 1_000_000:,.0f}m" if value % 1_000_000 == 0 else f"£{value / 1_000_000:,.1f}m"
+    if value >= 1_000:
+        return f"£{value / 1_000:,.0f}k"
+    return f"£{value:,.0f}"
+
+
+# --- tables for downloads --------------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("Awards", "awards"), ("Grant committed (£)", "grant_committed"), ("Grant paid (£)", "grant_paid"),
+    ("Total project cost (£)", "total_project_cost"),
+    ("Private investment contracted (£)", "private_contracted"),
+    ("Private investment actual (£)", "private_actual"),
+    ("Leverage contracted (private £ per £1 grant)", "leverage_contracted"),
+    ("Leverage actual (private £ per £1 paid)", "leverage_actual"),
+    ("Project cost per £1 grant", "project_cost_leverage"),
+    ("Jobs created contracted (FTE)", "jobs_created_contracted"), ("Jobs created actual (FTE)", "jobs_created_actual"),
+    ("Jobs safeguarded contracted (FTE)", "jobs_safeguarded_contracted"),
+    ("Jobs safeguarded actual (FTE)", "jobs_safeguarded_actual"),
+    ("Net jobs contracted (FTE)", "net_jobs_contracted"), ("Net jobs actual (FTE)", "net_jobs_actual"),
+    ("Cost per job gross, contracted (£)", "cost_per_job_gross_contracted"),
+    ("Cost per job net, contracted (£)", "cost_per_job_net_contracted"),
+    ("Cost per job gross, actual (£)", "cost_per_job_gross_actual"),
+    ("Cost per job net, actual (£)", "cost_per_job_net_actual"),
+    ("R&D spend (£)", "rd_spend"), ("Collaborations", "collaborations"), ("Patents filed", "patents_filed"),
+    ("Training places", "training_places"), ("UK supply-chain spend (£)", "supply_chain_spend"),
+)
+
+
+def table(result: Report) -> Iterable[list]:
+    """The report as rows: a header, the total, then each breakdown (for CSV and XLSX)."""
+    yield ["Breakdown", "Group", *(label for label, _ in COLUMNS)]
+    groups = [("All", {"Total": result.total}), ("Region", result.by_region), ("Cluster", result.by_cluster),
+              ("Financial year", result.by_year)]
+    for breakdown, figures_by_group in groups:
+        for group, figures in figures_by_group.items():
+            yield [breakdown, group, *(getattr(figures, name) for _, name in COLUMNS)]
