@@ -1,9 +1,9 @@
 """The leverage report (PRODUCT.md §6, DOMAIN-FACTS.md §3): what the public money levered.
 
-One SQL statement reads a row per award with everything the report needs (its contract, what
-has been paid, the figures of its latest verified return and its spillovers to date); the
-totals, the breakdowns by region, cluster and financial year are summed from those rows in
-Python with Decimal. Definitions, as the report states them:
+One SQL statement sums everything the report needs (each award's contract, what has been paid,
+the figures of its latest verified return and its spillovers to date) per region, cluster and
+financial year of the decision; the totals and the three breakdowns are added up from those few
+groups in Python with Decimal. Definitions, as the report states them:
 
     grant committed        awards approved, offered or accepted (released offers excluded)
     private investment     contracted: the offer's figure; actual: the latest verified return's
@@ -196,13 +196,10 @@ class Figures:
     supply_chain_spend: Decimal = ZERO
     net_factor: Decimal = field(default=Decimal(1), repr=False)
 
-    def add(self, row) -> None:
-        self.awards += 1
-        for name in ("grant_committed", "grant_paid", "total_project_cost", "private_contracted", "private_actual",
-                     "jobs_created_contracted", "jobs_created_actual", "jobs_safeguarded_contracted",
-                     "jobs_safeguarded_actual", "rd_spend", "collaborations", "patents_filed", "training_places",
-                     "supply_chain_spend"):
-            setattr(self, name, getattr(self, name) + getattr(row, name))
+    def add(self, awards: int, sums: dict) -> None:
+        self.awards += awards
+        for name, value in sums.items():
+            setattr(self, name, getattr(self, name) + value)
 
     @staticmethod
     def _ratio(top: Decimal, bottom: Decimal) -> Decimal | None:
@@ -267,49 +264,59 @@ class Report:
     by_year: dict[str, Figures]  # financial year of the decision, oldest first
 
 
-def _rows(session: Session, filters: Filters):
-    """One row per committed award with its contract, payments and verified figures."""
+SUMMED = ("grant_committed", "grant_paid", "total_project_cost", "private_contracted", "private_actual",
+          "jobs_created_contracted", "jobs_created_actual", "jobs_safeguarded_contracted", "jobs_safeguarded_actual",
+          "rd_spend", "collaborations", "patents_filed", "training_places", "supply_chain_spend")
+FIRST_YEAR = 2015
+
+
+def _financial_year(column):
+    """The financial year (UK time) of a timestamp, as SQL any database runs: a CASE over the years' starts."""
+    current = datetime.now(UK).year + 1
+    whens = [(column >= financial_year_bounds(f"{year}/00")[0], f"{year}/{(year + 1) % 100:02d}")
+             for year in range(current, FIRST_YEAR - 1, -1)]
+    return sa.case(*whens, else_="earlier")
+
+
+def _grouped(session: Session, filters: Filters):
+    """Sums per region, cluster and financial year of the decision, over committed awards: one statement."""
     paid = (sa.select(Payment.award_id, sa.func.sum(Payment.amount).label("paid"))
             .group_by(Payment.award_id).subquery())
-    verified = sa.and_(MonitoringReturn.status == ReturnStatus.VERIFIED)
+    verified = MonitoringReturn.status == ReturnStatus.VERIFIED
     latest = (sa.select(MonitoringReturn.award_id, sa.func.max(MonitoringReturn.number).label("number"))
               .where(verified).group_by(MonitoringReturn.award_id).subquery())
     last = aliased(MonitoringReturn)
-    sums = (sa.select(MonitoringReturn.award_id,
-                      sa.func.sum(MonitoringReturn.rd_spend).label("rd_spend"),
-                      sa.func.sum(MonitoringReturn.collaborations).label("collaborations"),
-                      sa.func.sum(MonitoringReturn.patents_filed).label("patents_filed"),
-                      sa.func.sum(MonitoringReturn.training_places).label("training_places"),
-                      sa.func.sum(MonitoringReturn.supply_chain_spend).label("supply_chain_spend"))
-            .where(verified).group_by(MonitoringReturn.award_id).subquery())
+    spill = (sa.select(MonitoringReturn.award_id,
+                       sa.func.sum(MonitoringReturn.rd_spend).label("rd_spend"),
+                       sa.func.sum(MonitoringReturn.collaborations).label("collaborations"),
+                       sa.func.sum(MonitoringReturn.patents_filed).label("patents_filed"),
+                       sa.func.sum(MonitoringReturn.training_places).label("training_places"),
+                       sa.func.sum(MonitoringReturn.supply_chain_spend).label("supply_chain_spend"))
+             .where(verified).group_by(MonitoringReturn.award_id).subquery())
+    year = _financial_year(Award.decided_at).label("financial_year")
+    values = {
+        "grant_committed": Award.amount, "grant_paid": paid.c.paid,
+        "total_project_cost": Application.total_project_cost,
+        "private_contracted": sa.func.coalesce(Offer.contracted_private_investment, Application.private_investment),
+        "private_actual": last.private_investment,
+        "jobs_created_contracted": Offer.jobs_created, "jobs_created_actual": last.jobs_created,
+        "jobs_safeguarded_contracted": Offer.jobs_safeguarded, "jobs_safeguarded_actual": last.jobs_safeguarded,
+        "rd_spend": spill.c.rd_spend, "collaborations": spill.c.collaborations,
+        "patents_filed": spill.c.patents_filed, "training_places": spill.c.training_places,
+        "supply_chain_spend": spill.c.supply_chain_spend,
+    }
     query = (
-        sa.select(
-            Award.id, Award.decided_at, Application.region, Application.cluster,
-            Award.amount.label("grant_committed"),
-            sa.func.coalesce(paid.c.paid, 0).label("grant_paid"),
-            Application.total_project_cost,
-            sa.func.coalesce(Offer.contracted_private_investment, Application.private_investment, 0)
-            .label("private_contracted"),
-            sa.func.coalesce(last.private_investment, 0).label("private_actual"),
-            sa.func.coalesce(Offer.jobs_created, 0).label("jobs_created_contracted"),
-            sa.func.coalesce(last.jobs_created, 0).label("jobs_created_actual"),
-            sa.func.coalesce(Offer.jobs_safeguarded, 0).label("jobs_safeguarded_contracted"),
-            sa.func.coalesce(last.jobs_safeguarded, 0).label("jobs_safeguarded_actual"),
-            sa.func.coalesce(sums.c.rd_spend, 0).label("rd_spend"),
-            sa.func.coalesce(sums.c.collaborations, 0).label("collaborations"),
-            sa.func.coalesce(sums.c.patents_filed, 0).label("patents_filed"),
-            sa.func.coalesce(sums.c.training_places, 0).label("training_places"),
-            sa.func.coalesce(sums.c.supply_chain_spend, 0).label("supply_chain_spend"),
-        )
+        sa.select(Application.region, Application.cluster, year, sa.func.count(Award.id).label("awards"),
+                  *(sa.func.sum(sa.func.coalesce(column, 0)).label(name) for name, column in values.items()))
         .select_from(Award)
         .join(Application, Application.id == Award.application_id)
         .outerjoin(Offer, Offer.award_id == Award.id)
         .outerjoin(paid, paid.c.award_id == Award.id)
         .outerjoin(latest, latest.c.award_id == Award.id)
         .outerjoin(last, sa.and_(last.award_id == latest.c.award_id, last.number == latest.c.number))
-        .outerjoin(sums, sums.c.award_id == Award.id)
+        .outerjoin(spill, spill.c.award_id == Award.id)
         .where(Award.status != AwardStatus.RELEASED)
-        .order_by(Award.id)
+        .group_by(Application.region, Application.cluster, year)
     )
     if filters.programme:
         query = query.join(Fund, Fund.id == Award.fund_id).where(Fund.code == filters.programme)
@@ -329,41 +336,12 @@ def _rows(session: Session, filters: Filters):
     return session.execute(query)
 
 
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(ZERO) if value is not None else ZERO
-
-
-def _fte(value) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.1")) if value is not None else Decimal("0.0")
-
-
-@dataclass
-class _Row:
-    grant_committed: Decimal
-    grant_paid: Decimal
-    total_project_cost: Decimal
-    private_contracted: Decimal
-    private_actual: Decimal
-    jobs_created_contracted: Decimal
-    jobs_created_actual: Decimal
-    jobs_safeguarded_contracted: Decimal
-    jobs_safeguarded_actual: Decimal
-    rd_spend: Decimal
-    collaborations: int
-    patents_filed: int
-    training_places: int
-    supply_chain_spend: Decimal
-
-
-def _clean(row) -> _Row:
-    """Database values as exact Decimals (SQLite hands back sums as floats or ints)."""
-    return _Row(
-        *(_money(getattr(row, name)) for name in ("grant_committed", "grant_paid", "total_project_cost",
-                                                  "private_contracted", "private_actual")),
-        *(_fte(getattr(row, name)) for name in ("jobs_created_contracted", "jobs_created_actual",
-                                                "jobs_safeguarded_contracted", "jobs_safeguarded_actual")),
-        _money(row.rd_spend), int(row.collaborations), int(row.patents_filed), int(row.training_places),
-        _money(row.supply_chain_spend))
+def _exact(name: str, value):
+    """Database sums as exact values (SQLite hands some back as floats or ints)."""
+    if name in ("collaborations", "patents_filed", "training_places"):
+        return int(value or 0)
+    places = Decimal("0.1") if name.startswith("jobs_") else ZERO
+    return Decimal(str(value or 0)).quantize(places)
 
 
 def report(session: Session, filters: Filters | None = None) -> Report:
@@ -374,12 +352,12 @@ def report(session: Session, filters: Filters | None = None) -> Report:
         return Figures(net_factor=settings.net_factor)
 
     total, by_region, by_cluster, by_year = figures(), defaultdict(figures), defaultdict(figures), defaultdict(figures)
-    for row in _rows(session, filters):
-        clean = _clean(row)
-        total.add(clean)
-        by_region[Region(row.region).label if row.region else "Not recorded"].add(clean)
-        by_cluster[Cluster(row.cluster).label if row.cluster else "Not recorded"].add(clean)
-        by_year[financial_year_of(row.decided_at)].add(clean)
+    for row in _grouped(session, filters):
+        group = {name: _exact(name, getattr(row, name)) for name in SUMMED}
+        for figures_ in (total, by_region[Region(row.region).label if row.region else "Not recorded"],
+                         by_cluster[Cluster(row.cluster).label if row.cluster else "Not recorded"],
+                         by_year[row.financial_year]):
+            figures_.add(row.awards, group)
     return Report(filters, settings, total, dict(sorted(by_region.items())), dict(sorted(by_cluster.items())),
                   dict(sorted(by_year.items())))
 
