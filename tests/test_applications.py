@@ -543,3 +543,43 @@ def test_financial_years_run_april_to_march():
     # 1 April 2026 starts at 23:00 UTC on 31 March (British Summer Time).
     assert financial_years(datetime(2026, 3, 31, 22, 59, tzinfo=UTC)) == ["2025/26", "2024/25", "2023/24"]
     assert financial_years(datetime(2026, 3, 31, 23, 0, tzinfo=UTC)) == ["2026/27", "2025/26", "2024/25"]
+
+
+def test_the_list_pages_many_applications_with_ellipses_and_a_fixed_number_of_queries(client, session, make, fund,
+                                                                                        fund_manager):
+    import sqlalchemy as sa
+
+    from portfolio.extensions import db
+
+    def statements(url: str) -> tuple[int, object]:
+        counted = []
+
+        def count(*args):
+            counted.append(1)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get(url)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert page.status == 200
+        return len(counted), page
+
+    for _ in range(3):
+        make.submitted_application(fund)
+    session.commit()
+    client.sign_in(fund_manager.email)
+    few, _ = statements("/applications/")
+    for _ in range(30):  # 33 applications from 33 organisations: two pages of 25
+        make.submitted_application(fund)
+    session.commit()
+    many, page = statements("/applications/")
+    assert many == few  # the organisations come with the applications, not one query each
+    assert [a.text.strip() for a in page.html.select(".govuk-pagination__item a")] == ["1", "2"]
+
+    for _ in range(100):  # 133: six pages; on page 3 the list shows 1 … 2 3 4 … 6
+        make.submitted_application(fund)
+    session.commit()
+    page = client.get("/applications/?page=3")
+    items = [li.text.strip() for li in page.html.select(".govuk-pagination__item")]
+    assert items == ["1", "2", "3", "4", "\u22ef", "6"]  # &ctdot;: the 800 pages of 20,000 are not all listed

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio.forms import applications as forms
@@ -106,7 +106,8 @@ def search(session: Session, filters: Filters, *, page: int = 1, per_page: int =
         if value:
             query = query.where(column == value)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Application.id).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = session.scalars(query.options(joinedload(Application.organisation)).order_by(Application.id)
+                           .limit(per_page).offset((page - 1) * per_page)).all()
     return rows, total
 
 
