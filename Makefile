@@ -52,6 +52,10 @@ worker: install
 test: install os-test-packages
 	$(BIN)/pytest
 
+# The benchmark (bench/run.py): needs PostgreSQL and Redis running; writes bench/results/latest.json.
+bench: install
+	$(BIN)/python -m bench.run
+
 # Everything except the browser tests.
 test-fast: install
 	$(BIN)/pytest -m "not browser"
