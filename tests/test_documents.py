@@ -76,6 +76,38 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
     assert queue.queue.count == 0
     session.commit()
     assert queue.queue.job_ids == [document.job_id]
+    from workers import jobs
+
+    job = queue.queue.fetch_job(document.job_id)
+    assert job.failure_callback is jobs.render_document_failed  # an abandoned render is not left rendering
+
+
+def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client, session, make):
+    """rq's failure callback for a job whose worker died: queued while retries are left, then failed
+    with a message, and the user can ask again. A render that ended by itself is left alone."""
+    from portfolio.models import AuditEvent
+
+    applicant = make.user(Role.APPLICANT)
+    document = Document(kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation,
+                        requested_by=applicant, status=DocumentStatus.RENDERING, attempts=1)
+    session.add(document)
+    session.commit()
+    documents.abandoned(session, document.id, retrying=True)
+    assert document.status is DocumentStatus.QUEUED
+    document.status = DocumentStatus.RENDERING
+    session.commit()
+    documents.abandoned(session, document.id, retrying=False)
+    assert (document.status, document.error) == (DocumentStatus.FAILED, "The worker stopped while making this document")
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "document.failed", AuditEvent.entity_id == str(document.id))) == 1
+    client.sign_in(applicant.email)
+    page = client.get(f"/documents/{document.id}")
+    assert "We could not create this PDF" in page.text and page.html.select_one(
+        f'form[action="/documents/{document.id}/retry"]') is not None
+    document.status = DocumentStatus.READY
+    session.commit()
+    documents.abandoned(session, document.id, retrying=False)  # finished meanwhile: nothing changes
+    assert document.status is DocumentStatus.READY
 
 
 def test_rendering_twice_keeps_one_ready_document(app, session, make, run_jobs):

@@ -44,6 +44,16 @@ def render_document(document_id: int) -> None:
 
 
 @job
+def render_document_failed(job, connection, exc_type, exc_value, traceback) -> None:
+    """rq's failure callback for render jobs: also runs when a worker died mid-render and another
+    worker's registry cleanup finds the job abandoned (the document would otherwise stay rendering)."""
+    from portfolio.extensions import db
+    from portfolio.services import documents
+
+    documents.abandoned(db.session, job.args[0], retrying=(job.retries_left or 0) > 0)
+
+
+@job
 def deliver_email(message_id: int) -> None:
     from portfolio.extensions import db
     from portfolio.services import mail

@@ -3,7 +3,7 @@
 import traceback
 
 from flask import current_app
-from rq import Retry, get_current_job
+from rq import Callback, Retry, get_current_job
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import queue
@@ -41,9 +41,8 @@ def request_document(
     document.job_id = f"document-{document.id}-{document.attempts}"
     audit.record(session, actor=by, action="document.requested", entity=document,
                  after={"kind": kind.value, "organisation_id": document.organisation_id})
-    queue.enqueue_after_commit(
-        session, jobs.render_document, document.id, job_id=document.job_id, retry=RENDER_RETRY
-    )
+    queue.enqueue_after_commit(session, jobs.render_document, document.id, job_id=document.job_id,
+                               retry=RENDER_RETRY, on_failure=Callback(jobs.render_document_failed))
     return document
 
 
@@ -57,9 +56,8 @@ def retry_document(session: Session, *, document: Document, by: User) -> None:
     document.error = None
     document.job_id = f"document-{document.id}-{document.attempts}"
     audit.record(session, actor=by, action="document.retried", entity=document)
-    queue.enqueue_after_commit(
-        session, jobs.render_document, document.id, job_id=document.job_id, retry=RENDER_RETRY
-    )
+    queue.enqueue_after_commit(session, jobs.render_document, document.id, job_id=document.job_id,
+                               retry=RENDER_RETRY, on_failure=Callback(jobs.render_document_failed))
 
 
 def get_document_for(session: Session, user: User, document_id: int) -> Document:
@@ -185,6 +183,20 @@ def render(session: Session, document_id: int) -> None:
                          entity=document, after={"error": document.error})
         session.commit()
         raise
+
+
+def abandoned(session: Session, document_id: int, *, retrying: bool) -> None:
+    """A worker died while rendering (rq found the job abandoned). Show the document as waiting
+    again while rq retries it, or as failed (so the user can ask again) once it will not."""
+    document = session.get(Document, document_id)
+    if document is None or document.status is not DocumentStatus.RENDERING:
+        return  # the render itself recorded how it ended
+    document.status = DocumentStatus.QUEUED if retrying else DocumentStatus.FAILED
+    document.error = "The worker stopped while making this document"
+    if not retrying:
+        audit.record(session, actor=None, actor_label="worker", action="document.failed", entity=document,
+                     after={"error": document.error})
+    session.commit()
 
 
 def load_content(session: Session, document: Document) -> bytes:
