@@ -128,6 +128,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.admin import bp as admin_bp
+    from portfolio.blueprints.api import bp as api_bp
     from portfolio.blueprints.applications import bp as applications_bp
     from portfolio.blueprints.assessments import bp as assessments_bp
     from portfolio.blueprints.auth import bp as auth_bp
@@ -136,15 +137,17 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.decisions import bp as decisions_bp
     from portfolio.blueprints.documents import bp as documents_bp
     from portfolio.blueprints.eois import bp as eois_bp
+    from portfolio.blueprints.exports import bp as exports_bp
     from portfolio.blueprints.funds import bp as funds_bp
     from portfolio.blueprints.main import bp as main_bp
     from portfolio.blueprints.offers import bp as offers_bp
     from portfolio.blueprints.organisations import bp as organisations_bp
     from portfolio.blueprints.reports import bp as reports_bp
+    from portfolio.blueprints.tokens import bp as tokens_bp
 
     for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
-                      reports_bp):
+                      reports_bp, exports_bp, api_bp, tokens_bp):
         app.register_blueprint(blueprint)
 
 

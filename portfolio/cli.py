@@ -1,5 +1,5 @@
 """Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`,
-`flask returns remind`."""
+`flask returns remind`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
 from flask import Flask
@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(returns_cli)
     app.cli.add_command(offers_cli)
+    app.cli.add_command(export_cli)
 
 
 @click.command("seed-demo")
@@ -108,3 +109,58 @@ def returns_remind():
     sent = monitoring.send_reminders(db.session)
     db.session.commit()
     click.echo(f"{sent} reminder{'' if sent == 1 else 's'} sent.")
+
+
+export_cli = AppGroup("export", help="Exports of awarded grants (360Giving JSON, UK Subsidy Database CSV).")
+
+
+def _write_export(make, path: str, what: str, noun: str) -> None:
+    """Make the export and write it to `path`; on a broken record or an unwritable path, say why
+    and exit 1 with nothing written (the file appears only once complete)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from portfolio.services.exports import ExportError
+
+    try:
+        made = make(db.session)
+    except ExportError as error:
+        click.echo(f"{what} not written: {len(error.problems)} problem{'' if len(error.problems) == 1 else 's'}:",
+                   err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1) from None
+    target, temporary = Path(path), None
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(made.content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # the mode a plain write would give, not mkstemp's 0600
+        os.replace(temporary, target)
+    except OSError as error:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        click.echo(f"{what} not written: cannot write {path}: {error.strerror or error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{what} written to {path}: {made.count} {noun}{'' if made.count == 1 else 's'}.")
+
+
+@export_cli.command("360giving")
+@click.argument("path", type=click.Path(dir_okay=False))
+def export_360giving(path: str):
+    """Write the 360Giving JSON of awarded grants (offers accepted) to PATH, validated against the schema."""
+    from portfolio.services import exports
+
+    _write_export(exports.export_360giving, path, "360Giving file", "grant")
+
+
+@export_cli.command("subsidy-csv")
+@click.argument("path", type=click.Path(dir_okay=False))
+def export_subsidy_csv(path: str):
+    """Write the UK Subsidy Database upload file (awards whose transparency entry is due) to PATH."""
+    from portfolio.services import exports
+
+    _write_export(exports.export_subsidy_csv, path, "UK Subsidy Database file", "award")

@@ -20,12 +20,14 @@ NAVIGATION = [
     ("Awards", "awards.index", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN}, {"awards."}),
     ("Reports", "reports.leverage", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN},
      {"reports."}),
+    ("Exports", "exports.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"exports."}),
     ("Organisations", "organisations.index",
      {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
      {"organisations.index", "organisations.detail"}),
     ("Funds", "funds.index", {Role.FUND_MANAGER, Role.ADMIN}, {"funds."}),
     ("Users", "admin.users", {Role.ADMIN}, {"admin.users", "admin.invite", "admin.change_role"}),
     ("Audit log", "admin.audit_log", {Role.ADMIN}, {"admin.audit_log"}),
+    ("API tokens", "tokens.index", {Role.FINANCE, Role.ADMIN}, {"tokens."}),
 ]
 
 

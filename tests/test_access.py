@@ -3,7 +3,7 @@
 import pytest
 from flask import Blueprint
 
-from portfolio.access import PUBLIC, declared_roles
+from portfolio.access import PUBLIC, TokenScope, declared_roles
 from portfolio.models import Role
 
 # The issue's allow-list: start page, sign-in, register, password reset, static, /healthz.
@@ -53,6 +53,41 @@ def test_an_endpoint_without_a_declaration_is_refused(make_app, make, session):
         assert "secret" not in page.text
 
 
+def test_the_json_api_and_only_it_is_declared_for_tokens(app):
+    """/api/v1 endpoints declare a token scope (@token_scope), which no signed-in role satisfies;
+    nothing outside the API takes a token, and the API is read-only."""
+    declared = {rule.endpoint: declared_roles(rule.endpoint) for rule in app.url_map.iter_rules()}
+    for_tokens = {endpoint for endpoint, roles in declared.items() if isinstance(roles, TokenScope)}
+    api_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")]
+    assert for_tokens and for_tokens == {rule.endpoint for rule in api_rules}
+    assert all(rule.methods <= {"GET", "HEAD", "OPTIONS"} for rule in api_rules)
+    assert all(role not in declared[endpoint] for endpoint in for_tokens for role in Role)
+
+
+def test_an_api_endpoint_without_a_declaration_is_refused(make_app, make, session):
+    """A token gets nothing from an undeclared API endpoint either."""
+    from portfolio.services import api_tokens
+    from tests.helpers import PageClient
+
+    extra = Blueprint("forgotten_api", __name__, url_prefix="/api/v1")
+
+    @extra.route("/forgotten")
+    def forgotten():
+        return {"secret": True}
+
+    app = make_app()
+    app.register_blueprint(extra)
+    with app.app_context():
+        from portfolio.extensions import db
+
+        admin = make.user(Role.ADMIN)
+        _, secret = api_tokens.create(db.session, name="All", scopes=list(api_tokens.SCOPES), by=admin)
+        db.session.commit()
+        response = PageClient(app).get("/api/v1/forgotten", headers={"Authorization": f"Bearer {secret}"}).response
+        assert response.status_code == 403
+        assert response.get_json() == {"error": "Forbidden", "status": 403}
+
+
 def test_signed_out_users_are_sent_to_sign_in(client):
     page = client.get("/home")
     assert page.status == 302
@@ -85,8 +120,8 @@ def test_navigation_matches_the_role(client, make, session):
     client.sign_out()
     client.sign_in(admin.email)
     nav = [a.get_text(strip=True) for a in client.get("/home").html.select(".govuk-service-navigation__item a")]
-    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Reports",
-                   "Organisations", "Funds", "Users", "Audit log"]
+    assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Reports", "Exports",
+                   "Organisations", "Funds", "Users", "Audit log", "API tokens"]
 
 
 def test_applicant_gets_404_for_another_organisation(client, make, session):

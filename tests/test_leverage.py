@@ -223,3 +223,31 @@ def test_only_finance_and_admin_change_the_additionality_settings(client, sessio
     assert "Additionality settings saved" in done.text
     assert "settings version" in done.html.select_one("#in-force").text
     assert leverage.additionality(session).multiplier == Decimal("1.20")
+
+
+def test_the_api_serves_the_same_figures_with_money_as_strings(client, session, portfolio, people):
+    from portfolio.services import api_tokens
+
+    _, secret = api_tokens.create(session, name="Leverage", scopes=["leverage:read"], by=people["finance"])
+    _, other = api_tokens.create(session, name="Awards", scopes=["awards:read"], by=people["finance"])
+    session.commit()
+
+    def get(path: str, token: str = secret):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"}).response
+
+    body = get("/api/v1/leverage").get_json()["data"]
+    total = body["total"]
+    assert (total["awards"], total["grant_committed"], total["grant_paid"]) == (2, "6000000.00", "1800000.00")
+    assert (total["private_contracted"], total["leverage_contracted"], total["leverage_actual"]) == (
+        "24000000.00", "4.00", "3.33")
+    assert (total["cost_per_job_net_contracted"], total["jobs_created_actual"]) == ("64787.82", "50.0")
+    assert body["settings"]["net_factor"] == "0.540000" and body["settings"]["version"] is None
+    assert [g["group"] for g in body["by_region"]] == [Region.NORTH_WEST.label, Region.SCOTLAND.label]
+
+    scotland = get("/api/v1/leverage?region=TLM&company_size=large").get_json()["data"]
+    assert scotland["filters"] == {"region": "TLM", "company_size": "large"}
+    assert scotland["total"]["grant_committed"] == "4000000.00"
+    assert get("/api/v1/leverage?financial_year=2025/27").status_code == 400
+    assert get("/api/v1/leverage?region=XX").status_code == 400
+    assert get("/api/v1/leverage", other).status_code == 403
+    assert client.get("/api/v1/leverage").response.status_code == 401

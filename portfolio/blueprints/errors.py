@@ -19,16 +19,21 @@ TEMPLATES = {
 
 
 def _wants_json() -> bool:
-    return request.path.endswith(".json") or request.path == "/healthz"
+    return request.path.endswith(".json") or request.path == "/healthz" or request.path.startswith("/api/")
+
+
+def _headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The error's own headers (a 405's Allow), without its HTML content type."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if _wants_json():
-            return {"error": error.name, "status": error.code}, error.code
+            return {"error": error.name, "status": error.code}, error.code, _headers(error)
         template = TEMPLATES.get(error.code, "errors/generic.html")
-        return render_template(template, error=error), error.code
+        return render_template(template, error=error), error.code, _headers(error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -55,6 +60,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
+        if _wants_json():
+            return {"error": "Internal Server Error", "status": 500}, 500
         return render_template("errors/500.html"), 500
 
 

@@ -1,0 +1,318 @@
+"""marshmallow schemas for the JSON API: what each resource looks like on the wire.
+
+Money is a decimal string with two places ("1234.50"), never a JSON number, so no client reads
+it through a binary float; FTEs and rates are decimal strings too. Dates are ISO 8601, times
+ISO 8601 in UTC. The same schemas describe the OpenAPI document (openapi.py), so the two
+cannot drift apart.
+"""
+
+from marshmallow import Schema, fields, post_dump
+
+from portfolio.dates import uk_today
+from portfolio.models import (
+    ApplicationStatus,
+    AwardStatus,
+    ClaimStatus,
+    Cluster,
+    OfferStatus,
+    PaymentKind,
+    Rag,
+    Region,
+    ReturnKind,
+    ReturnStatus,
+    SubsidyCategory,
+)
+from portfolio.models.monitoring import COUNTS, FIGURES, FTES
+
+
+class DecimalString(fields.Decimal):
+    """A Decimal written as a string with exactly `places` decimal places, and described in
+    OpenAPI as `type: string, format: decimal` with a pattern (openapi.py maps the class)."""
+
+    def __init__(self, places: int, **kwargs) -> None:
+        metadata = {"pattern": rf"^-?[0-9]+\.[0-9]{{{places}}}$", **kwargs.pop("metadata", {})}
+        super().__init__(places=places, as_string=True, metadata=metadata, **kwargs)
+
+
+class Money(DecimalString):
+    """Pounds and pence: "1234.50"."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"example": "1250000.00", **kwargs.pop("metadata", {})}
+        super().__init__(2, metadata=metadata, **kwargs)
+
+
+def _money(description: str, **kwargs) -> Money:
+    return Money(metadata={"description": description}, **kwargs)
+
+
+def _enum(enum_cls, description: str, **kwargs) -> fields.Enum:
+    return fields.Enum(enum_cls, by_value=fields.String, metadata={"description": description}, **kwargs)
+
+
+_ID = {"minimum": 1}
+
+
+def _id(description: str, **kwargs) -> fields.Integer:
+    return fields.Integer(metadata={"description": description, **_ID}, **kwargs)
+
+
+# --- envelopes ----------------------------------------------------------------------------------
+
+class PageMetaSchema(Schema):
+    page = fields.Integer(required=True, metadata={"minimum": 1})
+    per_page = fields.Integer(required=True, metadata={"minimum": 1, "maximum": 200})
+    total = fields.Integer(required=True, metadata={"minimum": 0, "description": "Items in every page"})
+    pages = fields.Integer(required=True, metadata={"minimum": 0})
+
+
+class PageLinksSchema(Schema):
+    self = fields.String(required=True)
+    next = fields.String(required=True, allow_none=True)
+    prev = fields.String(required=True, allow_none=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "The HTTP status name"})
+    status = fields.Integer(required=True)
+    message = fields.String(metadata={"description": "What was wrong, in words"})
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """`{"data": [...], "meta": {...}, "links": {...}}` for a list of `item_schema`."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (Schema,), {
+        "data": fields.List(fields.Nested(item_schema), required=True),
+        "meta": fields.Nested(PageMetaSchema, required=True),
+        "links": fields.Nested(PageLinksSchema, required=True),
+    })
+
+
+def item_schema(schema: type[Schema]) -> type[Schema]:
+    """`{"data": {...}}` for one resource."""
+    name = schema.__name__.removesuffix("Schema") + "ItemSchema"
+    return type(name, (Schema,), {"data": fields.Nested(schema, required=True)})
+
+
+# --- resources ----------------------------------------------------------------------------------
+
+class OrganisationSchema(Schema):
+    id = _id("The organisation's id", required=True)
+    name = fields.String(required=True)
+    company_number = fields.String(required=True, metadata={"description": "Companies House number"})
+    postcode = fields.String(required=True)
+    region = _enum(Region, "ITL1 region code", required=True)
+    region_name = fields.Function(lambda o: o.region.label, required=True, metadata={"type": "string"})
+    created_at = fields.DateTime(required=True)
+
+
+class ApplicationSchema(Schema):
+    id = _id("The application's id", required=True)
+    fund_id = _id("The fund", required=True)
+    round_id = _id("The round", required=True)
+    organisation_id = _id("The applicant organisation", required=True)
+    status = _enum(ApplicationStatus, "Where the application is", required=True)
+    version_number = fields.Integer(required=True, metadata={"description": "The submitted version"})
+    project_title = fields.String(required=True)
+    region = _enum(Region, "ITL1 region code of the site", required=True, allow_none=True)
+    cluster = _enum(Cluster, "Life Sciences cluster", required=True, allow_none=True)
+    product_type = fields.String(required=True, allow_none=True)
+    company_size = fields.String(required=True, allow_none=True)
+    total_project_cost = _money("Total project cost", required=True)
+    eligible_capital_cost = _money("Eligible capital costs", required=True)
+    grant_requested = _money("Grant requested", required=True, allow_none=True)
+    private_investment = _money("Private investment the project brings", required=True, allow_none=True)
+    weighted_score = DecimalString(2, required=True, allow_none=True,
+                                   metadata={"description": "Weighted assessment score (moderated where moderated)"})
+    submitted_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class OfferSchema(Schema):
+    status = _enum(OfferStatus, "The company's answer", required=True)
+    contracted_private_investment = _money("Private investment the company contracted to", required=True)
+    jobs_created = DecimalString(1, required=True, metadata={"description": "Jobs to be created (FTE)"})
+    jobs_safeguarded = DecimalString(1, required=True, metadata={"description": "Jobs to be safeguarded (FTE)"})
+    project_start = fields.Date(required=True, allow_none=True)
+    project_completion = fields.Date(required=True, allow_none=True)
+    issued_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    responded_at = fields.DateTime(required=True, allow_none=True)
+
+
+class AwardSchema(Schema):
+    id = _id("The award's id", required=True)
+    application_id = _id("The application it funds", required=True)
+    fund_id = _id("The fund", required=True)
+    round_id = _id("The round", required=True)
+    organisation_id = _id("The organisation funded", required=True)
+    amount = _money("The grant awarded", required=True)
+    status = _enum(AwardStatus, "Where the money sits in the budget ledger", required=True)
+    decided_at = fields.DateTime(required=True)
+    cumulative_subsidy = _money("Cumulative subsidy at the decision", required=True)
+    subsidy_category = _enum(SubsidyCategory, "Subsidy control category", required=True)
+    transparency_due_on = fields.Date(required=True, allow_none=True)
+    transparency_uploaded_on = fields.Date(required=True, allow_none=True)
+    transparency_reference = fields.String(required=True, allow_none=True)
+    clawback_flagged_at = fields.DateTime(required=True, allow_none=True)
+    clawback_shortfall = DecimalString(4, required=True, allow_none=True,
+                                       metadata={"description": "Largest shortfall against the contract (0 to 1)"})
+    clawback_amount = _money("Grant paid times the shortfall", required=True, allow_none=True)
+    offer = fields.Nested(OfferSchema, required=True, allow_none=True)
+
+
+class ClaimItemSchema(Schema):
+    id = _id("The cost's id", required=True)
+    description = fields.String(required=True)
+    invoice_reference = fields.String(required=True)
+    defrayed_on = fields.Date(required=True, metadata={"description": "When the cost was paid"})
+    amount = _money("Eligible capital cost claimed", required=True)
+    approved_amount = _money("What finance approved", required=True, allow_none=True)
+
+
+class ClaimSchema(Schema):
+    id = _id("The claim's id", required=True)
+    award_id = _id("The award claimed against", required=True)
+    number = fields.Integer(required=True, metadata={"description": "The award's claim number"})
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    status = _enum(ClaimStatus, "Where the claim is", required=True)
+    claimed = _money("Total of the costs claimed", required=True)
+    approved_costs = _money("Eligible costs finance approved", required=True, allow_none=True)
+    grant_due = _money("Grant due on the approved costs", required=True, allow_none=True)
+    retention = _money("Held back until the completion return is verified", required=True, allow_none=True)
+    payable = _money("Grant due less the retention", required=True, allow_none=True)
+    submitted_at = fields.DateTime(required=True, allow_none=True)
+    reviewed_at = fields.DateTime(required=True, allow_none=True)
+
+
+class ClaimDetailSchema(ClaimSchema):
+    items = fields.List(fields.Nested(ClaimItemSchema), required=True)
+
+
+class PaymentSchema(Schema):
+    id = _id("The payment's id", required=True)
+    award_id = _id("The award paid", required=True)
+    claim_id = _id("The claim paid (none for a retention release)", required=True, allow_none=True)
+    kind = _enum(PaymentKind, "A claim's payable grant, or the retention released", required=True)
+    amount = _money("Amount paid", required=True)
+    paid_on = fields.Date(required=True)
+    reference = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+def _figure(name: str, label: str, **kwargs) -> fields.Field:
+    metadata = {"description": label}
+    if name in COUNTS:
+        return fields.Integer(metadata=metadata | {"minimum": 0}, **kwargs)
+    if name in FTES:
+        return DecimalString(1, metadata=metadata, **kwargs)
+    return Money(metadata=metadata, **kwargs)
+
+
+class Itself(fields.Nested):
+    """A group of the object's own columns shown as one nested object (a return's figures)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return obj
+
+
+FiguresSchema = type("FiguresSchema", (Schema,), {
+    "__doc__": "What a submitted return reports.",
+    **{name: _figure(name, label, required=True, allow_none=True) for name, label in FIGURES},
+})
+
+
+class MonitoringReturnSchema(Schema):
+    id = _id("The return's id", required=True)
+    award_id = _id("The award it reports on", required=True)
+    number = fields.Integer(required=True)
+    kind = _enum(ReturnKind, "Quarterly and completion returns in the build, then annual", required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    status = _enum(ReturnStatus, "Where the return is", required=True)
+    overdue = fields.Function(lambda r: r.is_overdue(uk_today()), required=True, metadata={"type": "boolean"})
+    figures = Itself(FiguresSchema, required=True, allow_none=True, metadata={
+        "description": "The figures as submitted; null while the return is open or returned for changes "
+                       "(until then they are the company's draft)"})
+    rag = _enum(Rag, "The company's own RAG rating, once submitted", required=True, allow_none=True)
+    narrative = fields.String(required=True, allow_none=True,
+                              metadata={"description": "The company's account of progress, once submitted"})
+    submitted_at = fields.DateTime(required=True, allow_none=True)
+    verified_at = fields.DateTime(required=True, allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _hide_drafts(self, data: dict, monitoring_return, **kwargs) -> dict:
+        if not monitoring_return.is_frozen:
+            data.update(figures=None, rag=None, narrative=None)
+        return data
+
+
+
+
+# --- leverage figures ---------------------------------------------------------------------------
+
+def _ratio(description: str) -> DecimalString:
+    return DecimalString(2, allow_none=True, metadata={"description": description})
+
+
+def _fte(description: str) -> DecimalString:
+    return DecimalString(1, metadata={"description": description})
+
+
+class LeverageFiguresSchema(Schema):
+    """portfolio.services.leverage.Figures: totals over a set of committed awards."""
+
+    awards = fields.Integer(required=True, metadata={"minimum": 0})
+    grant_committed = _money("Awards approved, offered or accepted", required=True)
+    grant_paid = _money("Payments, including retention released", required=True)
+    total_project_cost = _money("Of the projects", required=True)
+    private_contracted = _money("Private investment in the offers (the applications' until an offer)",
+                                required=True)
+    private_actual = _money("Private investment in each award's latest verified return", required=True)
+    leverage_contracted = _ratio("Private £ contracted per £1 of grant committed (null: no grant)")
+    leverage_actual = _ratio("Private £ verified per £1 of grant paid (null: nothing paid)")
+    project_cost_leverage = _ratio("Total project cost per £1 of grant committed")
+    jobs_created_contracted = _fte("FTE")
+    jobs_created_actual = _fte("FTE, latest verified returns")
+    jobs_safeguarded_contracted = _fte("FTE")
+    jobs_safeguarded_actual = _fte("FTE, latest verified returns")
+    net_jobs_contracted = _fte("Jobs × the net factor of the additionality settings")
+    net_jobs_actual = _fte("Jobs × the net factor of the additionality settings")
+    cost_per_job_gross_contracted = _money("Grant committed ÷ jobs contracted", allow_none=True)
+    cost_per_job_net_contracted = _money("Grant committed ÷ net jobs contracted", allow_none=True)
+    cost_per_job_gross_actual = _money("Grant paid ÷ jobs verified", allow_none=True)
+    cost_per_job_net_actual = _money("Grant paid ÷ net jobs verified", allow_none=True)
+    rd_spend = _money("R&D spend, all verified returns", required=True)
+    collaborations = fields.Integer(required=True, metadata={"minimum": 0})
+    patents_filed = fields.Integer(required=True, metadata={"minimum": 0})
+    training_places = fields.Integer(required=True, metadata={"minimum": 0})
+    supply_chain_spend = _money("UK supply-chain spend, all verified returns", required=True)
+
+
+class LeverageGroupSchema(LeverageFiguresSchema):
+    group = fields.String(required=True, metadata={"description": "The region, cluster or financial year"})
+
+
+class AdditionalitySchema(Schema):
+    deadweight = DecimalString(4, required=True)
+    leakage = DecimalString(4, required=True)
+    displacement = DecimalString(4, required=True)
+    substitution = DecimalString(4, required=True)
+    multiplier = DecimalString(2, required=True)
+    net_factor = DecimalString(6, required=True, metadata={"description": "The product the net figures use"})
+    version = fields.Integer(required=True, allow_none=True,
+                             metadata={"description": "The saved settings version (null: illustrative defaults)"})
+    description = fields.String(required=True)
+
+
+class LeverageSchema(Schema):
+    filters = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
+                          metadata={"description": "The filters applied"})
+    settings = fields.Nested(AdditionalitySchema, required=True)
+    total = fields.Nested(LeverageFiguresSchema, required=True)
+    by_region = fields.List(fields.Nested(LeverageGroupSchema), required=True)
+    by_cluster = fields.List(fields.Nested(LeverageGroupSchema), required=True)
+    by_financial_year = fields.List(fields.Nested(LeverageGroupSchema), required=True)

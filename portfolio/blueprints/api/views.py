@@ -1,0 +1,316 @@
+"""GET-only endpoints of /api/v1. Each declares its token scope (portfolio.access.token_scope) and
+its OpenAPI operation (openapi.operation); lists are paginated and ordered by id, and every query
+loads what the schema needs up front, so a page costs the same few statements however long it is."""
+
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+import sqlalchemy as sa
+from flask import abort, jsonify, request, url_for
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import HTTPException
+
+from portfolio.access import token_scope
+from portfolio.blueprints.api import bp, openapi
+from portfolio.blueprints.api.openapi import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, Filter, operation
+from portfolio.blueprints.api.schemas import (
+    ApplicationSchema,
+    AwardSchema,
+    ClaimDetailSchema,
+    ClaimSchema,
+    LeverageGroupSchema,
+    LeverageSchema,
+    MonitoringReturnSchema,
+    OrganisationSchema,
+    PaymentSchema,
+)
+from portfolio.extensions import db
+from portfolio.models import (
+    Application,
+    ApplicationStatus,
+    Award,
+    AwardStatus,
+    Claim,
+    ClaimStatus,
+    Cluster,
+    MonitoringReturn,
+    Organisation,
+    Payment,
+    Region,
+    ReturnStatus,
+)
+from portfolio.services import leverage
+
+_WHOLE = re.compile(r"^[0-9]{1,9}$")
+
+# Drafts are the company's work in progress: the API shows applications once they are submitted,
+# and claims once they are submitted (a return's draft figures are hidden by its schema).
+SUBMITTED_APPLICATIONS = Application.status != ApplicationStatus.DRAFT
+SUBMITTED_CLAIMS = Claim.status != ClaimStatus.DRAFT
+
+BY_ORGANISATION = Filter("organisation_id", "Only those of this organisation")
+BY_AWARD = Filter("award_id", "Only those of this award")
+
+
+# --- errors: always JSON ------------------------------------------------------------------------
+
+@bp.errorhandler(HTTPException)
+@bp.errorhandler(500)  # the app's own 500 page would otherwise win over the class handler
+def json_error(error: HTTPException):
+    response = jsonify(error=error.name, status=error.code, message=error.description)
+    response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+@bp.after_request
+def not_cached(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _whole_number(name: str, *, default: int, maximum: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not _WHOLE.match(text) or not 1 <= int(text) <= maximum:
+        abort(400, description=f"{name} must be a whole number from 1 to {maximum}")
+    return int(text)
+
+
+def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tuple = ()):
+    """One page of `statement`'s rows, by id, in the list envelope."""
+    page = _whole_number("page", default=1, maximum=MAX_PAGE)
+    per_page = _whole_number("per_page", default=PER_PAGE, maximum=MAX_PER_PAGE)
+    model = statement.column_descriptions[0]["entity"]
+    given = {}
+    for item in filters:
+        value = item.value(request.args.get(item.name))
+        if value is not None:
+            statement = statement.where(getattr(model, item.name) == value)
+            given[item.name] = request.args[item.name]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    rows = db.session.scalars(statement.options(*options).order_by(model.id)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    pages = math.ceil(total / per_page)
+
+    def link(number: int) -> str:
+        return url_for(request.endpoint, page=number, per_page=per_page, **given)
+
+    return jsonify(
+        data=schema.dump(rows, many=True),
+        meta={"page": page, "per_page": per_page, "total": total, "pages": pages},
+        links={"self": link(page), "next": link(page + 1) if page < pages else None,
+               "prev": link(page - 1) if page > 1 else None},
+    )
+
+
+def _one(statement, schema, noun: str, id_: int):
+    found = db.session.scalar(statement)
+    if found is None:
+        abort(404, description=f"There is no {noun} {id_}")
+    return jsonify(data=schema.dump(found))
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+organisation_schema = OrganisationSchema()
+
+
+@bp.get("/organisations")
+@token_scope("organisations:read")
+@operation("Organisations", "List organisations", OrganisationSchema, many=True)
+def organisations():
+    return _paged(sa.select(Organisation), organisation_schema)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+@token_scope("organisations:read")
+@operation("Organisations", "An organisation", OrganisationSchema)
+def organisation(organisation_id: int):
+    return _one(sa.select(Organisation).where(Organisation.id == organisation_id), organisation_schema,
+                "organisation", organisation_id)
+
+
+# --- applications -------------------------------------------------------------------------------
+
+application_schema = ApplicationSchema()
+APPLICATION_STATUS = Filter("status", "Only applications in this status", enum=ApplicationStatus,
+                            exclude=(ApplicationStatus.DRAFT,))
+
+
+@bp.get("/applications")
+@token_scope("applications:read")
+@operation("Applications", "List submitted applications", ApplicationSchema, many=True,
+           filters=(BY_ORGANISATION, APPLICATION_STATUS),
+           description="Applications the company has submitted (drafts are not shown).")
+def applications():
+    return _paged(sa.select(Application).where(SUBMITTED_APPLICATIONS), application_schema,
+                  filters=(BY_ORGANISATION, APPLICATION_STATUS))
+
+
+@bp.get("/applications/<int:application_id>")
+@token_scope("applications:read")
+@operation("Applications", "A submitted application", ApplicationSchema)
+def application(application_id: int):
+    return _one(sa.select(Application).where(Application.id == application_id, SUBMITTED_APPLICATIONS),
+                application_schema, "submitted application", application_id)
+
+
+# --- awards -------------------------------------------------------------------------------------
+
+award_schema = AwardSchema()
+AWARD_STATUS = Filter("status", "Only awards in this status", enum=AwardStatus)
+
+
+@bp.get("/awards")
+@token_scope("awards:read")
+@operation("Awards", "List awards", AwardSchema, many=True, filters=(BY_ORGANISATION, AWARD_STATUS),
+           description="Each award with its grant offer (null until one is issued).")
+def awards():
+    return _paged(sa.select(Award), award_schema, filters=(BY_ORGANISATION, AWARD_STATUS),
+                  options=(joinedload(Award.offer),))
+
+
+@bp.get("/awards/<int:award_id>")
+@token_scope("awards:read")
+@operation("Awards", "An award", AwardSchema)
+def award(award_id: int):
+    return _one(sa.select(Award).where(Award.id == award_id).options(joinedload(Award.offer)), award_schema,
+                "award", award_id)
+
+
+# --- claims and payments ------------------------------------------------------------------------
+
+claim_schema = ClaimSchema()
+claim_detail_schema = ClaimDetailSchema()
+CLAIM_STATUS = Filter("status", "Only claims in this status", enum=ClaimStatus, exclude=(ClaimStatus.DRAFT,))
+
+
+@bp.get("/claims")
+@token_scope("claims:read")
+@operation("Claims and payments", "List submitted claims", ClaimSchema, many=True,
+           filters=(BY_AWARD, CLAIM_STATUS),
+           description="Claims the company has submitted (drafts are not shown). `claimed` totals the costs; "
+                       "the costs themselves are on each claim.")
+def claims():
+    return _paged(sa.select(Claim).where(SUBMITTED_CLAIMS), claim_schema, filters=(BY_AWARD, CLAIM_STATUS),
+                  options=(selectinload(Claim.items),))
+
+
+@bp.get("/claims/<int:claim_id>")
+@token_scope("claims:read")
+@operation("Claims and payments", "A submitted claim, with its costs", ClaimDetailSchema)
+def claim(claim_id: int):
+    return _one(sa.select(Claim).where(Claim.id == claim_id, SUBMITTED_CLAIMS).options(selectinload(Claim.items)),
+                claim_detail_schema, "submitted claim", claim_id)
+
+
+payment_schema = PaymentSchema()
+
+
+@bp.get("/payments")
+@token_scope("claims:read")
+@operation("Claims and payments", "List payments", PaymentSchema, many=True, filters=(BY_AWARD,))
+def payments():
+    return _paged(sa.select(Payment), payment_schema, filters=(BY_AWARD,))
+
+
+# --- monitoring returns -------------------------------------------------------------------------
+
+return_schema = MonitoringReturnSchema()
+RETURN_STATUS = Filter("status", "Only returns in this status", enum=ReturnStatus)
+
+
+@bp.get("/returns")
+@token_scope("returns:read")
+@operation("Monitoring returns", "List monitoring returns", MonitoringReturnSchema, many=True,
+           filters=(BY_AWARD, RETURN_STATUS),
+           description="Every scheduled return. Figures, RAG and narrative are shown once the company has "
+                       "submitted the return.")
+def returns():
+    return _paged(sa.select(MonitoringReturn), return_schema, filters=(BY_AWARD, RETURN_STATUS))
+
+
+@bp.get("/returns/<int:return_id>")
+@token_scope("returns:read")
+@operation("Monitoring returns", "A monitoring return", MonitoringReturnSchema)
+def monitoring_return(return_id: int):
+    return _one(sa.select(MonitoringReturn).where(MonitoringReturn.id == return_id), return_schema,
+                "monitoring return", return_id)
+
+
+# --- leverage figures ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextFilter(Filter):
+    """A query parameter matched by a regular expression (a fund code, a financial year)."""
+
+    pattern: str = ""
+
+    def value(self, text: str | None):
+        if text is None:
+            return None
+        if not re.fullmatch(self.pattern, text):
+            abort(400, description=f"{self.name}: {self.description.lower()}")
+        return text
+
+    def parameter(self) -> dict:
+        return {"name": self.name, "in": "query", "required": False, "description": self.description,
+                "schema": {"type": "string", "pattern": f"^{self.pattern}$"}}
+
+
+CompanySize = Enum("CompanySize", {key.upper(): key for key in leverage.COMPANY_SIZES})
+FinancialYear = Enum("FinancialYear", {f"FY{year}": f"{year}/{(year + 1) % 100:02d}" for year in range(2015, 2051)})
+LEVERAGE_FILTERS = (
+    TextFilter("programme", "A programme's code, like LSIMF", pattern="[A-Z]{2,16}"),
+    Filter("round_id", "Only awards of this round"),
+    Filter("financial_year", "The financial year of the decision (April to March), like 2026/27",
+           enum=FinancialYear),
+    Filter("region", "Only projects in this ITL1 region", enum=Region),
+    Filter("cluster", "Only projects in this cluster", enum=Cluster),
+    Filter("company_size", "Only companies of this size", enum=CompanySize),
+)
+leverage_schema = LeverageSchema()
+
+
+@bp.get("/leverage")
+@token_scope("leverage:read")
+@operation("Leverage", "What the public money levered, with breakdowns", LeverageSchema, filters=LEVERAGE_FILTERS,
+           description="The figures of the leverage report (/reports/leverage), over committed awards. Net "
+                       "figures use the additionality settings in `settings`.")
+def leverage_figures():
+    given = {item.name: item.value(request.args.get(item.name)) for item in LEVERAGE_FILTERS}
+    given = {name: value.value if isinstance(value, Enum) else value for name, value in given.items()
+             if value is not None}
+    filters = leverage.Filters.from_dict(given)
+    result = leverage.report(db.session, filters)
+    settings = result.settings
+    data = {
+        "filters": given,
+        "settings": {**{name: getattr(settings, name) for name in leverage.DEFAULT_ADDITIONALITY},
+                     "net_factor": settings.net_factor, "version": settings.version,
+                     "description": settings.description},
+        "total": result.total,
+        **{key: [{"group": group, **{name: getattr(figures, name) for name in LeverageGroupSchema().fields
+                                     if name != "group"}} for group, figures in groups.items()]
+           for key, groups in (("by_region", result.by_region), ("by_cluster", result.by_cluster),
+                               ("by_financial_year", result.by_year))},
+    }
+    return jsonify(data=leverage_schema.dump(data))
+
+
+# --- the OpenAPI document -----------------------------------------------------------------------
+
+@bp.get("/openapi.json")
+@token_scope(None)
+@operation("Documentation", "This API's OpenAPI 3 document", None,
+           description="Readable with any valid token, whatever its scopes.")
+def openapi_document():
+    return jsonify(openapi.document())
