@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.assessments import bp as assessments_bp
     from portfolio.blueprints.auth import bp as auth_bp
     from portfolio.blueprints.awards import bp as awards_bp
+    from portfolio.blueprints.cases import bp as cases_bp
     from portfolio.blueprints.claims import bp as claims_bp
     from portfolio.blueprints.decisions import bp as decisions_bp
     from portfolio.blueprints.documents import bp as documents_bp
@@ -147,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
-                      reports_bp, exports_bp, api_bp, tokens_bp):
+                      reports_bp, exports_bp, api_bp, tokens_bp, cases_bp):
         app.register_blueprint(blueprint)
 
 

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("Decisions", "decisions.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"decisions."}),
     ("Claims", "claims.index", {Role.FINANCE}, {"claims."}),
     ("Awards", "awards.index", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN}, {"awards."}),
+    ("Cases", "cases.index", {Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"cases."}),
     ("Reports", "reports.leverage", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN},
      {"reports."}),
     ("Exports", "exports.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"exports."}),

@@ -22,6 +22,16 @@ from portfolio.models.claim import Claim, ClaimItem, Payment
 from portfolio.models.document import Document, StoredFile
 from portfolio.models.eoi import ExpressionOfInterest
 from portfolio.models.fund import Fund, FundRules, Round
+from portfolio.models.lip import (
+    LipAction,
+    LipApproval,
+    LipCase,
+    LipComponent,
+    LipMeeting,
+    LipRisk,
+    LipSite,
+    LipStageChange,
+)
 from portfolio.models.monitoring import MonitoringReturn
 from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
@@ -37,6 +47,12 @@ from portfolio.models.statuses import (
     DocumentStatus,
     EoiStatus,
     ExcludedProduct,
+    LipApprovalKind,
+    LipApprovalStatus,
+    LipComponentKind,
+    LipComponentStatus,
+    LipSector,
+    LipStage,
     OfferStatus,
     OutboxStatus,
     PaymentKind,
@@ -87,6 +103,20 @@ __all__ = [
     "Fund",
     "FundRules",
     "Invitation",
+    "LipAction",
+    "LipApproval",
+    "LipApprovalKind",
+    "LipApprovalStatus",
+    "LipCase",
+    "LipComponent",
+    "LipComponentKind",
+    "LipComponentStatus",
+    "LipMeeting",
+    "LipRisk",
+    "LipSector",
+    "LipSite",
+    "LipStage",
+    "LipStageChange",
     "ModeratedScore",
     "Offer",
     "OfferStatus",

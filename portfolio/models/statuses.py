@@ -88,6 +88,7 @@ class DocumentKind(StrEnum):
     CLAIM_STATEMENT = "claim_statement"
     LEVERAGE_REPORT = "leverage_report"
     IMPLEMENTATION_UPDATE = "implementation_update"
+    LIP_CASE_SUMMARY = "lip_case_summary"
 
     @property
     def label(self) -> str:
@@ -97,7 +98,8 @@ class DocumentKind(StrEnum):
                 DocumentKind.MONITORING_RETURN: "Monitoring return",
                 DocumentKind.CLAIM_STATEMENT: "Claim statement",
                 DocumentKind.LEVERAGE_REPORT: "Leverage report",
-                DocumentKind.IMPLEMENTATION_UPDATE: "Annual implementation update"}[self]
+                DocumentKind.IMPLEMENTATION_UPDATE: "Annual implementation update",
+                DocumentKind.LIP_CASE_SUMMARY: "Large investment case summary"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -380,3 +382,123 @@ class ReturnStatus(StrEnum):
     def label(self) -> str:
         return {ReturnStatus.OPEN: "Not submitted", ReturnStatus.SUBMITTED: "Waiting for verification",
                 ReturnStatus.RETURNED: "Returned for changes", ReturnStatus.VERIFIED: "Verified"}[self]
+
+
+# --- Large Investment Portfolio (PRODUCT.md §3) ------------------------------------------------------
+
+class LipStage(StrEnum):
+    """A case's stage. Moves only through portfolio.services.lip.STAGE_TRANSITIONS."""
+
+    ENQUIRY = "enquiry"
+    QUALIFICATION = "qualification"
+    PROPOSITION = "proposition"
+    NEGOTIATION = "negotiation"
+    APPROVALS = "approvals"
+    AGREED = "agreed"
+    DELIVERY = "delivery"
+    CLOSED = "closed"
+    LOST = "lost"  # the investor went elsewhere (another country, say)
+    WITHDRAWN = "withdrawn"  # the investor or OLS stopped pursuing it
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (LipStage.CLOSED, LipStage.LOST, LipStage.WITHDRAWN)
+
+
+class LipSector(StrEnum):
+    PHARMACEUTICALS = "pharmaceuticals"
+    BIOLOGICS = "biologics"
+    ADVANCED_THERAPIES = "advanced_therapies"
+    VACCINES = "vaccines"
+    MEDTECH = "medtech"
+    DIAGNOSTICS = "diagnostics"
+    RESEARCH = "research"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {LipSector.PHARMACEUTICALS: "Pharmaceuticals (small molecules)",
+                LipSector.BIOLOGICS: "Biologics and biosimilars",
+                LipSector.ADVANCED_THERAPIES: "Cell and gene therapies",
+                LipSector.VACCINES: "Vaccines",
+                LipSector.MEDTECH: "MedTech",
+                LipSector.DIAGNOSTICS: "Diagnostics",
+                LipSector.RESEARCH: "Research and development",
+                LipSector.OTHER: "Other life sciences"}[self]
+
+
+class LipComponentKind(StrEnum):
+    """A part of the UK offer."""
+
+    LSIMF_GRANT = "lsimf_grant"
+    RD_GRANT = "rd_grant"
+    BRITISH_BUSINESS_BANK = "british_business_bank"
+    NATIONAL_WEALTH_FUND = "national_wealth_fund"
+    UK_EXPORT_FINANCE = "uk_export_finance"
+    SKILLS = "skills"
+    PLANNING = "planning"
+    ENERGY = "energy"
+    REGULATORY = "regulatory"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _COMPONENT_LABELS[self][0]
+
+    @property
+    def default_owner(self) -> str:
+        return _COMPONENT_LABELS[self][1]
+
+
+_COMPONENT_LABELS = {
+    LipComponentKind.LSIMF_GRANT: ("LSIMF grant", "Office for Life Sciences"),
+    LipComponentKind.RD_GRANT: ("R&D grant", "Innovate UK"),
+    LipComponentKind.BRITISH_BUSINESS_BANK: ("British Business Bank", "British Business Bank"),
+    LipComponentKind.NATIONAL_WEALTH_FUND: ("National Wealth Fund", "National Wealth Fund"),
+    LipComponentKind.UK_EXPORT_FINANCE: ("UK Export Finance", "UK Export Finance"),
+    LipComponentKind.SKILLS: ("Skills", "Department for Education"),
+    LipComponentKind.PLANNING: ("Planning", "Local planning authority"),
+    LipComponentKind.ENERGY: ("Energy", "Department for Energy Security and Net Zero"),
+    LipComponentKind.REGULATORY: ("Regulatory engagement", "MHRA"),
+    LipComponentKind.OTHER: ("Other", ""),
+}
+
+
+class LipComponentStatus(StrEnum):
+    PROPOSED = "proposed"
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class LipApprovalKind(StrEnum):
+    BUSINESS_CASE = "business_case"
+    HM_TREASURY = "hm_treasury"
+    MINISTERIAL = "ministerial"
+    SUBSIDY_CONTROL = "subsidy_control"
+
+    @property
+    def label(self) -> str:
+        return {LipApprovalKind.BUSINESS_CASE: "Business case",
+                LipApprovalKind.HM_TREASURY: "HM Treasury",
+                LipApprovalKind.MINISTERIAL: "Ministerial",
+                LipApprovalKind.SUBSIDY_CONTROL: "Subsidy control"}[self]
+
+
+class LipApprovalStatus(StrEnum):
+    OUTSTANDING = "outstanding"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    NOT_NEEDED = "not_needed"
+
+    @property
+    def label(self) -> str:
+        return {LipApprovalStatus.OUTSTANDING: "Outstanding", LipApprovalStatus.APPROVED: "Approved",
+                LipApprovalStatus.REFUSED: "Refused", LipApprovalStatus.NOT_NEEDED: "Not needed"}[self]

@@ -23,6 +23,9 @@ from portfolio.services import audit
 from portfolio.services.errors import NotFound
 from portfolio.services.storage import get_storage
 
+# Who may see a Large Investment Portfolio case summary (portfolio.services.lip.READERS).
+LIP_READERS = (Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
+
 # Back-off between attempts: 10 s, 30 s, then 60 s before the document is marked failed.
 RENDER_RETRY = Retry(max=3, interval=[10, 30, 60])
 
@@ -68,6 +71,8 @@ def get_document_for(session: Session, user: User, document_id: int) -> Document
         document.organisation_id is None or document.organisation_id != user.organisation_id
     ):
         raise NotFound()
+    if document.kind is DocumentKind.LIP_CASE_SUMMARY and user.role not in LIP_READERS:
+        raise NotFound()  # confidential: only the staff who may read cases
     return document
 
 
@@ -132,6 +137,16 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
         pdf = render_pdf("pdf/implementation_update.html", update=update, annex=implementation_update.ANNEX_A,
                          generated_at=utcnow())
         return f"implementation-update-{year.replace('/', '-')}.pdf", pdf
+    if document.kind is DocumentKind.LIP_CASE_SUMMARY:
+        from portfolio.models import LipCase
+        from portfolio.services import lip
+
+        case = session.get(LipCase, (document.parameters or {})["case_id"])
+        pdf = render_pdf("pdf/lip_case_summary.html", case=case, offer=lip.package(case),
+                         component_amount=lip.component_amount, component_status=lip.component_status,
+                         days_in_stage=lip.days_in_stage(case), problems=lip.approval_problems(session, case),
+                         subsidy_required=lip.subsidy_required(case), generated_at=utcnow())
+        return f"{case.reference}-case-summary.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
 

@@ -9,7 +9,8 @@ Thresholds are dated settings: a decision is judged by the rows in force on its 
                                           sensitive sector): referral to the SAU recorded before confirming
 
 Cumulative = this award + other awards to the enterprise decided in the current and two previous
-financial years + the other public funding it declared in its application.
+financial years + the agreed subsidies in its Large Investment Portfolio cases in those years + the
+other public funding it declared in its application.
 """
 
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from portfolio.models import (
     Application,
     Award,
     AwardStatus,
+    LipCase,
+    LipComponent,
+    LipComponentStatus,
     SubsidyCategory,
     SubsidyCheck,
     SubsidyThreshold,
@@ -90,13 +94,28 @@ def declared_public_funding(application: Application) -> Decimal:
 
 
 def previous_awards(session: Session, application: Application, on: date) -> Decimal:
-    """Awards to the same enterprise decided in the applicable period, released ones excepted."""
-    decided = session.scalars(
-        sa.select(Award).where(Award.organisation_id == application.organisation_id,
-                               Award.application_id != application.id, Award.status != AwardStatus.RELEASED)
-    ).all()
+    """Other subsidies to the same enterprise in the applicable period (see enterprise_subsidies)."""
+    return enterprise_subsidies(session, application.organisation_id, on, exclude_application_id=application.id)
+
+
+def enterprise_subsidies(session: Session, organisation_id: int, on: date, *, exclude_application_id: int | None = None,
+                         exclude_case_id: int | None = None) -> Decimal:
+    """Subsidies to the enterprise in the applicable period: LSIMF awards decided in it (released ones
+    excepted) and the agreed subsidy components of its Large Investment Portfolio cases agreed in it
+    (a component drawn from an LSIMF award is left out: the award counts itself)."""
+    query = sa.select(Award).where(Award.organisation_id == organisation_id, Award.status != AwardStatus.RELEASED)
+    if exclude_application_id is not None:
+        query = query.where(Award.application_id != exclude_application_id)
     start = applicable_period_start(on)
-    return sum((award.amount for award in decided if start <= award.decided_at.astimezone(UK).date() <= on), ZERO)
+    total = sum((award.amount for award in session.scalars(query)
+                 if start <= award.decided_at.astimezone(UK).date() <= on), ZERO)
+    components = (sa.select(sa.func.coalesce(sa.func.sum(LipComponent.amount), 0)).join(LipCase)
+                  .where(LipCase.organisation_id == organisation_id, LipComponent.is_subsidy.is_(True),
+                         LipComponent.award_id.is_(None), LipComponent.status == LipComponentStatus.AGREED,
+                         LipComponent.agreed_on >= start, LipComponent.agreed_on <= on))
+    if exclude_case_id is not None:
+        components = components.where(LipCase.id != exclude_case_id)
+    return total + Decimal(session.scalar(components)).quantize(ZERO)
 
 
 @dataclass
@@ -124,8 +143,15 @@ def assess(session: Session, application: Application, amount: Decimal, *, on: d
     if sensitive_sector is None:
         check = application.subsidy_check
         sensitive_sector = bool(check and check.sensitive_sector)
-    previous = previous_awards(session, application, on)
-    declared = declared_public_funding(application)
+    return categorise(session, amount, on=on, sensitive_sector=sensitive_sector,
+                      previous=previous_awards(session, application, on),
+                      declared=declared_public_funding(application))
+
+
+def categorise(session: Session, amount: Decimal, *, on: date, sensitive_sector: bool, previous: Decimal,
+               declared: Decimal = ZERO) -> Assessment:
+    """The category of a subsidy of `amount` given on `on`, with `previous` other subsidies to the
+    enterprise in the applicable period (and `declared` other public funding), by the thresholds in force."""
     cumulative = amount + previous + declared
     transparency = threshold(session, ThresholdKey.TRANSPARENCY, on)
     large = amount > threshold(session, ThresholdKey.LARGE_SUBSIDY, on)

@@ -7,7 +7,7 @@ from portfolio.blueprints.main import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db, queue
 from portfolio.models import Document, EoiStatus, Role
-from portfolio.services import accounts, applications, eois, monitoring, organisations
+from portfolio.services import accounts, applications, eois, lip, monitoring, organisations
 
 
 @bp.route("/")
@@ -36,6 +36,8 @@ def home():
         context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))
     if current_user.role in monitoring.VERIFIERS:
         context["returns"] = {name: len(rows) for name, rows in monitoring.work_queue(db.session).items()}
+    if current_user.role in lip.WORKERS:
+        context["overdue_actions"] = lip.overdue_actions(db.session, current_user)
     if current_user.role is Role.ADMIN:
         context["pending_invitations"] = accounts.pending_invitations(db.session, organisation=None)
     return render_template(
