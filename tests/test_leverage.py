@@ -251,3 +251,40 @@ def test_the_api_serves_the_same_figures_with_money_as_strings(client, session, 
     assert get("/api/v1/leverage?region=XX").status_code == 400
     assert get("/api/v1/leverage", other).status_code == 403
     assert client.get("/api/v1/leverage").response.status_code == 401
+
+
+def test_agreed_large_investment_cases_count_as_the_lip_programme(client, session, make, portfolio, people):
+    from portfolio.models import LipComponentKind, LipComponentStatus, LipStage
+    from portfolio.services import lip
+    from tests.test_lip import _to_approvals, approve_all, open_case
+
+    people |= {"am": make.user(Role.ACCOUNT_MANAGER), "fm": people["recommender"]}
+    session.commit()
+    case = open_case(session, make, people)  # £300,000,000.01; 450 + 120.5 jobs; a site in Speke (North West)
+    for kind, amount, status in ((LipComponentKind.BRITISH_BUSINESS_BANK, "20000000.00", LipComponentStatus.AGREED),
+                                 (LipComponentKind.RD_GRANT, "10000000.00", LipComponentStatus.PROPOSED)):
+        lip.add_component(session, case=case, by=people["am"], kind=kind, owner_body="", amount=Decimal(amount),
+                          description="", status=status, is_subsidy=False)
+    _to_approvals(session, case, people["am"])
+    approve_all(session, case, people["am"])
+    open_case(session, make, people, title="Still negotiating")  # not agreed: not counted
+    assert leverage.report(session).total.awards == 2  # before the case is agreed
+    lip.move(session, case=case, to=LipStage.AGREED, by=people["am"])
+    session.commit()
+
+    total = leverage.report(session).total
+    assert total.awards == 3
+    assert total.grant_committed == Decimal("26000000.00")  # £6m LSIMF + the £20m agreed (the proposed £10m is not)
+    assert total.total_project_cost == Decimal("330000000.01")
+    assert total.private_contracted == Decimal("304000000.01")  # £24m + (£300,000,000.01 − the £20m agreed)
+    assert (total.jobs_created_contracted, total.jobs_safeguarded_contracted) == (Decimal("584.5"), Decimal("157.5"))
+    assert total.private_actual == Decimal("6000000.00")  # cases have no verified actuals
+
+    only = leverage.report(session, leverage.Filters(programme=leverage.LIP))
+    assert (only.total.awards, only.total.grant_committed) == (1, Decimal("20000000.00"))
+    assert list(only.by_region) == [Region.NORTH_WEST.label]
+    assert leverage.report(session, leverage.Filters(programme="LSIMF")).total.awards == 2
+    client.sign_in(people["finance"].email)
+    page = client.get("/reports/leverage?programme=LIP")
+    assert page.status == 200 and "programme: Life Sciences Large Investment Portfolio" in page.text
+    assert "£20,000,000.00" in page.html.select_one("#totals").text

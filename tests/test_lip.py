@@ -597,3 +597,31 @@ def test_staff_roles(app, client, session, people, records):
     client.sign_in(people["fm"].email)
     assert client.get(f"/cases/{case_id}/approvals/no_such_kind").status == 404
     assert client.get("/cases/999999").status == 404
+
+
+def test_the_api_gives_a_case_s_headline_figures_to_a_cases_token_only(client, session, make, people):
+    from portfolio.services import api_tokens
+
+    case = open_case(session, make, people)
+    lip.add_component(session, case=case, by=people["am"], kind=LipComponentKind.BRITISH_BUSINESS_BANK,
+                      owner_body="", amount=Decimal("30000000.00"), description="", status=LipComponentStatus.AGREED,
+                      is_subsidy=False)
+    lip.add_meeting(session, case=case, by=people["am"], held_on=TODAY, attendees="Investor",
+                    notes="Confidential: they would accept £25m")
+    _, secret = api_tokens.create(session, name="Cases", scopes=["cases:read"], by=people["finance"])
+    _, other = api_tokens.create(session, name="Awards", scopes=["awards:read"], by=people["finance"])
+    session.commit()
+
+    def get(path: str, token: str = secret):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"}).response
+
+    listed = get("/api/v1/cases").get_json()
+    assert listed["meta"]["total"] == 1
+    data = get(f"/api/v1/cases/{case.id}").get_json()["data"]
+    assert (data["reference"], data["stage"], data["total_investment"]) == (case.reference, "enquiry", "300000000.01")
+    assert (data["offer_total"], data["offer_agreed"], data["public_share"]) == ("30000000.00", "30000000.00", "10.00")
+    assert data["regions"] == ["TLD"] and data["expected_jobs_created"] == "450.0"
+    assert "Confidential" not in get(f"/api/v1/cases/{case.id}").get_data(as_text=True)
+    assert get(f"/api/v1/cases/{case.id}", other).status_code == 403
+    assert get("/api/v1/cases/999999").status_code == 404
+    assert get("/api/v1/cases?stage=agreed").get_json()["meta"]["total"] == 0

@@ -35,6 +35,7 @@ SCOPES = {
     "claims:read": "Claims and payments",
     "returns:read": "Monitoring returns",
     "leverage:read": "Leverage figures",
+    "cases:read": "Large investment cases (headline figures)",
 }
 
 # How long a new token lasts: (form value, label, days; None never expires).

@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from portfolio.dates import UK
 from portfolio.models import (
@@ -33,6 +33,11 @@ from portfolio.models import (
     AwardStatus,
     Cluster,
     Fund,
+    LipCase,
+    LipComponent,
+    LipComponentStatus,
+    LipStage,
+    LipStageChange,
     MonitoringReturn,
     Offer,
     Payment,
@@ -144,7 +149,9 @@ class Filters:
 def describe(session: Session, filters: Filters) -> list[tuple[str, str]]:
     """The filters in words, for the page and the PDF: [("Region", "Scotland"), ...]."""
     words = []
-    if filters.programme:
+    if filters.programme == LIP:
+        words.append(("Programme", LIP_NAME))
+    elif filters.programme:
         fund = session.scalar(sa.select(Fund).where(Fund.code == filters.programme))
         words.append(("Programme", fund.name if fund else filters.programme))
     if filters.round_id:
@@ -344,6 +351,53 @@ def _exact(name: str, value):
     return Decimal(str(value or 0)).quantize(places)
 
 
+# The Large Investment Portfolio as a programme: cases the UK has agreed (agreed, in delivery or closed).
+LIP = "LIP"
+LIP_NAME = "Life Sciences Large Investment Portfolio"
+LIP_STAGES = (LipStage.AGREED, LipStage.DELIVERY, LipStage.CLOSED)
+
+
+def _lip_groups(session: Session, filters: Filters) -> list[tuple]:
+    """Agreed LIP cases as (region, cluster, financial year, count, sums), like _grouped's rows.
+
+    Grant committed is the case's agreed public offer, less components that are LSIMF awards (those
+    are counted with the LSIMF); private investment contracted is the total investment less all the
+    agreed public money; jobs are the case's expected jobs. Cases have no verified actuals, payments
+    or cluster, and no round or company size: those filters leave them out. The region is the first
+    site's; the financial year is that in which the case was agreed."""
+    from portfolio.services import lip
+
+    if filters.programme not in (None, LIP) or filters.round_id or filters.cluster or filters.company_size:
+        return []
+    agreed_at = dict(session.execute(
+        sa.select(LipStageChange.case_id, sa.func.max(LipStageChange.at))
+        .where(LipStageChange.to_stage == LipStage.AGREED).group_by(LipStageChange.case_id)).all())
+    cases = session.scalars(
+        sa.select(LipCase).where(LipCase.stage.in_(LIP_STAGES))
+        .options(selectinload(LipCase.sites), selectinload(LipCase.components).joinedload(LipComponent.award))
+        .order_by(LipCase.id)).all()
+    start, end = financial_year_bounds(filters.financial_year) if filters.financial_year else (None, None)
+    groups = []
+    for case in cases:
+        when = agreed_at.get(case.id, case.stage_entered_at)
+        region = case.sites[0].region if case.sites else None
+        if ((start and not start <= when < end) or (filters.decided_before and when >= filters.decided_before)
+                or (filters.region and region != filters.region)):
+            continue
+        offer = lip.package(case)
+        own = sum((lip.component_amount(c) or ZERO for c in case.components
+                   if c.award_id is None and lip.component_status(c) is LipComponentStatus.AGREED), ZERO)
+        sums = dict.fromkeys(SUMMED, ZERO) | {
+            "collaborations": 0, "patents_filed": 0, "training_places": 0,
+            "jobs_created_actual": Decimal("0.0"), "jobs_safeguarded_actual": Decimal("0.0"),
+            "grant_committed": own, "total_project_cost": case.total_investment,
+            "private_contracted": case.total_investment - offer.agreed,
+            "jobs_created_contracted": case.expected_jobs_created,
+            "jobs_safeguarded_contracted": case.expected_jobs_safeguarded}
+        groups.append((region, None, financial_year_of(when), 1, sums))
+    return groups
+
+
 def report(session: Session, filters: Filters | None = None) -> Report:
     filters = filters or Filters()
     settings = additionality(session)
@@ -352,12 +406,13 @@ def report(session: Session, filters: Filters | None = None) -> Report:
         return Figures(net_factor=settings.net_factor)
 
     total, by_region, by_cluster, by_year = figures(), defaultdict(figures), defaultdict(figures), defaultdict(figures)
-    for row in _grouped(session, filters):
-        group = {name: _exact(name, getattr(row, name)) for name in SUMMED}
-        for figures_ in (total, by_region[Region(row.region).label if row.region else "Not recorded"],
-                         by_cluster[Cluster(row.cluster).label if row.cluster else "Not recorded"],
-                         by_year[row.financial_year]):
-            figures_.add(row.awards, group)
+    rows = [] if filters.programme == LIP else [
+        (row.region, row.cluster, row.financial_year, row.awards,
+         {name: _exact(name, getattr(row, name)) for name in SUMMED}) for row in _grouped(session, filters)]
+    for region, cluster, year, count, sums in rows + _lip_groups(session, filters):
+        for figures_ in (total, by_region[Region(region).label if region else "Not recorded"],
+                         by_cluster[Cluster(cluster).label if cluster else "Not recorded"], by_year[year]):
+            figures_.add(count, sums)
     return Report(filters, settings, total, dict(sorted(by_region.items())), dict(sorted(by_cluster.items())),
                   dict(sorted(by_year.items())))
 

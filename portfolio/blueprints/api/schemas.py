@@ -316,3 +316,30 @@ class LeverageSchema(Schema):
     by_region = fields.List(fields.Nested(LeverageGroupSchema), required=True)
     by_cluster = fields.List(fields.Nested(LeverageGroupSchema), required=True)
     by_financial_year = fields.List(fields.Nested(LeverageGroupSchema), required=True)
+
+
+# --- Large Investment Portfolio cases -----------------------------------------------------------
+
+class LipCaseSchema(Schema):
+    """A case's headline figures. Negotiation notes, meetings, risks and documents stay in Portfolio."""
+
+    id = _id("The case's id", required=True)
+    reference = fields.String(required=True, metadata={"example": "LIP-00001"})
+    organisation_id = _id("The company's organisation id", required=True)
+    title = fields.String(required=True)
+    sector = fields.Function(lambda case: case.sector.value, required=True, metadata={"type": "string"})
+    stage = fields.Function(lambda case: case.stage.value, required=True, metadata={"type": "string"})
+    stage_entered_at = fields.DateTime(required=True)
+    target_decision_on = fields.Date(required=True, allow_none=True)
+    total_investment = _money("The investment, over £250m", required=True)
+    expected_jobs_created = DecimalString(1, required=True, metadata={"description": "FTE"})
+    expected_jobs_safeguarded = DecimalString(1, required=True, metadata={"description": "FTE"})
+    expected_rd_spend = _money("Expected R&D spend", required=True)
+    regions = fields.Function(lambda case: [site.region.value for site in case.sites], required=True,
+                              metadata={"type": "array", "items": {"type": "string"},
+                                        "description": "ITL1 region of each site"})
+    offer_total = _money("The UK offer: proposed and agreed components", required=True,
+                         attribute="package.total")
+    offer_agreed = _money("The agreed components", required=True, attribute="package.agreed")
+    public_share = DecimalString(2, required=True, allow_none=True, attribute="package.public_share",
+                                 metadata={"description": "The offer as a percentage of the investment"})

@@ -22,6 +22,7 @@ from portfolio.blueprints.api.schemas import (
     ClaimSchema,
     LeverageGroupSchema,
     LeverageSchema,
+    LipCaseSchema,
     MonitoringReturnSchema,
     OrganisationSchema,
     PaymentSchema,
@@ -35,13 +36,16 @@ from portfolio.models import (
     Claim,
     ClaimStatus,
     Cluster,
+    LipCase,
+    LipComponent,
+    LipStage,
     MonitoringReturn,
     Organisation,
     Payment,
     Region,
     ReturnStatus,
 )
-from portfolio.services import leverage
+from portfolio.services import leverage, lip
 
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
 
@@ -84,7 +88,7 @@ def _whole_number(name: str, *, default: int, maximum: int) -> int:
     return int(text)
 
 
-def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tuple = ()):
+def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tuple = (), wrap=None):
     """One page of `statement`'s rows, by id, in the list envelope."""
     page = _whole_number("page", default=1, maximum=MAX_PAGE)
     per_page = _whole_number("per_page", default=PER_PAGE, maximum=MAX_PER_PAGE)
@@ -104,7 +108,7 @@ def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tupl
         return url_for(request.endpoint, page=number, per_page=per_page, **given)
 
     return jsonify(
-        data=schema.dump(rows, many=True),
+        data=schema.dump([wrap(row) for row in rows] if wrap else rows, many=True),
         meta={"page": page, "per_page": per_page, "total": total, "pages": pages},
         links={"self": link(page), "next": link(page + 1) if page < pages else None,
                "prev": link(page - 1) if page > 1 else None},
@@ -244,6 +248,44 @@ def returns():
 def monitoring_return(return_id: int):
     return _one(sa.select(MonitoringReturn).where(MonitoringReturn.id == return_id), return_schema,
                 "monitoring return", return_id)
+
+
+# --- Large Investment Portfolio cases -----------------------------------------------------------
+
+class _CaseView:
+    """A case with its package worked out, for the schema (portfolio.services.lip.package)."""
+
+    def __init__(self, case) -> None:
+        self._case, self.package = case, lip.package(case)
+
+    def __getattr__(self, name):
+        return getattr(self._case, name)
+
+
+case_schema = LipCaseSchema()
+CASE_STAGE = Filter("stage", "Only cases at this stage", enum=LipStage)
+CASE_OPTIONS = (selectinload(LipCase.sites), selectinload(LipCase.components).joinedload(LipComponent.award))
+
+
+@bp.get("/cases")
+@token_scope("cases:read")
+@operation("Large investment cases", "List Large Investment Portfolio cases", LipCaseSchema, many=True,
+           filters=(BY_ORGANISATION, CASE_STAGE),
+           description="Headline figures of each case; the negotiation itself stays in Portfolio.")
+def cases():
+    response = _paged(sa.select(LipCase), case_schema, filters=(BY_ORGANISATION, CASE_STAGE), options=CASE_OPTIONS,
+                      wrap=_CaseView)
+    return response
+
+
+@bp.get("/cases/<int:case_id>")
+@token_scope("cases:read")
+@operation("Large investment cases", "A Large Investment Portfolio case", LipCaseSchema)
+def case(case_id: int):
+    found = db.session.scalar(sa.select(LipCase).where(LipCase.id == case_id).options(*CASE_OPTIONS))
+    if found is None:
+        abort(404, description=f"There is no case {case_id}")
+    return jsonify(data=case_schema.dump(_CaseView(found)))
 
 
 # --- leverage figures ---------------------------------------------------------------------------

@@ -24,7 +24,8 @@ EDITORS = (Role.FINANCE, Role.ADMIN)
 
 
 def _filter_form() -> LeverageFilterForm:
-    programmes = db.session.execute(sa.select(Fund.code, Fund.name).order_by(Fund.code)).all()
+    programmes = [*db.session.execute(sa.select(Fund.code, Fund.name).order_by(Fund.code)).all(),
+                  (leverage.LIP, leverage.LIP_NAME)]
     rounds = db.session.execute(sa.select(Round.id, Fund.code + " " + Round.name).join(Fund)
                                 .order_by(Fund.code, Round.opens_on)).all()
     return LeverageFilterForm(request.args, programmes=programmes, rounds=rounds)
