@@ -36,7 +36,9 @@ def test_seed_demo_creates_everything_once(app, client, session):
     second = runner.invoke(args=["seed-demo"])
     assert "nothing created" in second.output
     session.expire_all()
-    assert counts() == before == [1, 2, 9]  # 7 staff (two fund managers, two assessors) and 2 company users
+    # 7 staff (two fund managers, two assessors), 2 company users; a third company has only a LIP case
+    assert counts() == before == [1, 3, 9]
+    assert "LIP-00001" in first.output
     fund = session.scalar(sa.select(Fund))
     assert str(fund.budget) == "520000000.00"
     assert {u.role for u in session.scalars(sa.select(User))} == set(Role)

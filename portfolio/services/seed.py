@@ -112,7 +112,37 @@ def seed_demo(session: Session) -> SeedResult:
     if application is not None:
         created.append(f"a submitted application ready to assess: LSIMF-{application.id:05d} "
                        f"({application.organisation.name}, {application.round.name})")
+    case = _demo_case(session)
+    if case is not None:
+        created.append(f"a Large Investment Portfolio case in negotiation: {case.reference} ({case.organisation.name})")
     return SeedResult(created, accounts)
+
+
+def _demo_case(session: Session):
+    """A £400m investment being negotiated, through the same services an account manager uses. Once only."""
+    from portfolio.models import LipComponentKind, LipComponentStatus, LipSector, LipStage
+    from portfolio.services import lip
+
+    if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == "08123456")):
+        return None
+    manager = session.scalar(sa.select(User).where(User.email == "account.manager@portfolio.example"))
+    case = lip.create_case(
+        session, by=manager, organisation_id=None,
+        new_organisation={"name": "Mersey Advanced Therapies UK Ltd", "company_number": "08123456",
+                          "postcode": "L3 5TQ"},
+        title="Viral vector manufacturing campus", summary="A global company choosing between Liverpool, Ireland "
+        "and Singapore for its first European viral vector plant.", sector=LipSector.ADVANCED_THERAPIES,
+        total_investment=Decimal("400000000.00"), expected_jobs_created=Decimal("350.0"),
+        expected_jobs_safeguarded=Decimal("0.0"), expected_rd_spend=Decimal("60000000.00"),
+        competing_locations=["Ireland", "Singapore"], sro_id=manager.id, team_ids=[],
+        target_decision_on=utcnow().date() + timedelta(days=120), site_name="Speke", site_postcode="L24 9JW")
+    for stage in (LipStage.QUALIFICATION, LipStage.PROPOSITION, LipStage.NEGOTIATION):
+        lip.move(session, case=case, to=stage, by=manager)
+    for kind, amount, status in ((LipComponentKind.UK_EXPORT_FINANCE, "50000000.00", LipComponentStatus.AGREED),
+                                 (LipComponentKind.SKILLS, "5000000.00", LipComponentStatus.PROPOSED)):
+        lip.add_component(session, case=case, by=manager, kind=kind, owner_body="", amount=Decimal(amount),
+                          description="", status=status, is_subsidy=False)
+    return case
 
 
 # Clyde Precision Medicines' application, as its user would fill it in, so a demo can start at
