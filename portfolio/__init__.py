@@ -143,12 +143,14 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.main import bp as main_bp
     from portfolio.blueprints.offers import bp as offers_bp
     from portfolio.blueprints.organisations import bp as organisations_bp
+    from portfolio.blueprints.partnerships import bp as partnerships_bp
     from portfolio.blueprints.reports import bp as reports_bp
+    from portfolio.blueprints.scaleups import bp as scaleups_bp
     from portfolio.blueprints.tokens import bp as tokens_bp
 
     for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
-                      reports_bp, exports_bp, api_bp, tokens_bp, cases_bp):
+                      reports_bp, exports_bp, api_bp, tokens_bp, cases_bp, partnerships_bp, scaleups_bp):
         app.register_blueprint(blueprint)
 
 

@@ -33,6 +33,8 @@ from portfolio.models.lip import (
     LipStageChange,
 )
 from portfolio.models.monitoring import MonitoringReturn
+from portfolio.models.partnership import Commitment, Partnership, ProgressUpdate
+from portfolio.models.scaleup import Engagement, KpiSnapshot, ScaleupCohort, ScaleupCompany
 from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
 from portfolio.models.reporting import AdditionalitySettings, ApiToken
@@ -43,25 +45,32 @@ from portfolio.models.statuses import (
     AwardStatus,
     ClaimStatus,
     Cluster,
+    CommitmentMeasure,
     DocumentKind,
     DocumentStatus,
+    EngagementKind,
     EoiStatus,
     ExcludedProduct,
+    IpoVenue,
     LipApprovalKind,
     LipApprovalStatus,
     LipComponentKind,
     LipComponentStatus,
     LipSector,
     LipStage,
+    ListingStatus,
     OfferStatus,
     OutboxStatus,
+    PartnershipStatus,
     PaymentKind,
     ProductType,
     Rag,
+    ReferralBody,
     Region,
     ReturnKind,
     ReturnStatus,
     Role,
+    SnapshotStatus,
     SubsidyCategory,
     ThresholdKey,
 )
@@ -69,6 +78,20 @@ from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, User
 
 __all__ = [
+    "Commitment",
+    "CommitmentMeasure",
+    "Engagement",
+    "EngagementKind",
+    "IpoVenue",
+    "KpiSnapshot",
+    "ListingStatus",
+    "Partnership",
+    "PartnershipStatus",
+    "ProgressUpdate",
+    "ReferralBody",
+    "ScaleupCohort",
+    "ScaleupCompany",
+    "SnapshotStatus",
     "AdditionalitySettings",
     "ApiToken",
     "ApplicantType",

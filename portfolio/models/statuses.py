@@ -89,6 +89,8 @@ class DocumentKind(StrEnum):
     LEVERAGE_REPORT = "leverage_report"
     IMPLEMENTATION_UPDATE = "implementation_update"
     LIP_CASE_SUMMARY = "lip_case_summary"
+    PARTNERSHIP_REPORT = "partnership_report"
+    SCALEUP_PROFILE = "scaleup_profile"
 
     @property
     def label(self) -> str:
@@ -99,7 +101,9 @@ class DocumentKind(StrEnum):
                 DocumentKind.CLAIM_STATEMENT: "Claim statement",
                 DocumentKind.LEVERAGE_REPORT: "Leverage report",
                 DocumentKind.IMPLEMENTATION_UPDATE: "Annual implementation update",
-                DocumentKind.LIP_CASE_SUMMARY: "Large investment case summary"}[self]
+                DocumentKind.LIP_CASE_SUMMARY: "Large investment case summary",
+                DocumentKind.PARTNERSHIP_REPORT: "Strategic partnership report",
+                DocumentKind.SCALEUP_PROFILE: "Scale-up company profile"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -502,3 +506,104 @@ class LipApprovalStatus(StrEnum):
     def label(self) -> str:
         return {LipApprovalStatus.OUTSTANDING: "Outstanding", LipApprovalStatus.APPROVED: "Approved",
                 LipApprovalStatus.REFUSED: "Refused", LipApprovalStatus.NOT_NEEDED: "Not needed"}[self]
+
+
+# --- Strategic partnerships (PRODUCT.md §4) ----------------------------------------------------------
+
+class PartnershipStatus(StrEnum):
+    """Moves only through portfolio.services.partnerships.STATUS_TRANSITIONS."""
+
+    NEGOTIATING = "negotiating"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CommitmentMeasure(StrEnum):
+    INVESTMENT = "investment"
+    JOBS = "jobs"
+    RD_SPEND = "rd_spend"
+    PATIENTS = "patients"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {CommitmentMeasure.INVESTMENT: "Investment (£)", CommitmentMeasure.JOBS: "Jobs",
+                CommitmentMeasure.RD_SPEND: "R&D spend (£)", CommitmentMeasure.PATIENTS: "Patients or trials",
+                CommitmentMeasure.OTHER: "Other"}[self]
+
+    @property
+    def is_money(self) -> bool:
+        return self in (CommitmentMeasure.INVESTMENT, CommitmentMeasure.RD_SPEND)
+
+
+# --- Scale-up company service (PRODUCT.md §5) ------------------------------------------------------
+
+class EngagementKind(StrEnum):
+    MEETING = "meeting"
+    CALL = "call"
+    REFERRAL = "referral"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ReferralBody(StrEnum):
+    BRITISH_BUSINESS_BANK = "british_business_bank"
+    UK_EXPORT_FINANCE = "uk_export_finance"
+    OFFICE_FOR_INVESTMENT = "office_for_investment"
+    MHRA = "mhra"
+    NICE = "nice"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {ReferralBody.BRITISH_BUSINESS_BANK: "British Business Bank",
+                ReferralBody.UK_EXPORT_FINANCE: "UK Export Finance",
+                ReferralBody.OFFICE_FOR_INVESTMENT: "Office for Investment", ReferralBody.MHRA: "MHRA",
+                ReferralBody.NICE: "NICE", ReferralBody.OTHER: "Other"}[self]
+
+
+class ListingStatus(StrEnum):
+    PRIVATE = "private"
+    AIM = "aim"
+    LSE_MAIN = "lse_main"
+    FTSE_350 = "ftse_350"
+    OVERSEAS = "overseas"
+
+    @property
+    def label(self) -> str:
+        return {ListingStatus.PRIVATE: "Private", ListingStatus.AIM: "AIM",
+                ListingStatus.LSE_MAIN: "LSE main market", ListingStatus.FTSE_350: "FTSE 350",
+                ListingStatus.OVERSEAS: "Overseas exchange"}[self]
+
+
+class IpoVenue(StrEnum):
+    """Where an IPO was: the London Stock Exchange (main market or AIM) or an overseas exchange."""
+
+    LSE_MAIN = "lse_main"
+    AIM = "aim"
+    OVERSEAS = "overseas"
+
+    @property
+    def label(self) -> str:
+        return {IpoVenue.LSE_MAIN: "LSE main market", IpoVenue.AIM: "AIM (London Stock Exchange)",
+                IpoVenue.OVERSEAS: "Overseas exchange"}[self]
+
+    @property
+    def on_lse(self) -> bool:
+        return self is not IpoVenue.OVERSEAS
+
+
+class SnapshotStatus(StrEnum):
+    SUBMITTED = "submitted"  # by the company: waits for the account manager
+    CONFIRMED = "confirmed"
+
+    @property
+    def label(self) -> str:
+        return {SnapshotStatus.SUBMITTED: "Waiting for confirmation", SnapshotStatus.CONFIRMED: "Confirmed"}[self]

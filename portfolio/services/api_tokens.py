@@ -36,6 +36,7 @@ SCOPES = {
     "returns:read": "Monitoring returns",
     "leverage:read": "Leverage figures",
     "cases:read": "Large investment cases (headline figures)",
+    "annex_a:read": "Annex A figures of strategic partnerships and the scale-up service (Actions 22 and 23)",
 }
 
 # How long a new token lasts: (form value, label, days; None never expires).

@@ -15,6 +15,7 @@ from portfolio.models import (
     Role,
     User,
 )
+from portfolio.dates import uk_today
 from portfolio.filters import money
 from portfolio.models.base import utcnow
 from portfolio.models.monitoring import COUNTS, FIGURES, FTES
@@ -73,6 +74,9 @@ def get_document_for(session: Session, user: User, document_id: int) -> Document
         raise NotFound()
     if document.kind is DocumentKind.LIP_CASE_SUMMARY and user.role not in LIP_READERS:
         raise NotFound()  # confidential: only the staff who may read cases
+    if document.kind in (DocumentKind.PARTNERSHIP_REPORT, DocumentKind.SCALEUP_PROFILE) and (
+            user.role not in LIP_READERS and user.role is not Role.APPLICANT):
+        raise NotFound()  # the staff who may read partnerships and the scale-up service (and the company)
     return document
 
 
@@ -147,6 +151,25 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
                          days_in_stage=lip.days_in_stage(case), problems=lip.approval_problems(session, case),
                          subsidy_required=lip.subsidy_required(case), generated_at=utcnow())
         return f"{case.reference}-case-summary.pdf", pdf
+    if document.kind is DocumentKind.PARTNERSHIP_REPORT:
+        from portfolio.models import Partnership
+        from portfolio.services import partnerships
+
+        partnership = session.get(Partnership, (document.parameters or {})["partnership_id"])
+        today = uk_today()
+        pdf = render_pdf("pdf/partnership_report.html", partnership=partnership, today=today,
+                         rag=partnerships.rag, derived_rag=partnerships.derived_rag, expected=partnerships.expected,
+                         latest=partnerships.latest_value, secured=partnerships.investment_secured(partnership),
+                         committed=partnerships.investment_committed(partnership), generated_at=utcnow())
+        return f"{partnership.reference}-partnership-report.pdf", pdf
+    if document.kind is DocumentKind.SCALEUP_PROFILE:
+        from portfolio.models import ScaleupCompany
+        from portfolio.services import scaleups
+
+        company = session.get(ScaleupCompany, (document.parameters or {})["company_id"])
+        pdf = render_pdf("pdf/scaleup_profile.html", company=company, snapshots=scaleups.confirmed(company),
+                         latest=scaleups.latest(company), quarter_label=scaleups.quarter_label, generated_at=utcnow())
+        return f"{company.reference}-company-profile.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
 

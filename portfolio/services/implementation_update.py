@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from portfolio.services import leverage
+from portfolio.services import leverage, partnerships, scaleups
 
 ANNEX_A = {
     19: ("Deliver the £520 million Life Sciences Innovative Manufacturing Fund (LSIMF)",
@@ -36,13 +36,20 @@ class Update:
     to_date: leverage.Figures  # every LSIMF award decided by the end of the year
     settings: leverage.Additionality
     pending: dict[int, str]  # actions with no data yet, and why
+    action_22: partnerships.Action22 | None = None
+    action_23: scaleups.Action23 | None = None
 
 
 def build(session: Session, financial_year: str) -> Update:
     _, end = leverage.financial_year_bounds(financial_year)
     in_year = leverage.report(session, leverage.Filters(programme="LSIMF", financial_year=financial_year))
     to_date = leverage.report(session, leverage.Filters(programme="LSIMF", decided_before=end))
-    return Update(financial_year, in_year.total, to_date.total, in_year.settings, pending={
-        22: "Reported from the strategic partnerships service, which holds no partnerships yet.",
-        23: "Reported from the scale-up company service, which holds no cohort companies yet.",
-    })
+    action_22 = partnerships.action_22(session, financial_year)
+    action_23 = scaleups.action_23(session, financial_year)
+    pending = {}
+    if not action_22.has_data:
+        pending[22] = "Reported from the strategic partnerships service, which holds no signed partnerships yet."
+    if not action_23.has_data:
+        pending[23] = "Reported from the scale-up company service, which holds no cohort companies yet."
+    return Update(financial_year, in_year.total, to_date.total, in_year.settings, pending=pending,
+                  action_22=action_22, action_23=action_23)

@@ -115,7 +115,41 @@ def seed_demo(session: Session) -> SeedResult:
     case = _demo_case(session)
     if case is not None:
         created.append(f"a Large Investment Portfolio case in negotiation: {case.reference} ({case.organisation.name})")
+    created.extend(_demo_partnership_and_cohort(session))
     return SeedResult(created, accounts)
+
+
+def _demo_partnership_and_cohort(session: Session) -> list[str]:
+    """A signed strategic partnership with a commitment, and Northern Biologics in the scale-up cohort
+    (so its user sees the company's page), through the services an account manager uses. Once only."""
+    from portfolio.models import CommitmentMeasure, Partnership, PartnershipStatus, ScaleupCompany
+    from portfolio.services import partnerships, scaleups
+
+    created = []
+    manager = session.scalar(sa.select(User).where(User.email == "account.manager@portfolio.example"))
+    today = utcnow().date()
+    if session.scalar(sa.select(sa.func.count()).select_from(Partnership)) == 0:
+        partner = session.scalar(sa.select(Organisation).where(Organisation.company_number == "08123456"))
+        partnership = partnerships.create_partnership(
+            session, by=manager, organisation_id=partner.id, new_organisation=None,
+            title="Advanced therapies for NHS patients", departments=["DSIT", "DHSC", "NHS England"],
+            lead_id=manager.id)
+        partnerships.move(session, partnership=partnership, to=PartnershipStatus.ACTIVE, by=manager,
+                          signed_on=today - timedelta(days=90))
+        commitment = partnerships.add_commitment(
+            session, partnership=partnership, by=manager, measure=CommitmentMeasure.INVESTMENT,
+            description="Investment in UK manufacturing and trials", target_value=Decimal("150000000.00"), unit="£",
+            start_on=today - timedelta(days=90), target_on=today + timedelta(days=640))
+        partnerships.record_progress(session, commitment=commitment, by=manager, on=today,
+                                     value=Decimal("12000000.00"), note="First phase contracted")
+        created.append(f"a strategic partnership: {partnership.reference} ({partner.name})")
+    if session.scalar(sa.select(sa.func.count()).select_from(ScaleupCompany)) == 0:
+        company = session.scalar(sa.select(Organisation).where(Organisation.company_number == DEMO_COMPANIES[0][
+            "company_number"]))
+        scaleups.join(session, by=manager, organisation_id=company.id, account_manager_id=manager.id,
+                      joined_on=today, reason="Fast-growing biologics developer considering a US listing")
+        created.append(f"{company.name} in the scale-up cohort")
+    return created
 
 
 def _demo_case(session: Session):

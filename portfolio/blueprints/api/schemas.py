@@ -343,3 +343,46 @@ class LipCaseSchema(Schema):
     offer_agreed = _money("The agreed components", required=True, attribute="package.agreed")
     public_share = DecimalString(2, required=True, allow_none=True, attribute="package.public_share",
                                  metadata={"description": "The offer as a percentage of the investment"})
+
+
+# --- Annex A: Actions 22 and 23 -----------------------------------------------------------------
+
+class PartnershipYearSchema(Schema):
+    financial_year = fields.String(required=True, metadata={"example": "2025/26"})
+    partnerships = fields.Integer(required=True, metadata={"minimum": 0, "description": "New partnerships signed"})
+    investment_committed = _money("Investment committed by them", required=True)
+    investment_secured = _money("Investment they secured by the end of the requested year", required=True)
+    target_met = fields.Boolean(required=True, metadata={"description": "At least one new partnership"})
+
+
+class Action22Schema(Schema):
+    """portfolio.services.partnerships.Action22."""
+
+    new_partnerships = fields.Integer(required=True, metadata={"minimum": 0})
+    investment_committed = _money("Investment committed by the partnerships signed in the year", required=True)
+    investment_secured = _money("Investment they secured by the end of the year", required=True)
+    partnerships_to_date = fields.Integer(required=True, metadata={"minimum": 0})
+    investment_secured_to_date = _money("Investment secured by every partnership signed by the year end",
+                                        required=True)
+    spending_review = fields.List(fields.Nested(PartnershipYearSchema), required=True)
+
+
+class Action23Schema(Schema):
+    """portfolio.services.scaleups.Action23, from confirmed quarterly snapshots."""
+
+    cohort_companies = fields.Integer(required=True, metadata={"minimum": 0})
+    ftse_350 = fields.Integer(required=True, metadata={"minimum": 0})
+    ipos_lse = fields.Integer(required=True, metadata={"minimum": 0})
+    ipos_overseas = fields.Integer(required=True, metadata={"minimum": 0})
+    ipo_amount_lse = _money("Raised by IPOs on the London Stock Exchange (main market and AIM)", required=True)
+    ipo_amount_overseas = _money("Raised by IPOs on overseas markets", required=True)
+    ipo_amount = _money("Raised by IPOs overall", required=True)
+    sme_employees = fields.Integer(required=True, metadata={"minimum": 0,
+                                                            "description": "UK employees of cohort SMEs"})
+    sme_companies = fields.Integer(required=True, metadata={"minimum": 0})
+
+
+class AnnexASchema(Schema):
+    financial_year = fields.String(required=True, metadata={"example": "2026/27"})
+    action_22 = fields.Nested(Action22Schema, required=True)
+    action_23 = fields.Nested(Action23Schema, required=True)

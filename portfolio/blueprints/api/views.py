@@ -16,6 +16,7 @@ from portfolio.access import token_scope
 from portfolio.blueprints.api import bp, openapi
 from portfolio.blueprints.api.openapi import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, Filter, operation
 from portfolio.blueprints.api.schemas import (
+    AnnexASchema,
     ApplicationSchema,
     AwardSchema,
     ClaimDetailSchema,
@@ -27,6 +28,7 @@ from portfolio.blueprints.api.schemas import (
     OrganisationSchema,
     PaymentSchema,
 )
+from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.models import (
     Application,
@@ -45,7 +47,7 @@ from portfolio.models import (
     Region,
     ReturnStatus,
 )
-from portfolio.services import leverage, lip
+from portfolio.services import leverage, lip, partnerships, scaleups
 
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
 
@@ -346,6 +348,26 @@ def leverage_figures():
                                ("by_financial_year", result.by_year))},
     }
     return jsonify(data=leverage_schema.dump(data))
+
+
+# --- Annex A: Actions 22 and 23 -----------------------------------------------------------------
+
+annex_a_schema = AnnexASchema()
+ANNEX_A_FILTERS = (Filter("financial_year", "The financial year (April to March), like 2026/27; the current one "
+                                            "when left out", enum=FinancialYear),)
+
+
+@bp.get("/annex-a")
+@token_scope("annex_a:read")
+@operation("Annex A", "Sector Plan Annex A figures for Actions 22 and 23", AnnexASchema, filters=ANNEX_A_FILTERS,
+           description="Strategic partnerships (number and value) and the scale-up company service (FTSE 350 "
+                       "listings, IPOs and amount raised, people employed by cohort SMEs) for a financial year.")
+def annex_a():
+    chosen = ANNEX_A_FILTERS[0].value(request.args.get("financial_year"))
+    year = chosen.value if chosen is not None else partnerships.financial_year_of_date(uk_today())
+    return jsonify(data=annex_a_schema.dump({"financial_year": year,
+                                             "action_22": partnerships.action_22(db.session, year),
+                                             "action_23": scaleups.action_23(db.session, year)}))
 
 
 # --- the OpenAPI document -----------------------------------------------------------------------

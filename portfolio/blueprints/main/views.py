@@ -7,7 +7,7 @@ from portfolio.blueprints.main import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db, queue
 from portfolio.models import Document, EoiStatus, Role
-from portfolio.services import accounts, applications, eois, lip, monitoring, organisations
+from portfolio.services import accounts, applications, eois, lip, monitoring, organisations, scaleups
 
 
 @bp.route("/")
@@ -30,7 +30,8 @@ def home():
         return render_template("main/home_company.html", organisation=organisation, documents=recent,
                                eois=eois.for_organisation(db.session, organisation),
                                applications=applications.for_organisation(db.session, organisation.id),
-                               next_returns=monitoring.next_due(db.session, organisation.id), today=uk_today())
+                               next_returns=monitoring.next_due(db.session, organisation.id), today=uk_today(),
+                               scaleup=scaleups.company_of(db.session, current_user))
     context = {}
     if current_user.role in (Role.FUND_MANAGER, Role.ADMIN):
         context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))
