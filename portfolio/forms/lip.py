@@ -101,16 +101,40 @@ class CaseDetailsForm(BaseForm):
 NEW = "new"
 
 
-class NewCaseForm(CaseDetailsForm):
-    organisation_id = SelectField("Company", widget=GovSelect(), validate_choice=False,
-                                  description="A company already known to the service, or a new one")
-    organisation_name = _text("Company name", None, description="Only for a new company")
-    company_number = StringField("Companies House number", widget=GovTextInput(), validators=[company_number],
-                                 description="Only for a new company. For example, 01234567",
-                                 filters=[lambda v: normalise_company_number(v) if v else v])
-    organisation_postcode = StringField("Company's registered postcode", widget=GovTextInput(),
-                                        validators=[uk_postcode()], description="Only for a new company",
-                                        filters=[lambda v: normalise_postcode(v) if v else v])
+def organisation_choice(*, label: str, noun: str, name_label: str, postcode_label: str) -> type[BaseForm]:
+    """Fields for "an organisation the service knows, or a new one" (a case's company, a partner):
+    `set_organisations` fills the list, `organisation_values` gives what portfolio.services.organisations
+    .existing_or_new takes."""
+
+    class OrganisationChoice(BaseForm):
+        organisation_id = SelectField(label, widget=GovSelect(), validate_choice=False,
+                                      description=f"{noun.capitalize()} already known to the service, or a new one")
+        organisation_name = _text(name_label, None, description=f"Only for a new {noun.split()[-1]}")
+        company_number = StringField("Companies House number", widget=GovTextInput(), validators=[company_number],
+                                     description=f"Only for a new {noun.split()[-1]}. For example, 01234567",
+                                     filters=[lambda v: normalise_company_number(v) if v else v])
+        organisation_postcode = StringField(postcode_label, widget=GovTextInput(), validators=[uk_postcode()],
+                                            description=f"Only for a new {noun.split()[-1]}",
+                                            filters=[lambda v: normalise_postcode(v) if v else v])
+
+        def set_organisations(self, organisations: list, *, required: str) -> None:
+            self.organisation_id.choices = [
+                SelectChoice(NEW, f"A new {noun.split()[-1]} (enter its details below)")] + [
+                SelectChoice(str(o.id), f"{o.name} ({o.company_number})") for o in organisations]
+            self.organisation_id.validators = [_known(required)]
+
+        def organisation_values(self) -> dict:
+            if self.organisation_id.data and self.organisation_id.data != NEW:
+                return {"organisation_id": int(self.organisation_id.data), "new_organisation": None}
+            return {"organisation_id": None, "new_organisation": {
+                "name": self.organisation_name.data, "company_number": self.company_number.data,
+                "postcode": self.organisation_postcode.data}}
+
+    return OrganisationChoice
+
+
+class NewCaseForm(CaseDetailsForm, organisation_choice(label="Company", noun="a company", name_label="Company name",
+                                                       postcode_label="Company's registered postcode")):
     site_name = _text("Site name", "Enter the site name", description="Where the investment would be. You can add "
                                                                       "more sites to the case later")
     site_postcode = StringField("Site postcode", widget=GovTextInput(), filters=[normalise_postcode],
@@ -119,16 +143,7 @@ class NewCaseForm(CaseDetailsForm):
 
     def __init__(self, *args, organisations: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [SelectChoice(NEW, "A new company (enter its details below)")] + [
-            SelectChoice(str(o.id), f"{o.name} ({o.company_number})") for o in organisations]
-        self.organisation_id.validators = [_known("Select the company")]
-
-    def organisation_values(self) -> dict:
-        if self.organisation_id.data and self.organisation_id.data != NEW:
-            return {"organisation_id": int(self.organisation_id.data), "new_organisation": None}
-        return {"organisation_id": None, "new_organisation": {
-            "name": self.organisation_name.data, "company_number": self.company_number.data,
-            "postcode": self.organisation_postcode.data}}
+        self.set_organisations(organisations, required="Select the company")
 
 
 class SiteForm(BaseForm):

@@ -2,15 +2,14 @@
 
 from decimal import Decimal
 
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput
+from wtforms import SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from portfolio.forms.base import BaseForm, NumberField, Required, company_number, normalise_company_number
-from portfolio.forms.base import normalise_postcode, uk_postcode
+from portfolio.forms.base import BaseForm, NumberField, Required
 from portfolio.forms.decisions import _radios, _text_area
 from portfolio.forms.funds import GovDateField
-from portfolio.forms.lip import NEW, RAG_CHOICES, _known, _text
+from portfolio.forms.lip import RAG_CHOICES, _known, _text, organisation_choice
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import CommitmentMeasure, PartnershipStatus
 
@@ -26,16 +25,9 @@ class OptionalDateField(GovDateField):
         super().pre_validate(form)
 
 
-class PartnershipForm(BaseForm):
-    organisation_id = SelectField("Partner organisation", widget=GovSelect(), validate_choice=False,
-                                  description="An organisation already known to the service, or a new one")
-    organisation_name = _text("Partner's name", None, description="Only for a new organisation")
-    company_number = StringField("Companies House number", widget=GovTextInput(), validators=[company_number],
-                                 description="Only for a new organisation. For example, 01234567",
-                                 filters=[lambda v: normalise_company_number(v) if v else v])
-    organisation_postcode = StringField("Partner's registered postcode", widget=GovTextInput(),
-                                        validators=[uk_postcode()], description="Only for a new organisation",
-                                        filters=[lambda v: normalise_postcode(v) if v else v])
+class PartnershipForm(organisation_choice(label="Partner organisation", noun="an organisation",
+                                          name_label="Partner's name",
+                                          postcode_label="Partner's registered postcode")):
     title = _text("Partnership title", "Enter the partnership's title",
                   description="For example, Personalised cancer therapies partnership")
     departments = SelectMultipleField("Departments involved", widget=GovCheckboxesInput(), validate_choice=False)
@@ -44,9 +36,7 @@ class PartnershipForm(BaseForm):
 
     def __init__(self, *args, organisations: list, account_managers: list, departments: tuple, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [SelectChoice(NEW, "A new organisation (enter its details below)")] + [
-            SelectChoice(str(o.id), f"{o.name} ({o.company_number})") for o in organisations]
-        self.organisation_id.validators = [_known("Select the partner organisation")]
+        self.set_organisations(organisations, required="Select the partner organisation")
         self.lead_id.choices = [SelectChoice("", "Select an account manager")] + [
             SelectChoice(str(u.id), u.name) for u in account_managers]
         self.lead_id.validators = [Required("Select the lead account manager"),
@@ -55,14 +45,8 @@ class PartnershipForm(BaseForm):
         self.departments.validators = [_known("Select the departments from the list")]
 
     def values(self) -> dict:
-        if self.organisation_id.data and self.organisation_id.data != NEW:
-            organisation = {"organisation_id": int(self.organisation_id.data), "new_organisation": None}
-        else:
-            organisation = {"organisation_id": None, "new_organisation": {
-                "name": self.organisation_name.data, "company_number": self.company_number.data,
-                "postcode": self.organisation_postcode.data}}
-        return {**organisation, "title": self.title.data, "departments": list(self.departments.data or []),
-                "lead_id": int(self.lead_id.data)}
+        return {**self.organisation_values(), "title": self.title.data,
+                "departments": list(self.departments.data or []), "lead_id": int(self.lead_id.data)}
 
 
 class StatusForm(BaseForm):

@@ -38,7 +38,6 @@ from portfolio.models import (
     LipSite,
     LipStage,
     LipStageChange,
-    Organisation,
     Rag,
     Region,
     Role,
@@ -47,7 +46,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit, postcodes, subsidy, uploads
+from portfolio.services import audit, organisations, postcodes, subsidy, uploads
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.workflow import InvalidTransition, Transition
 
@@ -86,10 +85,6 @@ def get_case_for(session: Session, user: User, case_id: int) -> LipCase:
 def staff(session: Session, roles=WORKERS) -> list[User]:
     return list(session.scalars(sa.select(User).where(User.role.in_(roles), User.is_active.is_(True))
                                 .order_by(User.name)))
-
-
-def organisations(session: Session) -> list[Organisation]:
-    return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
 
 
 def days_in_stage(case: LipCase, today: date | None = None) -> int:
@@ -346,30 +341,6 @@ def _team(session: Session, sro_id: int, team_ids: list[int]) -> tuple[User, lis
     return sro, team
 
 
-def _organisation(session: Session, *, organisation_id: int | None, new_organisation: dict | None) -> Organisation:
-    if organisation_id is not None:
-        organisation = session.get(Organisation, organisation_id)
-        if organisation is None:
-            raise DomainError("Select the company", field="organisation_id")
-        return organisation
-    values = new_organisation or {}
-    if not values.get("name"):
-        raise DomainError("Enter the company's name", field="organisation_name")
-    if not values.get("company_number"):
-        raise DomainError("Enter the company's Companies House number", field="company_number")
-    if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == values["company_number"])):
-        raise DomainError("An organisation with this company number already exists: select it from the list",
-                          field="company_number")
-    region = postcodes.region_for(values.get("postcode") or "")
-    if region is None:
-        raise DomainError("Enter a UK postcode for the company", field="organisation_postcode")
-    organisation = Organisation(name=values["name"], company_number=values["company_number"],
-                                postcode=values["postcode"], region=region)
-    session.add(organisation)
-    session.flush()
-    return organisation
-
-
 def _site(name: str, postcode: str, field: str = "site_postcode") -> LipSite:
     region = postcodes.region_for(postcode)
     if region is None:
@@ -389,7 +360,8 @@ def create_case(session: Session, *, by: User, organisation_id: int | None, new_
     _check_investment(total_investment)
     sro, team = _team(session, sro_id, team_ids)
     site = _site(site_name, site_postcode)
-    organisation = _organisation(session, organisation_id=organisation_id, new_organisation=new_organisation)
+    organisation = organisations.existing_or_new(session, organisation_id=organisation_id,
+                                                  new_organisation=new_organisation)
     case = LipCase(organisation=organisation, title=title, summary=summary, sector=sector,
                    total_investment=total_investment, expected_jobs_created=expected_jobs_created,
                    expected_jobs_safeguarded=expected_jobs_safeguarded, expected_rd_spend=expected_rd_spend,

@@ -28,7 +28,6 @@ from portfolio.dates import uk_today
 from portfolio.models import (
     Commitment,
     CommitmentMeasure,
-    Organisation,
     Partnership,
     PartnershipStatus,
     ProgressUpdate,
@@ -37,7 +36,7 @@ from portfolio.models import (
     Upload,
     User,
 )
-from portfolio.services import audit, uploads
+from portfolio.services import audit, organisations, uploads
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.workflow import InvalidTransition, Transition
 
@@ -155,11 +154,10 @@ def _lead(session: Session, lead_id: int) -> User:
 def create_partnership(session: Session, *, by: User, organisation_id: int | None, new_organisation: dict | None,
                        title: str, departments: list[str], lead_id: int) -> Partnership:
     """Start recording a partnership, at negotiating. :raise DomainError: a bad lead or company."""
-    from portfolio.services import lip
-
     _workers_only(by)
     lead = _lead(session, lead_id)
-    organisation = lip._organisation(session, organisation_id=organisation_id, new_organisation=new_organisation)
+    organisation = organisations.existing_or_new(session, organisation_id=organisation_id,
+                                                  new_organisation=new_organisation)
     partnership = Partnership(organisation=organisation, title=title, departments=departments, lead=lead,
                               status=P.NEGOTIATING, created_by_id=by.id)
     session.add(partnership)
@@ -341,10 +339,6 @@ def dashboard(session: Session, on: date | None = None) -> Dashboard:
     return Dashboard(years=by_year(session, on), red=red, partnerships=partnerships,
                      investment_secured=sum((investment_secured(p, on) for p in live), ZERO),
                      investment_committed=sum((investment_committed(p) for p in live), ZERO))
-
-
-def organisations(session: Session) -> list[Organisation]:
-    return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
 
 
 def account_managers(session: Session) -> list[User]:

@@ -462,10 +462,6 @@ def action_23(session: Session, financial_year: str) -> Action23:
                     sme_employees, sme_companies)
 
 
-def organisations(session: Session) -> list[Organisation]:
-    return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
-
-
 def account_managers(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).where(User.role == Role.ACCOUNT_MANAGER, User.is_active.is_(True))
                                 .order_by(User.name)))

@@ -40,7 +40,7 @@ from portfolio.models import (
     Rag,
     Role,
 )
-from portfolio.services import documents, lip
+from portfolio.services import documents, lip, organisations
 
 
 def _roles(*roles: Role):
@@ -109,7 +109,7 @@ def _account_managers():
 @bp.route("/new", methods=["GET", "POST"])
 @_roles(*lip.WORKERS)
 def new():
-    form = NewCaseForm(account_managers=_account_managers(), organisations=lip.organisations(db.session))
+    form = NewCaseForm(account_managers=_account_managers(), organisations=organisations.list_organisations(db.session))
     if form.validate_on_submit():
         done, case = commit_or_refuse(lambda: lip.create_case(
             db.session, by=current_user, **form.organisation_values(), **form.values(),

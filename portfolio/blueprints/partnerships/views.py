@@ -15,7 +15,7 @@ from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.partnerships import CommitmentForm, OverrideForm, PartnershipForm, ProgressForm, StatusForm
 from portfolio.models import CommitmentMeasure, DocumentKind, PartnershipStatus, Rag, Role
-from portfolio.services import documents, partnerships, uploads
+from portfolio.services import documents, organisations, partnerships, uploads
 
 
 def _roles(*roles: Role):
@@ -46,7 +46,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @_roles(*partnerships.WORKERS)
 def new():
-    form = PartnershipForm(organisations=partnerships.organisations(db.session),
+    form = PartnershipForm(organisations=organisations.list_organisations(db.session),
                            account_managers=partnerships.account_managers(db.session),
                            departments=partnerships.DEPARTMENTS)
     if form.validate_on_submit():

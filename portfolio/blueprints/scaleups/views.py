@@ -16,7 +16,7 @@ from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.scaleups import EngagementForm, JoinForm, LeaveForm, OutcomeForm, PlanForm, SnapshotForm
 from portfolio.models import DocumentKind, EngagementKind, ReferralBody, Role
-from portfolio.services import documents, scaleups
+from portfolio.services import documents, organisations, scaleups
 from portfolio.services.errors import NotFound
 
 
@@ -53,7 +53,7 @@ def index():
 @bp.route("/join", methods=["GET", "POST"])
 @_roles(*scaleups.WORKERS)
 def join():
-    form = JoinForm(organisations=scaleups.organisations(db.session),
+    form = JoinForm(organisations=organisations.list_organisations(db.session),
                     account_managers=scaleups.account_managers(db.session))
     if form.validate_on_submit():
         done, company = commit_or_refuse(lambda: scaleups.join(
