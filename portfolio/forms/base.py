@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from werkzeug.datastructures import FileStorage
 from wtforms import FileField, PasswordField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 # Control characters (NUL, escape...) have no place in a one-line answer, and PostgreSQL
@@ -204,3 +205,15 @@ class ChoiceMessage:
         values = field.data if isinstance(field.data, list) else [field.data]
         if any(value not in valid for value in values if value not in (None, "")):
             raise ValidationError(self.message)
+
+
+def known_choice(message: str):
+    """A select, radios or checkboxes answered only from its own choices (an empty answer must be
+    one of them too): anything else, such as a hand-made request, gets `message`."""
+    def check(form, field):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        valid = {choice.value if isinstance(choice, SelectChoice) else str(choice[0]) for choice in field.choices}
+        if any((value or "") not in valid for value in values):
+            raise ValidationError(message)
+
+    return check

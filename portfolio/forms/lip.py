@@ -12,10 +12,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length
 
 from portfolio.forms.base import (
     BaseForm,
+    known_choice,
     MoneyField,
     NumberField,
     Required,
@@ -30,16 +31,6 @@ from portfolio.models import LipApprovalStatus, LipComponentKind, LipComponentSt
 
 ANY = SelectChoice("", "Any")
 JOBS_MAX = Decimal("1000000")
-
-
-def _known(message: str):
-    def check(form, field):
-        values = field.data if isinstance(field.data, list) else [field.data]
-        valid = {choice.value if isinstance(choice, SelectChoice) else str(choice[0]) for choice in field.choices}
-        if any((value or "") not in valid for value in values):
-            raise ValidationError(message)
-
-    return check
 
 
 def _text(label: str, required: str | None, max_length: int = 200, **kwargs) -> StringField:
@@ -82,10 +73,10 @@ class CaseDetailsForm(BaseForm):
         self.sro_id.choices = [SelectChoice("", "Select an account manager")] + [
             SelectChoice(str(u.id), u.name) for u in account_managers]
         self.team_ids.choices = [SelectChoice(str(u.id), u.name) for u in account_managers]
-        self.sector.validators = [Required("Select the sector"), _known("Select the sector")]
+        self.sector.validators = [Required("Select the sector"), known_choice("Select the sector")]
         self.sro_id.validators = [Required("Select the senior responsible owner"),
-                                  _known("Select the senior responsible owner")]
-        self.team_ids.validators = [_known("Select account managers for the case team")]
+                                  known_choice("Select the senior responsible owner")]
+        self.team_ids.validators = [known_choice("Select account managers for the case team")]
 
     def values(self) -> dict:
         locations = [place.strip() for place in (self.competing_locations.data or "").split(",") if place.strip()]
@@ -121,7 +112,7 @@ def organisation_choice(*, label: str, noun: str, name_label: str, postcode_labe
             self.organisation_id.choices = [
                 SelectChoice(NEW, f"A new {noun.split()[-1]} (enter its details below)")] + [
                 SelectChoice(str(o.id), f"{o.name} ({o.company_number})") for o in organisations]
-            self.organisation_id.validators = [_known(required)]
+            self.organisation_id.validators = [known_choice(required)]
 
         def organisation_values(self) -> dict:
             if self.organisation_id.data and self.organisation_id.data != NEW:
@@ -169,7 +160,7 @@ class ComponentForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.validators = [Required("Select the type of support"), _known("Select the type of support")]
+        self.kind.validators = [Required("Select the type of support"), known_choice("Select the type of support")]
 
     def values(self) -> dict:
         return {"kind": LipComponentKind(self.kind.data), "owner_body": self.owner_body.data or "",
@@ -185,7 +176,7 @@ class LinkAwardForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.award_id.choices = [SelectChoice(str(a.id), f"LSIMF-{a.application_id:05d}: £{a.amount:,.2f}")
                                  for a in awards]
-        self.award_id.validators = [Required("Select the award"), _known("Select the award")]
+        self.award_id.validators = [Required("Select the award"), known_choice("Select the award")]
 
 
 class ApprovalForm(BaseForm):
@@ -209,7 +200,7 @@ class MoveForm(BaseForm):
     def __init__(self, *args, stages: list[LipStage], **kwargs):
         super().__init__(*args, **kwargs)
         self.stage.choices = [SelectChoice(s.value, s.label) for s in stages]
-        self.stage.validators = [Required("Select the stage"), _known("Select a stage the case can move to")]
+        self.stage.validators = [Required("Select the stage"), known_choice("Select a stage the case can move to")]
 
 
 class CaseActionForm(BaseForm):
@@ -222,7 +213,7 @@ class CaseActionForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.owner_id.choices = [SelectChoice("", "Select the owner")] + [
             SelectChoice(str(u.id), f"{u.name} ({u.role.label})") for u in owners]
-        self.owner_id.validators = [Required("Select the owner"), _known("Select the owner")]
+        self.owner_id.validators = [Required("Select the owner"), known_choice("Select the owner")]
 
 
 class MeetingForm(BaseForm):
@@ -260,7 +251,7 @@ class PipelineFilterForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.account_manager.choices = [ANY] + [SelectChoice(str(u.id), u.name) for u in account_managers]
         for field in (self.stage, self.region, self.sector, self.account_manager):
-            field.validators = [_known(f"Select a {field.label.text.lower()} from the list")]
+            field.validators = [known_choice(f"Select a {field.label.text.lower()} from the list")]
 
     def filters(self) -> dict:
         return {"stage": LipStage(self.stage.data) if self.stage.data else None,

@@ -6,10 +6,10 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, Go
 from wtforms import SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from portfolio.forms.base import BaseForm, NumberField, Required
+from portfolio.forms.base import BaseForm, known_choice, NumberField, Required
 from portfolio.forms.decisions import _radios, _text_area
 from portfolio.forms.funds import GovDateField
-from portfolio.forms.lip import RAG_CHOICES, _known, _text, organisation_choice
+from portfolio.forms.lip import RAG_CHOICES, _text, organisation_choice
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import CommitmentMeasure, PartnershipStatus
 
@@ -40,9 +40,9 @@ class PartnershipForm(organisation_choice(label="Partner organisation", noun="an
         self.lead_id.choices = [SelectChoice("", "Select an account manager")] + [
             SelectChoice(str(u.id), u.name) for u in account_managers]
         self.lead_id.validators = [Required("Select the lead account manager"),
-                                   _known("Select the lead account manager")]
+                                   known_choice("Select the lead account manager")]
         self.departments.choices = [SelectChoice(d, d) for d in departments]
-        self.departments.validators = [_known("Select the departments from the list")]
+        self.departments.validators = [known_choice("Select the departments from the list")]
 
     def values(self) -> dict:
         return {**self.organisation_values(), "title": self.title.data,
@@ -59,7 +59,7 @@ class StatusForm(BaseForm):
     def __init__(self, *args, statuses: list[PartnershipStatus], **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = [SelectChoice(s.value, s.label) for s in statuses]
-        self.status.validators = [Required("Select the status"), _known("Select a status from the list")]
+        self.status.validators = [Required("Select the status"), known_choice("Select a status from the list")]
 
 
 class CommitmentForm(BaseForm):
@@ -76,7 +76,7 @@ class CommitmentForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.measure.validators = [Required("Select the measure"), _known("Select the measure")]
+        self.measure.validators = [Required("Select the measure"), known_choice("Select the measure")]
 
 
 class ProgressForm(UploadForm):

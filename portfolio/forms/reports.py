@@ -6,10 +6,9 @@ from decimal import Decimal
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
 
 from portfolio.dates import uk_today
-from portfolio.forms.base import BaseForm, NumberField, Required
+from portfolio.forms.base import BaseForm, NumberField, Required, known_choice
 from portfolio.forms.funds import PercentField
 from portfolio.models import Cluster, Region
 from portfolio.services.leverage import ADDITIONALITY_LABELS, COMPANY_SIZES
@@ -23,11 +22,6 @@ def financial_year_choices(first_year: int = 2025) -> list[SelectChoice]:
     current = today.year if today.month >= 4 else today.year - 1
     labels = [f"{year}/{(year + 1) % 100:02d}" for year in range(current, first_year - 1, -1)]
     return [SelectChoice(label, label) for label in labels]
-
-
-def _known_choice(form, field):
-    if (field.data or "") not in {choice.value for choice in field.choices}:
-        raise ValidationError(f"Select a {field.label.text.lower()} from the list")
 
 
 class LeverageFilterForm(BaseForm):
@@ -52,7 +46,7 @@ class LeverageFilterForm(BaseForm):
         self.financial_year.choices = [ANY] + financial_year_choices()
         for field in (self.programme, self.round_id, self.financial_year, self.region, self.cluster,
                       self.company_size):
-            field.validators = [_known_choice]
+            field.validators = [known_choice(f"Select a {field.label.text.lower()} from the list")]
 
     def filters(self) -> dict:
         return {"programme": self.programme.data or None,
@@ -88,7 +82,8 @@ class AdditionalityForm(BaseForm):
 
 class ImplementationUpdateForm(BaseForm):
     financial_year = SelectField("Financial year", widget=GovSelect(), validate_choice=False,
-                                 validators=[Required("Select the financial year"), _known_choice])
+                                 validators=[Required("Select the financial year"),
+                                             known_choice("Select a financial year from the list")])
     submit = SubmitField("Make the update (PDF)", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):

@@ -6,10 +6,10 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from portfolio.forms.base import BaseForm, MoneyField, NumberField, Required
+from portfolio.forms.base import BaseForm, known_choice, MoneyField, NumberField, Required
 from portfolio.forms.decisions import _radios, _text_area
 from portfolio.forms.funds import GovDateField
-from portfolio.forms.lip import RAG_CHOICES, _known, _text
+from portfolio.forms.lip import RAG_CHOICES, _text
 from portfolio.forms.partnerships import OptionalDateField
 from portfolio.models import EngagementKind, IpoVenue, ListingStatus, Rag, ReferralBody
 
@@ -25,11 +25,11 @@ class JoinForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.organisation_id.choices = [SelectChoice("", "Select the company")] + [
             SelectChoice(str(o.id), f"{o.name} ({o.company_number})") for o in organisations]
-        self.organisation_id.validators = [Required("Select the company"), _known("Select the company")]
+        self.organisation_id.validators = [Required("Select the company"), known_choice("Select the company")]
         self.account_manager_id.choices = [SelectChoice("", "Select an account manager")] + [
             SelectChoice(str(u.id), u.name) for u in account_managers]
         self.account_manager_id.validators = [Required("Select the account manager"),
-                                              _known("Select the account manager")]
+                                              known_choice("Select the account manager")]
 
 
 class LeaveForm(BaseForm):
@@ -48,7 +48,7 @@ class PlanForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.account_manager_id.choices = [SelectChoice(str(u.id), u.name) for u in account_managers]
         self.account_manager_id.validators = [Required("Select the account manager"),
-                                              _known("Select the account manager")]
+                                              known_choice("Select the account manager")]
 
 
 class EngagementForm(BaseForm):
@@ -65,7 +65,7 @@ class EngagementForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.referred_to.validators = [_known("Select who the company was referred to")]
+        self.referred_to.validators = [known_choice("Select who the company was referred to")]
 
 
 class OutcomeForm(BaseForm):
@@ -105,9 +105,10 @@ class SnapshotForm(BaseForm):
         """`quarters`: (first day, label) pairs."""
         super().__init__(*args, **kwargs)
         self.quarter_start.choices = [SelectChoice(q.isoformat(), label) for q, label in quarters]
-        self.quarter_start.validators = [Required("Select the quarter"), _known("Select the quarter")]
-        self.listing_status.validators = [Required("Select the listing status"), _known("Select the listing status")]
-        self.ipo_venue.validators = [_known("Select where the IPO was")]
+        self.quarter_start.validators = [Required("Select the quarter"), known_choice("Select the quarter")]
+        self.listing_status.validators = [Required("Select the listing status"),
+                                          known_choice("Select the listing status")]
+        self.ipo_venue.validators = [known_choice("Select where the IPO was")]
 
     def values(self) -> dict:
         from datetime import date
