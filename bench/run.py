@@ -299,17 +299,15 @@ def pdf_timings(count: int = 48) -> dict:
             MonitoringReturn.status == ReturnStatus.VERIFIED).order_by(MonitoringReturn.id).limit(count)).all()
 
         def request_all() -> list[int]:
-            ids = [documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN,
-                                              organisation=r.award.organisation, by=finance,
-                                              application=r.award.application, monitoring_return=r).id
+            ids = [documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN, record=r,
+                                              by=finance).id
                    for r in returns]
             db.session.commit()  # enqueues the render jobs
             return ids
 
-        sample = Document(kind=DocumentKind.MONITORING_RETURN, organisation=returns[0].award.organisation,
-                          requested_by=finance, application=returns[0].award.application,
-                          monitoring_return=returns[0])
-        render_only = median_ms(lambda: documents._render(db.session, sample), runs=5) / 1000
+        sample = Document(kind=DocumentKind.MONITORING_RETURN, record_type="monitoring_return",
+                          record_id=returns[0].id, requested_by=finance)
+        render_only = median_ms(lambda: documents.render_content(db.session, sample), runs=5) / 1000
         db.session.rollback()
 
         def per_minute(workers: int, *, requests=None) -> float:
@@ -348,9 +346,8 @@ def pdf_timings(count: int = 48) -> dict:
 
         def one_return() -> list[int]:
             r = returns[0]
-            document = documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN,
-                                                  organisation=r.award.organisation, by=finance,
-                                                  application=r.award.application, monitoring_return=r)
+            document = documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN, record=r,
+                                                  by=finance)
             db.session.commit()
             return [document.id]
 

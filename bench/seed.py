@@ -30,6 +30,7 @@ from portfolio.models import (
     Cluster,
     CostItem,
     Decision,
+    DecisionStatus,
     EoiStatus,
     ExpressionOfInterest,
     Fund,
@@ -39,6 +40,7 @@ from portfolio.models import (
     Organisation,
     Payment,
     PaymentKind,
+    PaymentStatus,
     Rag,
     Region,
     ReturnKind,
@@ -143,7 +145,8 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
     awarded_apps = app_ids[:awards]
     decided = [now - timedelta(days=30 + (n * 730) // max(awards, 1)) for n in range(awards)]  # over two years
     _insert(Decision, [{"application_id": app_id, "recommended": True, "recommended_amount": grant,
-                        "recommendation_note": "Strong", "recommended_by_id": manager, "outcome": "approved",
+                        "recommendation_note": "Strong", "recommended_by_id": manager,
+                        "status": DecisionStatus.APPROVED.value,
                         "amount": grant, "decided_by_id": approver, "decided_at": decided[n]}
                        for n, app_id in enumerate(awarded_apps)])
     _insert(Award, [{"application_id": app_id, "fund_id": fund.id, "round_id": rounds[n % 4],
@@ -170,6 +173,7 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
                          "defrayed_on": start + timedelta(days=30), "amount": grant * 2,
                          "approved_amount": grant * 2} for claim_id in claim_ids])
     _insert(Payment, [{"award_id": award_id, "claim_id": claim_id, "kind": PaymentKind.CLAIM.value,
+                       "status": PaymentStatus.PAID.value,
                        "amount": grant / 2 - grant / 20, "paid_on": today, "reference": f"BACS-{claim_id}",
                        "recorded_by_id": finance} for award_id, claim_id in zip(award_ids, claim_ids, strict=True)])
     return_rows = []

@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_url_converters(app)
     register_templates(app)
     register_extensions(app)
+    register_declarations()
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -41,6 +42,7 @@ def register_templates(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
     from portfolio import filters, navigation
+    from portfolio.blueprints import record_name, record_url
     from portfolio.forms.base import error_summary
 
     app.jinja_loader = ChoiceLoader([
@@ -53,12 +55,14 @@ def register_templates(app: Flask) -> None:
     filters.register(app)
     navigation.register(app)
     app.add_template_global(error_summary)
+    app.add_template_global(record_url)
+    app.add_template_global(record_name)
 
 
 def register_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from portfolio.access import enforce_declared_roles
+    from portfolio.access import enforce_declared_roles, register_template_globals
     from portfolio.extensions import (
         csrf,
         db,
@@ -116,6 +120,7 @@ def register_extensions(app: Flask) -> None:
         return user
 
     app.before_request(enforce_declared_roles)
+    register_template_globals(app)
 
     @app.after_request
     def no_store_for_signed_in_pages(response):
@@ -124,6 +129,11 @@ def register_extensions(app: Flask) -> None:
         if current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def register_declarations() -> None:
+    """The workflow tables and the kinds of document: declarations the engines read."""
+    from portfolio.services import document_kinds, transitions  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,9 +1,14 @@
 """Every endpoint declares who may use it; anything undeclared is refused.
 
-    @roles_allowed(Role.ADMIN)          staff endpoint
-    @roles_allowed(*ALL_SIGNED_IN)      any signed-in user
+    @roles_allowed(ADMINS)              staff endpoint (named role sets: portfolio.models.roles)
+    @roles_allowed(EVERYONE)            any signed-in user
+    @roles_allowed(PORTFOLIO_STAFF, confidential=True)
+                                        staff only, and a company user is told it does not exist (404)
     @public                             no sign-in needed (start page, sign-in, register...)
     @token_scope("awards:read")         the JSON API: a bearer token with that scope, never a session
+
+The endpoint's roles are the coarse first check; which records a user may read or change is the
+record's access rule (portfolio.services.policy), applied when the view loads it.
 
 `enforce_declared_roles` runs before every request and is the single place the rule is
 checked, so forgetting the decorator denies access instead of opening a hole. A test walks
@@ -16,23 +21,28 @@ from dataclasses import dataclass
 from flask import abort, current_app, g, jsonify, request
 from flask_login import current_user
 
-from portfolio.extensions import login_manager
-from portfolio.models import Role
+from portfolio.extensions import db, login_manager
+from portfolio.models.roles import Role
+from portfolio.services import api_tokens, policy, workflow
 
 PUBLIC = frozenset({"public"})
-ALL_SIGNED_IN = tuple(Role)
-STAFF = tuple(role for role in Role if role.is_staff)
 
 # Endpoints registered by extensions rather than by our views.
 _EXTENSION_PUBLIC_ENDPOINTS = {"static"}
 
 
-def roles_allowed(*roles: Role) -> Callable:
-    if not roles:
+def roles_allowed(*roles: Role | frozenset[Role], confidential: bool = False) -> Callable:
+    """Declare the roles (or named role sets) that may use the endpoint. `confidential`: a company
+    user refused it gets 404, as for something that does not exist, rather than a 403 that says it
+    does (Large Investment Portfolio cases, partnerships)."""
+    allowed = frozenset(role for item in roles for role in ((item,) if isinstance(item, Role) else item))
+    if not allowed:
         raise ValueError("roles_allowed needs at least one role")
 
     def decorate(view: Callable) -> Callable:
-        view.allowed_roles = frozenset(roles)
+        view.allowed_roles = allowed
+        if confidential:
+            view.hidden_from_applicants = True
         return view
 
     return decorate
@@ -40,13 +50,6 @@ def roles_allowed(*roles: Role) -> Callable:
 
 def public(view: Callable) -> Callable:
     view.allowed_roles = PUBLIC
-    return view
-
-
-def hidden_from_applicants(view: Callable) -> Callable:
-    """Company users refused this staff endpoint get 404, as for something that does not exist,
-    rather than a 403 that tells them it does (Large Investment Portfolio cases are confidential)."""
-    view.hidden_from_applicants = True
     return view
 
 
@@ -65,9 +68,7 @@ def token_scope(scope: str | None) -> Callable:
     """Declare a JSON API endpoint. The request must carry `Authorization: Bearer <token>` for a
     usable token with `scope`; a session cookie counts for nothing. Refusals are JSON: 401 without
     a usable token, 403 for a token without the scope."""
-    from portfolio.services.api_tokens import SCOPES
-
-    if scope is not None and scope not in SCOPES:
+    if scope is not None and scope not in api_tokens.SCOPES:
         raise ValueError(f"unknown API scope {scope!r}")
 
     def decorate(view: Callable) -> Callable:
@@ -105,17 +106,54 @@ def enforce_declared_roles():
 
 def _enforce_token(scope: str | None):
     """Let the request through with `g.api_caller` set, or answer 401/403 in JSON."""
-    from portfolio.extensions import db
-    from portfolio.services import api_tokens
-
     try:
         g.api_caller = api_tokens.authenticate(db.session, request.headers.get("Authorization"), scope=scope)
     except api_tokens.Refusal as refusal:
         db.session.rollback()
-        name = "Unauthorized" if refusal.status == 401 else "Forbidden"
-        response = jsonify(error=name, status=refusal.status, message=refusal.message)
-        response.status_code = refusal.status
+        name = "Unauthorized" if refusal.http_status == 401 else "Forbidden"
+        response = jsonify(error=name, status=refusal.http_status, message=refusal.message)
+        response.status_code = refusal.http_status
         response.headers["WWW-Authenticate"] = refusal.challenge
         return response
     db.session.commit()  # the token's last use
     return None
+
+
+def register_template_globals(app) -> None:
+    """Questions templates ask instead of testing role and status names:
+    `can(record, "verify")`   may the signed-in user make that move now (the workflow tables)
+    `targets(record)`         the states they may move it to now
+    `has_move(record, m)`     is there a move `m` from the record's current state (whoever makes it)
+    `blocked_by(record, m)`   why move `m` from the current state is refused (its guard), or None
+    `may(record, "act")`      may they change the record / `may(record)` read it (its access rule)
+    `allowed("endpoint")`     may their role use that page at all (to show a link to it)"""
+    def can(record, move: str) -> bool:
+        return (current_user.is_authenticated and record is not None and policy.may_read(current_user, record)
+                and workflow.can(record, move, current_user))
+
+    def may(record, what: str = "read") -> bool:
+        if not current_user.is_authenticated or record is None:
+            return False
+        return policy.may_act(current_user, record) if what == "act" else policy.may_read(current_user, record)
+
+    def allowed(endpoint: str) -> bool:
+        """May the signed-in user's role use this endpoint at all (to show a link to it)?"""
+        roles = declared_roles(endpoint)
+        return current_user.is_authenticated and roles is not None and roles is not PUBLIC and \
+            current_user.role in roles
+
+    def blocked_by(record, move: str) -> str | None:
+        return workflow.blocked_by(record, move)
+
+    def has_move(record, move: str) -> bool:
+        return workflow.has_move(record, move)
+
+    def targets(record) -> list:
+        return workflow.targets(record, current_user) if current_user.is_authenticated else []
+
+    app.add_template_global(can)
+    app.add_template_global(may)
+    app.add_template_global(allowed)
+    app.add_template_global(blocked_by)
+    app.add_template_global(has_move)
+    app.add_template_global(targets)

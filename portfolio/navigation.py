@@ -3,36 +3,41 @@
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from portfolio.models import Role
+from portfolio.models.roles import (
+    ADMINS,
+    ASSESSORS,
+    COMPANY,
+    DECISION_READERS,
+    EVERYONE,
+    FINANCE,
+    FINANCE_TEAM,
+    FUND_TEAM,
+    ORGANISATION_READERS,
+    PORTFOLIO_STAFF,
+)
 
 # (label, endpoint, roles that see it, endpoints that mark it current; "blueprint." marks all of one)
 NAVIGATION = [
-    ("Home", "main.home", set(Role), {"main.home"}),
-    ("Your organisation", "organisations.detail", {Role.APPLICANT},
-     {"organisations.detail", "organisations.invite"}),
-    ("Expressions of interest", "eois.index", {Role.FUND_MANAGER, Role.ADMIN},
-     {"eois.index", "eois.detail", "eois.decide"}),
-    ("Applications", "applications.index", {Role.FUND_MANAGER, Role.ADMIN},
+    ("Home", "main.home", EVERYONE, {"main.home"}),
+    ("Your organisation", "organisations.detail", COMPANY, {"organisations.detail", "organisations.invite"}),
+    ("Expressions of interest", "eois.index", FUND_TEAM, {"eois.index", "eois.detail", "eois.decide"}),
+    ("Applications", "applications.index", FUND_TEAM,
      {"applications.index", "applications.detail", "applications.return_for_changes", "applications.history"}),
-    ("Assessments", "assessments.index", {Role.ASSESSOR, Role.FUND_MANAGER}, {"assessments."}),
-    ("Decisions", "decisions.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"decisions."}),
-    ("Claims", "claims.index", {Role.FINANCE}, {"claims."}),
-    ("Awards", "awards.index", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN}, {"awards."}),
-    ("Cases", "cases.index", {Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"cases."}),
-    ("Partnerships", "partnerships.index", {Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN},
-     {"partnerships."}),
-    ("Scale-ups", "scaleups.index", {Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN},
+    ("Assessments", "assessments.index", ASSESSORS, {"assessments."}),
+    ("Decisions", "decisions.index", DECISION_READERS, {"decisions."}),
+    ("Claims", "claims.index", FINANCE, {"claims."}),
+    ("Awards", "awards.index", PORTFOLIO_STAFF, {"awards."}),
+    ("Cases", "cases.index", PORTFOLIO_STAFF, {"cases."}),
+    ("Partnerships", "partnerships.index", PORTFOLIO_STAFF, {"partnerships."}),
+    ("Scale-ups", "scaleups.index", PORTFOLIO_STAFF,
      {"scaleups.index", "scaleups.join", "scaleups.detail", "scaleups.plan", "scaleups.snapshot"}),
-    ("Reports", "reports.leverage", {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN},
-     {"reports."}),
-    ("Exports", "exports.index", {Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN}, {"exports."}),
-    ("Organisations", "organisations.index",
-     {Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN, Role.ASSESSOR},
-     {"organisations.index", "organisations.detail"}),
-    ("Funds", "funds.index", {Role.FUND_MANAGER, Role.ADMIN}, {"funds."}),
-    ("Users", "admin.users", {Role.ADMIN}, {"admin.users", "admin.invite", "admin.change_role"}),
-    ("Audit log", "admin.audit_log", {Role.ADMIN}, {"admin.audit_log"}),
-    ("API tokens", "tokens.index", {Role.FINANCE, Role.ADMIN}, {"tokens."}),
+    ("Reports", "reports.leverage", PORTFOLIO_STAFF, {"reports."}),
+    ("Exports", "exports.index", DECISION_READERS, {"exports."}),
+    ("Organisations", "organisations.index", ORGANISATION_READERS, {"organisations.index", "organisations.detail"}),
+    ("Funds", "funds.index", FUND_TEAM, {"funds."}),
+    ("Users", "admin.users", ADMINS, {"admin.users", "admin.invite", "admin.change_role"}),
+    ("Audit log", "admin.audit_log", ADMINS, {"admin.audit_log"}),
+    ("API tokens", "tokens.index", FINANCE_TEAM, {"tokens."}),
 ]
 
 

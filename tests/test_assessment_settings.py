@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from portfolio.dates import uk_today
 from portfolio.models import (
     Application,
+    ApplicationStatus,
     Assignment,
     AssignmentStatus,
     AuditEvent,
@@ -98,7 +99,8 @@ def application_in(session, make, fund, round_, *, submitted: bool) -> Assignmen
                                status=EoiStatus.INVITED, project_title="Sterile fill-finish line",
                                submitted_at=utcnow(), invited_round=round_)
     application = Application(fund=fund, round=round_, organisation=applicant.organisation, eoi=eoi,
-                              project_title="Sterile fill-finish line", submitted_at=utcnow())
+                              project_title="Sterile fill-finish line", submitted_at=utcnow(),
+                              status=ApplicationStatus.IN_ASSESSMENT)
     assignment = Assignment(application=application, assessor_id=assessor.id, assigned_by_id=assessor.id,
                             status=AssignmentStatus.ACTIVE, submitted_at=utcnow() if submitted else None)
     assignment.scores = [Score(criterion=criterion, score=7, comment="Good") for criterion in round_.criteria]

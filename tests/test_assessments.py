@@ -219,7 +219,7 @@ def test_other_roles_and_other_assessors_get_nothing(client, session, make, appl
     assert assignment.status is AssignmentStatus.ACTIVE
 
 
-def test_a_conflict_or_a_new_assessor_changes_whether_the_scores_are_complete(session, application, people):
+def test_a_conflict_or_a_new_assessor_changes_whether_the_scores_are_complete(session, make, application, people):
     ada, bo = assign(session, application, people, "ada", "bo")
     cy = assessments.assign(session, application=application, assessor=people["cy"], by=people["manager"])
     score(session, ada, [8, 7, 6, 9, 5])
@@ -228,7 +228,8 @@ def test_a_conflict_or_a_new_assessor_changes_whether_the_scores_are_complete(se
     assessments.declare(session, assignment=cy, by=people["cy"], conflict=True, details="Former employee")
     assert assessments.scores_complete(application) and application.weighted_score == Decimal("7.10")
     assert assessments.assessor_ids(application) == {people[n].id for n in ("ada", "bo", "cy")}
-    other = assessments.assign(session, application=application, assessor=people["manager"], by=people["cy"])
+    other = assessments.assign(session, application=application, assessor=people["manager"],
+                               by=make.user(Role.FUND_MANAGER))
     assert not assessments.scores_complete(application) and application.weighted_score is None
     assert other.status is AssignmentStatus.AWAITING_DECLARATION
 

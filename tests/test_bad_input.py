@@ -567,7 +567,7 @@ def links(world, session, email_link):
 @pytest.fixture
 def their_document(session, world):
     document = documents.request_document(session, kind=DocumentKind.ORGANISATION_SUMMARY,
-                                          organisation=world["theirs"], by=world["outsider"])
+                                          record=world["theirs"], by=world["outsider"])
     session.commit()
     return document
 

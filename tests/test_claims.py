@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio.models import AuditEvent, ClaimItem, ClaimStatus, Payment, Role
+from portfolio.models import AuditEvent, ClaimItem, ClaimStatus, Payment, PaymentStatus, Role
 from portfolio.services import claims, decisions, offers
 from portfolio.services.errors import DomainError
+from tests.conftest import needs_postgres
 
 M = Decimal("1000000.00")
 YESTERDAY = date.today() - timedelta(days=1)
@@ -110,7 +111,7 @@ def test_a_payment_that_would_exceed_the_award_is_refused(session, award, people
     session.commit()
     # A payment recorded outside the claims (e.g. a correction) already took £500,000 of the award.
     session.add(Payment(award=award, kind="claim", amount=Decimal("500000.00"), paid_on=YESTERDAY, reference="ADJ",
-                        recorded_by_id=people["finance"].id))
+                        recorded_by_id=people["finance"].id, status=PaymentStatus.PAID))
     session.commit()
     with pytest.raises(DomainError, match="would take payments to £4,100,000.00, more than the £4,000,000.00 award"):
         claims.record_payment(session, claim=claim, by=people["finance"], amount=Decimal("3600000.00"),
@@ -211,3 +212,79 @@ def test_blank_claim_forms_say_what_is_missing_and_save_nothing(client, session,
     written = session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id).offset(events)).all()
     assert not [action for action in written if action.startswith("claim.")], written
     assert draft.items == [] and submitted.status is ClaimStatus.SUBMITTED and approved.status is ClaimStatus.APPROVED
+
+
+# --- a submit locks what it submits (issue 13) ------------------------------------------------------------
+
+def _in_thread(app, barrier, work) -> str:
+    """Run `work(session)` in its own app context and connection, after every thread is ready."""
+    from portfolio.extensions import db
+
+    with app.app_context():
+        try:
+            barrier.wait()
+            work(db.session)
+            db.session.commit()
+            return "done"
+        except DomainError as error:
+            db.session.rollback()
+            return error.message
+        finally:
+            db.session.remove()
+
+
+@needs_postgres
+def test_a_claim_submitted_while_costs_are_added_records_what_was_stored(app, session, award):
+    """Found on main: the audit event said 2 items and £11,000 while the submitted claim held 5 items
+    and £14,000, and five simultaneous submits wrote three events. Now the submit locks the claim:
+    every cost lands before it (and is in what was submitted) or is refused after it, and five submits
+    are one submit."""
+    import threading
+
+    from portfolio.models import Claim
+
+    company = award.organisation.users[0]
+    for round_number in range(3):
+        claim = claims.start(session, award=award, by=company, period_start=YESTERDAY - timedelta(days=30),
+                             period_end=YESTERDAY)
+        for n in (1, 2):
+            claims.add_item(session, claim=claim, by=company, description=f"Cost {n}", invoice_reference=f"INV-{n}",
+                            defrayed_on=YESTERDAY, amount=Decimal("5500.00"))
+        session.commit()
+        claim_id, company_id = claim.id, company.id
+        workers = 8
+        barrier = threading.Barrier(workers)
+        results = []
+
+        def submit(db_session):
+            from portfolio.models import User
+
+            claims.submit(db_session, claim=db_session.get(Claim, claim_id), by=db_session.get(User, company_id))
+
+        def add_cost(db_session):
+            from portfolio.models import User
+
+            claims.add_item(db_session, claim=db_session.get(Claim, claim_id), by=db_session.get(User, company_id),
+                            description="Late cost", invoice_reference="INV-LATE", defrayed_on=YESTERDAY,
+                            amount=Decimal("1000.00"))
+
+        jobs = [submit] * 5 + [add_cost] * 3
+        threads = [threading.Thread(target=lambda job=job: results.append(_in_thread(app, barrier, job)))
+                   for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        session.expire_all()
+        stored = session.get(Claim, claim_id)
+        events = session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.entity_type == "claims", AuditEvent.entity_id == str(claim_id),
+            AuditEvent.action == "claim.submitted")).all()
+        assert stored.status is ClaimStatus.SUBMITTED, (round_number, results)
+        assert len(events) == 1, (round_number, results)
+        assert events[0].after["items"] == len(stored.items)
+        assert Decimal(events[0].after["claimed"]) == stored.claimed
+        assert results.count("done") == 1 + (len(stored.items) - 2), results  # one submit, and the costs that landed
+        assert all(message in ("Claim 1 has already been submitted".replace("1", str(stored.number)),
+                               "This claim has been submitted and can no longer be changed")
+                   for message in results if message != "done"), results

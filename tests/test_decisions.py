@@ -182,7 +182,7 @@ def test_the_fund_budget_also_limits_approvals(session, make, fund, staff):
     session.add(Award(application=recommended_application(session, make, fund, staff, grant=M), fund_id=fund.id,
                       round_id=fund.rounds[1].id, organisation_id=application.organisation_id,
                       amount=Decimal("46000000.00"), decided_at=utcnow(), cumulative_subsidy=M,
-                      subsidy_category="standard"))
+                      subsidy_category="standard", status=AwardStatus.APPROVED))
     session.commit()
     with pytest.raises(DomainError, match="would over-commit the LSIMF budget of £50,000,000.00"):
         decisions.approve(session, application=application, by=staff["approver"], amount=5 * M)
@@ -331,7 +331,7 @@ def test_cumulation_counts_awards_in_the_current_and_two_previous_financial_year
         other = moderated_application(session, make, fund, organisation=organisation)
         session.add(Award(application=other, fund_id=fund.id, round_id=other.round_id,
                           organisation_id=organisation.id, amount=amount, decided_at=decided,
-                          cumulative_subsidy=amount, subsidy_category="standard"))
+                          cumulative_subsidy=amount, subsidy_category="standard", status=AwardStatus.ACCEPTED))
     session.commit()
     assert subsidy.assess(session, application, M, on=date(2026, 3, 31)).previous_awards == Decimal("35.00")
     assert subsidy.assess(session, application, M, on=date(2026, 4, 1)).previous_awards == Decimal("5.00")

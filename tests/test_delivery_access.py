@@ -42,10 +42,8 @@ def records(session, make, fund, people):
     monitoring_return = monitoring.returns_of(session, award)[0]
     return_file = evidence.attach(session, monitoring_return, by=company,
                                   file_storage=FileStorage(io.BytesIO(PDF), filename="payroll.pdf"))
-    statement = documents.request_document(session, kind=DocumentKind.CLAIM_STATEMENT, organisation=award.organisation,
-                                           by=company, application=award.application)
-    pdf = documents.request_document(session, kind=DocumentKind.MONITORING_RETURN, organisation=award.organisation,
-                                     by=company, application=award.application, monitoring_return=monitoring_return)
+    statement = documents.request_document(session, kind=DocumentKind.CLAIM_STATEMENT, record=award, by=company)
+    pdf = documents.request_document(session, kind=DocumentKind.MONITORING_RETURN, record=monitoring_return, by=company)
     session.commit()
     return {"award_id": award.id, "claim_id": claim.id, "item_id": item.id, "return_id": monitoring_return.id,
             "upload_id": {"claims.": claim_file.id, "awards.": return_file.id}, "document_id": statement.id,

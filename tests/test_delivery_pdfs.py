@@ -16,7 +16,7 @@ from portfolio.extensions import queue
 from portfolio.filters import govuk_date, money
 from portfolio.models import Document, DocumentKind, DocumentStatus, Rag, Role
 from portfolio.services import claims, documents, monitoring
-from portfolio.services.documents import show_figure
+from portfolio.services.monitoring import show_figure
 from tests.conftest import REDIS_URL, needs_redis
 from tests.test_monitoring import GOOD, accepted_award
 from tests.test_workers import ROOT, _worker_env

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from portfolio.extensions import db, queue
 from portfolio.models import Document, DocumentKind, DocumentStatus, Role, StoredFile
-from portfolio.services import documents
+from portfolio.services import document_kinds, documents
 from portfolio.services.storage import DatabaseStorage, LocalStorage
 
 
@@ -57,7 +57,7 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(app, session, make)
     applicant = make.user(Role.APPLICANT)
     session.commit()
     document = documents.request_document(
-        session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation, by=applicant
+        session, kind=DocumentKind.ORGANISATION_SUMMARY, record=applicant.organisation, by=applicant
     )
     job_id = document.job_id
     session.rollback()
@@ -71,7 +71,7 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
     applicant = make.user(Role.APPLICANT)
     session.commit()
     document = documents.request_document(
-        session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation, by=applicant
+        session, kind=DocumentKind.ORGANISATION_SUMMARY, record=applicant.organisation, by=applicant
     )
     assert queue.queue.count == 0
     session.commit()
@@ -88,8 +88,9 @@ def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client,
     from portfolio.models import AuditEvent
 
     applicant = make.user(Role.APPLICANT)
-    document = Document(kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation,
-                        requested_by=applicant, status=DocumentStatus.RENDERING, attempts=1)
+    document = Document(kind=DocumentKind.ORGANISATION_SUMMARY, record_type="organisation",
+                        record_id=applicant.organisation_id, requested_by=applicant, status=DocumentStatus.RENDERING,
+                        attempts=1)
     session.add(document)
     session.commit()
     documents.abandoned(session, document.id, retrying=True)
@@ -114,7 +115,7 @@ def test_rendering_twice_keeps_one_ready_document(app, session, make, run_jobs):
     applicant = make.user(Role.APPLICANT)
     session.commit()
     document = documents.request_document(
-        session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation, by=applicant
+        session, kind=DocumentKind.ORGANISATION_SUMMARY, record=applicant.organisation, by=applicant
     )
     session.commit()
     run_jobs()
@@ -134,7 +135,7 @@ def test_a_failed_render_is_shown_and_can_be_retried(app, client, make, session,
     def broken(*args, **kwargs):
         raise RuntimeError("fonts missing")
 
-    monkeypatch.setattr(documents, "render_pdf", broken)
+    monkeypatch.setattr(document_kinds, "render_pdf", broken)
     document_url = _request_summary(client, applicant.organisation_id)
     if not queue.embedded:
         # rq retries with back-off; run the job as its last attempt would.
@@ -165,8 +166,9 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     applicant = make.user(Role.APPLICANT)
     session.commit()
     document = documents.request_document(
-        session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=None, by=applicant
-    )  # no organisation: the renderer fails
+        session, kind=DocumentKind.ORGANISATION_SUMMARY, record=applicant.organisation, by=applicant
+    )
+    document.record_id = 2**31 - 1  # names an organisation that does not exist: the renderer fails
     session.commit()
     from rq import SimpleWorker
 

@@ -16,6 +16,7 @@ from portfolio.extensions import db
 from portfolio.models import (
     ApplicantType,
     AuditEvent,
+    EoiStatus,
     ExcludedProduct,
     ExpressionOfInterest,
     Fund,
@@ -239,7 +240,8 @@ def test_saving_unchanged_rules_makes_no_new_version(client, admin, fund, sessio
 def test_changing_rules_never_alters_what_was_submitted_under_the_old_ones(client, admin, fund, make, session):
     organisation = make.organisation()
     eoi = ExpressionOfInterest(fund=fund, organisation=organisation, created_by_id=admin.id,
-                               rules_id=fund.rules.id, total_project_cost=Decimal("9000000.00"))
+                               rules_id=fund.rules.id, total_project_cost=Decimal("9000000.00"),
+                               status=EoiStatus.SUBMITTED)
     session.add(eoi)
     session.commit()
     page = client.submit(f"/admin/funds/{fund.id}/rules", form(RULES_FORM, {"min_project_cost": "50000000"}))

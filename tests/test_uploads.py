@@ -15,7 +15,7 @@ from pypdf import PdfWriter
 from werkzeug.datastructures import FileStorage
 
 from portfolio.forms.uploads import UploadForm
-from portfolio.models import AuditEvent, Role, StoredFile, Upload
+from portfolio.models import ApplicationStatus, AuditEvent, Role, StoredFile, Upload
 from portfolio.services import uploads
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.storage import get_storage
@@ -341,56 +341,60 @@ def test_uploads_for_lists_a_records_files(app, session, make):
     assert uploads.uploads_for(session, owner_type="application", owner_id=7) == [first]
 
 
-# --- who may see it --------------------------------------------------------------------
+# --- who may see it: whoever may read the record the file belongs to (portfolio.services.policy) ---
 
-def never(upload):
-    return False
+def _application_file(session, make, fund, uploader, *, assessor=None):
+    application = make.moderated_application(fund, organisation=uploader.organisation, assessor=assessor,
+                                             status=ApplicationStatus.DRAFT)
+    upload = save(session, uploader, upload_file(pdf_bytes()), owner_type="application", owner_id=application.id)
+    session.commit()
+    return application, upload
 
 
-def always(upload):
-    return True
-
-
-def test_the_organisations_users_may_see_it(app, session, make):
+def test_the_organisations_users_may_see_it(app, session, make, fund):
     uploader = make.user(Role.APPLICANT)
     colleague = make.user(Role.APPLICANT, organisation=uploader.organisation)
-    upload = save(session, uploader, upload_file(pdf_bytes()))
-    session.commit()
-    assert uploads.get_upload_for(session, colleague, upload.id, may_see=never) is upload
+    application, upload = _application_file(session, make, fund, uploader)
+    assert uploads.file_of(session, colleague, application, upload.id) is upload
 
 
-def test_another_organisation_gets_not_found(app, session, make):
+def test_another_organisation_gets_not_found(app, session, make, fund):
     uploader = make.user(Role.APPLICANT)
     outsider = make.user(Role.APPLICANT)
-    upload = save(session, uploader, upload_file(pdf_bytes()))
-    session.commit()
+    application, upload = _application_file(session, make, fund, uploader)
     with pytest.raises(NotFound):
-        uploads.get_upload_for(session, outsider, upload.id, may_see=always)  # may_see is for staff only
+        uploads.file_of(session, outsider, application, upload.id)
     with pytest.raises(NotFound):
-        uploads.get_upload_for(session, outsider, upload.id + 1000, may_see=always)
+        uploads.file_of(session, uploader, application, upload.id + 1000)
 
 
-def test_staff_see_it_only_when_the_rule_allows(app, session, make):
+def test_staff_see_it_only_when_the_record_s_rule_allows(app, session, make, fund):
+    """An assessor reads the files of an application assigned to them, and of no other."""
     uploader = make.user(Role.APPLICANT)
-    assessor = make.user(Role.ASSESSOR)
-    upload = save(session, uploader, upload_file(pdf_bytes()))
-    session.commit()
+    assigned, other = make.user(Role.ASSESSOR), make.user(Role.ASSESSOR)
+    application, upload = _application_file(session, make, fund, uploader, assessor=assigned)
+    assert uploads.file_of(session, assigned, application, upload.id) is upload
     with pytest.raises(NotFound):
-        uploads.get_upload_for(session, assessor, upload.id, may_see=never)
-    asked = []
-    found = uploads.get_upload_for(session, assessor, upload.id, may_see=lambda u: asked.append(u) or True)
-    assert found is upload and asked == [upload]
+        uploads.file_of(session, other, application, upload.id)
 
 
-def test_a_deleted_upload_is_gone_for_everyone(app, session, make):
+def test_a_file_is_found_only_through_its_own_record(app, session, make, fund):
     uploader = make.user(Role.APPLICANT)
-    upload = save(session, uploader, upload_file(pdf_bytes()))
+    application, upload = _application_file(session, make, fund, uploader)
+    second, _ = _application_file(session, make, fund, uploader)
+    with pytest.raises(NotFound):
+        uploads.file_of(session, uploader, second, upload.id)
+
+
+def test_a_deleted_upload_is_gone_for_everyone(app, session, make, fund):
+    uploader = make.user(Role.APPLICANT)
+    application, upload = _application_file(session, make, fund, uploader)
     uploads.delete_upload(session, upload=upload, by=uploader)
     uploads.delete_upload(session, upload=upload, by=uploader)  # twice: recorded once
     session.commit()
     assert upload.deleted_at is not None
     with pytest.raises(NotFound):
-        uploads.get_upload_for(session, uploader, upload.id, may_see=always)
+        uploads.file_of(session, uploader, application, upload.id)
     assert count(session, AuditEvent, AuditEvent.action == "upload.deleted") == 1
     assert stored_keys(app, session) == {upload.storage_key}  # bytes kept for the record
 

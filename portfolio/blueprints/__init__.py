@@ -4,11 +4,46 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, render_template, send_file
+from flask import flash, render_template, send_file, url_for
 
 from portfolio.extensions import db
+from portfolio.models.records import REPORT, record_type_of
 from portfolio.services import uploads
 from portfolio.services.errors import DomainError
+
+# The page of each type of record (endpoint, its id argument, what a link back to it says); reports
+# by their kind.
+RECORD_PAGES = {
+    "organisation": ("organisations.detail", "organisation_id", "the organisation"),
+    "eoi": ("eois.detail", "eoi_id", "the expression of interest"),
+    "application": ("applications.detail", "application_id", "the application"),
+    "offer": ("offers.detail", "offer_id", "the offer"),
+    "award": ("awards.detail", "award_id", "the award"),
+    "claim": ("claims.detail", "claim_id", "the claim"),
+    "monitoring_return": ("awards.monitoring_return", "return_id", "the return"),
+    "lip_case": ("cases.detail", "case_id", "the case"),
+    "partnership": ("partnerships.detail", "partnership_id", "the partnership"),
+    "scaleup_company": ("scaleups.detail", "company_id", "the company"),
+}
+REPORT_PAGES = {"leverage_report": ("reports.leverage", "the leverage report"),
+                "implementation_update": ("reports.implementation_update", "the implementation update")}
+
+
+def record_url(record) -> str | None:
+    """The URL of a record's own page."""
+    record_type = record_type_of(record)
+    if record_type == REPORT:
+        return url_for(REPORT_PAGES[record.kind][0])
+    if record_type not in RECORD_PAGES:
+        return None
+    endpoint, argument, _ = RECORD_PAGES[record_type]
+    return url_for(endpoint, **{argument: record.id})
+
+
+def record_name(record) -> str:
+    """What a link back to the record's page calls it: "the case", "the leverage report"."""
+    record_type = record_type_of(record)
+    return REPORT_PAGES[record.kind][1] if record_type == REPORT else RECORD_PAGES[record_type][2]
 
 
 def commit_or_refuse(action: Callable[[], Any], *, form=None) -> tuple[bool, Any]:

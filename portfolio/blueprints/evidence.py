@@ -8,14 +8,15 @@ adds `<bp>.upload_evidence` (POST), `<bp>.download_evidence` and `<bp>.remove_ev
 from collections.abc import Callable
 
 from flask import abort, flash, redirect
-from flask_login import current_user
 
 from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, send_upload
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
-from portfolio.models import Role
+from flask_login import current_user
+
+from portfolio.models.roles import COMPANY
 from portfolio.services import evidence, uploads
 
 
@@ -23,12 +24,12 @@ def upload_form(**kwargs) -> UploadForm:
     return UploadForm(max_size_text=uploads.size_text(uploads.max_bytes()), **kwargs)
 
 
-def register(bp, rule: str, *, load: Callable, page: Callable, back: Callable, readers: tuple[Role, ...]) -> None:
+def register(bp, rule: str, *, load: Callable, page: Callable, back: Callable, readers: tuple) -> None:
     """`load(**ids)` gets the record (404 for other organisations), `page(record, upload_form=form)` shows
     it with the form's errors, `back(record)` is the URL to return to."""
 
     @bp.route(f"{rule}/evidence", methods=["POST"], endpoint="upload_evidence")
-    @roles_allowed(Role.APPLICANT)
+    @roles_allowed(COMPANY)
     def upload_evidence(**ids):
         record = load(**ids)
         form = upload_form()
@@ -43,10 +44,10 @@ def register(bp, rule: str, *, load: Callable, page: Callable, back: Callable, r
     @bp.route(f"{rule}/evidence/<int:upload_id>", endpoint="download_evidence")
     @roles_allowed(*readers)
     def download_evidence(upload_id: int, **ids):
-        return send_upload(db.session, evidence.get(db.session, load(**ids), upload_id))
+        return send_upload(db.session, uploads.file_of(db.session, current_user, load(**ids), upload_id))
 
     @bp.route(f"{rule}/evidence/<int:upload_id>/remove", methods=["POST"], endpoint="remove_evidence")
-    @roles_allowed(Role.APPLICANT)
+    @roles_allowed(COMPANY)
     def remove_evidence(upload_id: int, **ids):
         record = load(**ids)
         if not ActionForm().validate_on_submit():

@@ -19,7 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, Length
 
 from portfolio.forms.base import BaseForm, Required, company_number, uk_postcode
-from portfolio.models.statuses import REGION_LABELS, STAFF_ROLES
+from portfolio.models.roles import STAFF, Role
+from portfolio.models.statuses import REGION_LABELS
 
 EMAIL_FORMAT = Email("Enter an email address in the correct format, like name@example.com")
 
@@ -124,7 +125,7 @@ class InviteColleagueForm(BaseForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
-STAFF_ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in STAFF_ROLES]
+STAFF_ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role if role in STAFF]
 
 
 class InviteStaffForm(BaseForm):

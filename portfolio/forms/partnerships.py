@@ -62,6 +62,19 @@ class StatusForm(BaseForm):
         self.status.validators = [Required("Select the status"), known_choice("Select a status from the list")]
 
 
+class CommitmentStatusForm(BaseForm):
+    """Mark a commitment met, withdraw it (with the reason) or reopen it: the moves open to the user."""
+
+    status = SelectField("Change the status to", widget=GovSelect(), validate_choice=False)
+    reason = _text_area("Reason", None, max_length=3000, description="Needed when the commitment is withdrawn")
+    submit = SubmitField("Change the status", widget=GovSubmitInput())
+
+    def __init__(self, *args, statuses: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(s.value, s.label) for s in statuses]
+        self.status.validators = [Required("Select the status"), known_choice("Select a status from the list")]
+
+
 class CommitmentForm(BaseForm):
     measure = SelectField("Measure", widget=GovSelect(), validate_choice=False,
                           choices=[SelectChoice("", "Select the measure")]

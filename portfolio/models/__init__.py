@@ -46,6 +46,8 @@ from portfolio.models.statuses import (
     ClaimStatus,
     Cluster,
     CommitmentMeasure,
+    CommitmentStatus,
+    DecisionStatus,
     DocumentKind,
     DocumentStatus,
     EngagementKind,
@@ -59,10 +61,12 @@ from portfolio.models.statuses import (
     LipSector,
     LipStage,
     ListingStatus,
+    MembershipStatus,
     OfferStatus,
     OutboxStatus,
     PartnershipStatus,
     PaymentKind,
+    PaymentStatus,
     ProductType,
     Rag,
     ReferralBody,
@@ -78,6 +82,10 @@ from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, User
 
 __all__ = [
+    "CommitmentStatus",
+    "DecisionStatus",
+    "MembershipStatus",
+    "PaymentStatus",
     "Commitment",
     "CommitmentMeasure",
     "Engagement",

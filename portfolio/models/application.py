@@ -17,6 +17,7 @@ class Application(TimestampMixin, Base):
 
     The headline figures (region, cluster, costs, grant) are kept in columns, derived from
     the sections when they are saved, so lists and reports can filter and total them."""
+    __record_type__ = "application"
 
     __tablename__ = "applications"
 
@@ -26,7 +27,7 @@ class Application(TimestampMixin, Base):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     eoi_id: Mapped[int] = mapped_column(sa.ForeignKey("expressions_of_interest.id"), unique=True)
     status: Mapped[ApplicationStatus] = mapped_column(
-        enum_column(ApplicationStatus), default=ApplicationStatus.DRAFT, index=True
+        enum_column(ApplicationStatus), index=True
     )
     version_number: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -36,6 +36,7 @@ class Criterion(Base):
 
 class Assignment(TimestampMixin, Base):
     """An assessor assigned to an application. They declare conflicts before it opens."""
+    __record_type__ = "assignment"
 
     __tablename__ = "assessor_assignments"
     __table_args__ = (sa.UniqueConstraint("application_id", "assessor_id"),)
@@ -45,7 +46,7 @@ class Assignment(TimestampMixin, Base):
     assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     assigned_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     status: Mapped[AssignmentStatus] = mapped_column(
-        enum_column(AssignmentStatus), default=AssignmentStatus.AWAITING_DECLARATION
+        enum_column(AssignmentStatus)
     )
     declared_at: Mapped[datetime | None] = mapped_column()
     conflict_details: Mapped[str | None] = mapped_column(sa.Text)
@@ -55,6 +56,10 @@ class Assignment(TimestampMixin, Base):
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
     assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id])
     scores: Mapped[list["Score"]] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+
+    @property
+    def conflicted(self) -> bool:
+        return self.status is AssignmentStatus.CONFLICTED
 
 
 class Score(Base):

@@ -12,7 +12,14 @@ from portfolio.models.base import Base, TimestampMixin, enum_column, utcnow
 from portfolio.models.document import Document
 from portfolio.models.fund import Fund, Round
 from portfolio.models.organisation import Organisation
-from portfolio.models.statuses import AwardStatus, OfferStatus, Rag, SubsidyCategory, ThresholdKey
+from portfolio.models.statuses import (
+    AwardStatus,
+    DecisionStatus,
+    OfferStatus,
+    Rag,
+    SubsidyCategory,
+    ThresholdKey,
+)
 from portfolio.models.user import User
 
 Fte = sa.Numeric(10, 1)
@@ -25,6 +32,7 @@ class Decision(TimestampMixin, Base):
     The recommender and the approvers are recorded so separation of duties can be checked:
     nobody approves what they assessed or recommended, and awards above the second-approval
     threshold need two different approvers."""
+    __record_type__ = "decision"
 
     __tablename__ = "decisions"
 
@@ -36,7 +44,7 @@ class Decision(TimestampMixin, Base):
     recommended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     recommended_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    outcome: Mapped[str | None] = mapped_column(sa.String(16))  # "approved" or "rejected" once final
+    status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus), index=True)
     amount: Mapped[Decimal | None] = mapped_column()
     conditions: Mapped[str | None] = mapped_column(sa.Text)
     feedback: Mapped[str | None] = mapped_column(sa.Text)  # the company sees this on rejection
@@ -53,7 +61,15 @@ class Decision(TimestampMixin, Base):
     @property
     def awaiting_second_approval(self) -> bool:
         """A first approval (above the threshold) is recorded and nobody has decided yet."""
-        return self.first_approver_id is not None and self.outcome is None
+        return self.status is DecisionStatus.AWAITING_SECOND_APPROVAL
+
+    @property
+    def approved(self) -> bool:
+        return self.status is DecisionStatus.APPROVED
+
+    @property
+    def rejected(self) -> bool:
+        return self.status is DecisionStatus.REJECTED
 
 
 class DueDiligence(TimestampMixin, Base):
@@ -130,6 +146,7 @@ class SubsidyCheck(TimestampMixin, Base):
 class Award(TimestampMixin, Base):
     """An approved grant: the money the budget ledger counts as committed, offered, accepted
     or released. Written only under the fund and round locks (portfolio.services.decisions)."""
+    __record_type__ = "award"
 
     __tablename__ = "awards"
 
@@ -139,7 +156,7 @@ class Award(TimestampMixin, Base):
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     amount: Mapped[Decimal] = mapped_column()
-    status: Mapped[AwardStatus] = mapped_column(enum_column(AwardStatus), default=AwardStatus.APPROVED, index=True)
+    status: Mapped[AwardStatus] = mapped_column(enum_column(AwardStatus), index=True)
     decided_at: Mapped[datetime] = mapped_column()
 
     # Subsidy control, as assessed at the decision.
@@ -163,12 +180,13 @@ class Award(TimestampMixin, Base):
 
 class Offer(TimestampMixin, Base):
     """The grant offer letter's terms, and the company's answer."""
+    __record_type__ = "offer"
 
     __tablename__ = "offers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(sa.ForeignKey("awards.id"), unique=True)
-    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.ISSUED, index=True)
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), index=True)
     contracted_private_investment: Mapped[Decimal] = mapped_column()
     jobs_created: Mapped[Decimal] = mapped_column(Fte)
     jobs_safeguarded: Mapped[Decimal] = mapped_column(Fte)
@@ -190,3 +208,11 @@ class Offer(TimestampMixin, Base):
     issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
     responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
     document: Mapped[Document | None] = relationship()
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self.status is OfferStatus.ISSUED
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status is OfferStatus.ACCEPTED

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.models.award import Award
 from portfolio.models.base import Base, TimestampMixin, enum_column
-from portfolio.models.statuses import ClaimStatus, PaymentKind
+from portfolio.models.statuses import ClaimStatus, PaymentKind, PaymentStatus
 from portfolio.models.user import User
 
 
 class Claim(TimestampMixin, Base):
     """A claim for eligible capital costs defrayed in a period. The grant figures are worked out
     by the system when finance approves it (portfolio.services.claims), never typed."""
+    __record_type__ = "claim"
 
     __tablename__ = "claims"
     __table_args__ = (sa.UniqueConstraint("award_id", "number"),)
@@ -24,7 +25,7 @@ class Claim(TimestampMixin, Base):
     number: Mapped[int] = mapped_column()
     period_start: Mapped[date] = mapped_column()
     period_end: Mapped[date] = mapped_column()
-    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), default=ClaimStatus.DRAFT, index=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), index=True)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     submitted_at: Mapped[datetime | None] = mapped_column()
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -41,6 +42,10 @@ class Claim(TimestampMixin, Base):
                                                     order_by="ClaimItem.id")
     payments: Mapped[list["Payment"]] = relationship(back_populates="claim")
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status is ClaimStatus.REJECTED
 
     @property
     def open_for_evidence(self) -> bool:
@@ -69,6 +74,7 @@ class ClaimItem(Base):
 
 class Payment(TimestampMixin, Base):
     """Money paid to the company: a claim's payable grant, or the retention released at the end."""
+    __record_type__ = "payment"
 
     __tablename__ = "payments"
 
@@ -76,6 +82,7 @@ class Payment(TimestampMixin, Base):
     award_id: Mapped[int] = mapped_column(sa.ForeignKey("awards.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), index=True)
     kind: Mapped[PaymentKind] = mapped_column(enum_column(PaymentKind))
+    status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus))
     amount: Mapped[Decimal] = mapped_column()
     paid_on: Mapped[date] = mapped_column()
     reference: Mapped[str] = mapped_column(sa.String(64))

@@ -14,13 +14,14 @@ from portfolio.models.user import User
 class ExpressionOfInterest(TimestampMixin, Base):
     """A company's short expression of interest, checked for eligibility before a fund
     manager invites it to a full application (or declines it, with reasons)."""
+    __record_type__ = "eoi"
 
     __tablename__ = "expressions_of_interest"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    status: Mapped[EoiStatus] = mapped_column(enum_column(EoiStatus), default=EoiStatus.DRAFT, index=True)
+    status: Mapped[EoiStatus] = mapped_column(enum_column(EoiStatus), index=True)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

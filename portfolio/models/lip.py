@@ -34,6 +34,7 @@ lip_case_team = sa.Table(
 
 
 class LipCase(TimestampMixin, Base):
+    __record_type__ = "lip_case"
     __tablename__ = "lip_cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +49,7 @@ class LipCase(TimestampMixin, Base):
     competing_locations: Mapped[list] = mapped_column(sa.JSON, default=list)  # country names
     sro_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)  # senior responsible owner
     target_decision_on: Mapped[date | None] = mapped_column()
-    stage: Mapped[LipStage] = mapped_column(enum_column(LipStage), default=LipStage.ENQUIRY, index=True)
+    stage: Mapped[LipStage] = mapped_column(enum_column(LipStage), index=True)
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     outcome_reason: Mapped[str | None] = mapped_column(sa.Text)  # why it was lost or withdrawn
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -109,8 +110,7 @@ class LipComponent(TimestampMixin, Base):
     owner_body: Mapped[str] = mapped_column(sa.String(200))
     amount: Mapped[Decimal | None] = mapped_column()  # None: not money (planning support, say)
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[LipComponentStatus] = mapped_column(enum_column(LipComponentStatus),
-                                                       default=LipComponentStatus.PROPOSED)
+    status: Mapped[LipComponentStatus] = mapped_column(enum_column(LipComponentStatus))
     is_subsidy: Mapped[bool] = mapped_column(default=False)
     agreed_on: Mapped[date | None] = mapped_column()  # when it was agreed: dates it for subsidy cumulation
     award_id: Mapped[int | None] = mapped_column(sa.ForeignKey("awards.id"), index=True)
@@ -126,8 +126,7 @@ class LipApproval(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("lip_cases.id"), index=True)
     kind: Mapped[LipApprovalKind] = mapped_column(enum_column(LipApprovalKind))
-    status: Mapped[LipApprovalStatus] = mapped_column(enum_column(LipApprovalStatus),
-                                                      default=LipApprovalStatus.OUTSTANDING)
+    status: Mapped[LipApprovalStatus] = mapped_column(enum_column(LipApprovalStatus))
     decided_on: Mapped[date | None] = mapped_column()
     reference: Mapped[str | None] = mapped_column(sa.String(100))
     note: Mapped[str | None] = mapped_column(sa.Text)
@@ -137,6 +136,10 @@ class LipApproval(TimestampMixin, Base):
 
     case: Mapped[LipCase] = relationship(back_populates="approvals")
     recorded_by: Mapped[User | None] = relationship()
+
+    @property
+    def outstanding(self) -> bool:
+        return self.status is LipApprovalStatus.OUTSTANDING
 
 
 class LipStageChange(Base):

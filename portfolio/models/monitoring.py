@@ -32,6 +32,7 @@ class MonitoringReturn(TimestampMixin, Base):
     """One scheduled return. The schedule is generated when the offer is accepted
     (portfolio.services.monitoring); the company fills in and submits each return, and a fund or
     account manager verifies it (frozen from then on) or returns it with reasons."""
+    __record_type__ = "monitoring_return"
 
     __tablename__ = "monitoring_returns"
     __table_args__ = (sa.UniqueConstraint("award_id", "number"),)
@@ -43,7 +44,7 @@ class MonitoringReturn(TimestampMixin, Base):
     period_start: Mapped[date] = mapped_column()
     period_end: Mapped[date] = mapped_column()
     due_on: Mapped[date] = mapped_column(index=True)
-    status: Mapped[ReturnStatus] = mapped_column(enum_column(ReturnStatus), default=ReturnStatus.OPEN, index=True)
+    status: Mapped[ReturnStatus] = mapped_column(enum_column(ReturnStatus), index=True)
 
     capital_spent: Mapped[Decimal | None] = mapped_column()
     private_investment: Mapped[Decimal | None] = mapped_column()
@@ -72,6 +73,10 @@ class MonitoringReturn(TimestampMixin, Base):
     award: Mapped[Award] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status is ReturnStatus.VERIFIED
 
     @property
     def is_frozen(self) -> bool:

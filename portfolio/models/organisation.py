@@ -7,6 +7,7 @@ from portfolio.models.statuses import Region
 
 class Organisation(TimestampMixin, Base):
     """A company: applicant for LSIMF, or the subject of a case, partnership or cohort place."""
+    __record_type__ = "organisation"
 
     __tablename__ = "organisations"
 

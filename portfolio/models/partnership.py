@@ -13,11 +13,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.models.base import Base, TimestampMixin, enum_column, utcnow
 from portfolio.models.organisation import Organisation
-from portfolio.models.statuses import CommitmentMeasure, PartnershipStatus, Rag
+from portfolio.models.statuses import CommitmentMeasure, CommitmentStatus, PartnershipStatus, Rag
 from portfolio.models.user import User
 
 
 class Partnership(TimestampMixin, Base):
+    __record_type__ = "partnership"
     __tablename__ = "partnerships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,8 +27,7 @@ class Partnership(TimestampMixin, Base):
     signed_on: Mapped[date | None] = mapped_column(index=True)  # None while negotiating
     departments: Mapped[list] = mapped_column(sa.JSON, default=list)  # e.g. ["DSIT", "DHSC"]
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)  # lead account manager
-    status: Mapped[PartnershipStatus] = mapped_column(enum_column(PartnershipStatus),
-                                                      default=PartnershipStatus.NEGOTIATING, index=True)
+    status: Mapped[PartnershipStatus] = mapped_column(enum_column(PartnershipStatus), index=True)
     termination_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -44,6 +44,7 @@ class Partnership(TimestampMixin, Base):
 class Commitment(TimestampMixin, Base):
     """A measure with a target value by a target date. Progress runs from 0 on `start_on` (the
     day it was agreed) on a straight line to the target."""
+    __record_type__ = "commitment"
 
     __tablename__ = "partnership_commitments"
 
@@ -55,6 +56,8 @@ class Commitment(TimestampMixin, Base):
     unit: Mapped[str] = mapped_column(sa.String(50))  # "£", "jobs", "patients"
     start_on: Mapped[date] = mapped_column()
     target_on: Mapped[date] = mapped_column()
+    status: Mapped[CommitmentStatus] = mapped_column(enum_column(CommitmentStatus))
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)  # why it was withdrawn
     rag_override: Mapped[Rag | None] = mapped_column(enum_column(Rag))
     rag_override_reason: Mapped[str | None] = mapped_column(sa.Text)
 
@@ -65,6 +68,7 @@ class Commitment(TimestampMixin, Base):
 
 class ProgressUpdate(Base):
     """The value achieved so far (cumulative) on a date, with a note and evidence files."""
+    __record_type__ = "partnership_progress"
 
     __tablename__ = "partnership_progress"
 

@@ -17,6 +17,7 @@ from portfolio.models.statuses import (
     EngagementKind,
     IpoVenue,
     ListingStatus,
+    MembershipStatus,
     Rag,
     ReferralBody,
     SnapshotStatus,
@@ -34,6 +35,7 @@ class ScaleupCohort(Base):
 class ScaleupCompany(TimestampMixin, Base):
     """One period of a company in the cohort: from joining to leaving (a company that left may join
     again: a new row)."""
+    __record_type__ = "scaleup_company"
 
     __tablename__ = "scaleup_companies"
 
@@ -43,6 +45,7 @@ class ScaleupCompany(TimestampMixin, Base):
     account_manager_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     joined_on: Mapped[date] = mapped_column()
     join_reason: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus), index=True)
     left_on: Mapped[date | None] = mapped_column(index=True)
     leave_reason: Mapped[str | None] = mapped_column(sa.Text)
     support_needs: Mapped[str] = mapped_column(sa.Text, default="")
@@ -57,7 +60,7 @@ class ScaleupCompany(TimestampMixin, Base):
 
     @property
     def is_active(self) -> bool:
-        return self.left_on is None
+        return self.status is MembershipStatus.ACTIVE
 
     @property
     def reference(self) -> str:
@@ -93,6 +96,7 @@ class Engagement(Base):
 class KpiSnapshot(Base):
     """A quarter's figures (quarter_start: 1 April, 1 July, 1 October or 1 January). Entered by the
     account manager (confirmed at once) or by the company (submitted, for the account manager to confirm)."""
+    __record_type__ = "kpi_snapshot"
 
     __tablename__ = "scaleup_snapshots"
     __table_args__ = (sa.UniqueConstraint("company_id", "quarter_start"),)

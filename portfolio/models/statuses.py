@@ -2,34 +2,7 @@
 
 from enum import StrEnum
 
-
-class Role(StrEnum):
-    APPLICANT = "applicant"
-    ASSESSOR = "assessor"
-    FUND_MANAGER = "fund_manager"
-    ACCOUNT_MANAGER = "account_manager"
-    FINANCE = "finance"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-    @property
-    def is_staff(self) -> bool:
-        return self is not Role.APPLICANT
-
-
-ROLE_LABELS = {
-    Role.APPLICANT: "Company user",
-    Role.ASSESSOR: "Assessor",
-    Role.FUND_MANAGER: "Fund manager",
-    Role.ACCOUNT_MANAGER: "Account manager",
-    Role.FINANCE: "Finance",
-    Role.ADMIN: "Administrator",
-}
-
-STAFF_ROLES = tuple(role for role in Role if role.is_staff)
+from portfolio.models.roles import Role  # noqa: F401  (re-exported: statuses and roles were one module)
 
 
 class Region(StrEnum):
@@ -78,6 +51,11 @@ class DocumentStatus(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (DocumentStatus.READY, DocumentStatus.FAILED)
+
+    @property
+    def label(self) -> str:
+        return {DocumentStatus.QUEUED: "waiting to be made", DocumentStatus.RENDERING: "being made",
+                DocumentStatus.READY: "ready", DocumentStatus.FAILED: "failed"}[self]
 
 
 class DocumentKind(StrEnum):
@@ -173,6 +151,12 @@ class EoiStatus(StrEnum):
             EoiStatus.DECLINED: "Not invited",
         }[self]
 
+    @property
+    def tag(self) -> str:
+        """The GOV.UK tag colour it is shown in."""
+        return {EoiStatus.INVITED: "govuk-tag--green", EoiStatus.DECLINED: "govuk-tag--red",
+                EoiStatus.DRAFT: "govuk-tag--grey"}.get(self, "")
+
 
 class ApplicationStatus(StrEnum):
     """PRODUCT.md §2.2. Moves only through portfolio.services.workflow.TRANSITIONS."""
@@ -206,6 +190,23 @@ class ApplicationStatus(StrEnum):
         if self is ApplicationStatus.APPROVED:
             return "Approved: offer being prepared"
         return _APPLICATION_LABELS[self]
+
+    @property
+    def company_tag(self) -> str:
+        """The GOV.UK tag colour the company sees it in."""
+        return {ApplicationStatus.DRAFT: "govuk-tag--blue", ApplicationStatus.REJECTED: "govuk-tag--red",
+                ApplicationStatus.OFFER_EXPIRED: "govuk-tag--grey",
+                ApplicationStatus.WITHDRAWN: "govuk-tag--grey"}.get(self, "govuk-tag--green")
+
+    @property
+    def submitted(self) -> bool:
+        """Sent in by the company (and not returned to it for changes)."""
+        return self is not ApplicationStatus.DRAFT
+
+    @property
+    def assessed(self) -> bool:
+        """Past assessment: moderated, and recommended and decided from there."""
+        return self not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.IN_ASSESSMENT)
 
 
 _APPLICATION_LABELS = {
@@ -522,6 +523,11 @@ class PartnershipStatus(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def is_open(self) -> bool:
+        """Still being negotiated or delivered: its commitments and progress can change."""
+        return self in (PartnershipStatus.NEGOTIATING, PartnershipStatus.ACTIVE)
+
 
 class CommitmentMeasure(StrEnum):
     INVESTMENT = "investment"
@@ -607,3 +613,55 @@ class SnapshotStatus(StrEnum):
     @property
     def label(self) -> str:
         return {SnapshotStatus.SUBMITTED: "Waiting for confirmation", SnapshotStatus.CONFIRMED: "Confirmed"}[self]
+
+
+class DecisionStatus(StrEnum):
+    """Where the recommendation and decision on an application stand."""
+
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not_recommended"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"  # first approval given above the threshold
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {DecisionStatus.RECOMMENDED: "Recommended", DecisionStatus.NOT_RECOMMENDED: "Not recommended",
+                DecisionStatus.AWAITING_SECOND_APPROVAL: "Waiting for a second approval",
+                DecisionStatus.APPROVED: "Approved", DecisionStatus.REJECTED: "Rejected"}[self]
+
+    @property
+    def decided(self) -> bool:
+        return self in (DecisionStatus.APPROVED, DecisionStatus.REJECTED)
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"  # recorded by finance as paid
+
+    @property
+    def label(self) -> str:
+        return "Paid"
+
+
+class MembershipStatus(StrEnum):
+    """A company's place in the scale-up cohort."""
+
+    ACTIVE = "active"
+    LEFT = "left"
+
+    @property
+    def label(self) -> str:
+        return {MembershipStatus.ACTIVE: "In the cohort", MembershipStatus.LEFT: "Left the cohort"}[self]
+
+
+class CommitmentStatus(StrEnum):
+    """A partnership commitment: being delivered, met, or withdrawn (with the reason)."""
+
+    OPEN = "open"
+    MET = "met"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {CommitmentStatus.OPEN: "In progress", CommitmentStatus.MET: "Met",
+                CommitmentStatus.WITHDRAWN: "Withdrawn"}[self]

@@ -1,10 +1,11 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from portfolio.models.base import Base, TimestampMixin
 from portfolio.models.organisation import Organisation
+from portfolio.models.records import load_record
 from portfolio.models.user import User
 
 
@@ -15,6 +16,7 @@ class Upload(TimestampMixin, Base):
     and `owner_id` attach the file to a record (an application, say) without a foreign key
     per kind of owner.
     """
+    __record_type__ = "upload"
 
     __tablename__ = "uploads"
     __table_args__ = (sa.Index("ix_uploads_owner", "owner_type", "owner_id"),)
@@ -35,6 +37,13 @@ class Upload(TimestampMixin, Base):
 
     organisation: Mapped[Organisation] = relationship()
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def owner(self):
+        """The record the file belongs to (its typed reference: owner_type names the record type)."""
+        if self.owner_type is None:
+            return None
+        return load_record(object_session(self), self.owner_type, self.owner_id)
 
     def __repr__(self) -> str:
         return f"<Upload {self.id} {self.kind}>"

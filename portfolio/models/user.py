@@ -10,6 +10,7 @@ from portfolio.models.statuses import Role
 
 
 class User(UserMixin, TimestampMixin, Base):
+    __record_type__ = "user"
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -123,12 +123,12 @@ def revoke(session: Session, *, token: ApiToken, by: User) -> ApiToken:
 # --- using tokens (every API request) -----------------------------------------------------------
 
 class Refusal(Exception):
-    """Why a request's token was refused: `status` is 401 (no usable token) or 403 (a usable token
-    without the scope); `challenge` is the WWW-Authenticate header (RFC 6750)."""
+    """Why a request's token was refused: `http_status` is 401 (no usable token) or 403 (a usable
+    token without the scope); `challenge` is the WWW-Authenticate header (RFC 6750)."""
 
-    def __init__(self, status: int, message: str, challenge: str) -> None:
+    def __init__(self, http_status: int, message: str, challenge: str) -> None:
         super().__init__(message)
-        self.status, self.message, self.challenge = status, message, challenge
+        self.http_status, self.message, self.challenge = http_status, message, challenge
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from portfolio.forms import applications as forms
 from portfolio.models import (
     ApplicationStatus,
-    AssignmentStatus,
     ExpressionOfInterest,
     FundRules,
     ProductType,
-    Role,
     User,
 )
 from portfolio.models.application import (
@@ -26,8 +24,9 @@ from portfolio.models.application import (
     CostItem,
 )
 from portfolio.models.base import utcnow
+from portfolio.filters import govuk_date
 from portfolio.models.statuses import Cluster
-from portfolio.services import audit, mail, workflow
+from portfolio.services import audit, mail, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.postcodes import region_for
 
@@ -55,7 +54,6 @@ SECTIONS = [
     Section("documents", "Supporting documents", None),
     Section("declarations", "Declarations", forms.DeclarationsSection),
 ]
-UPLOAD_OWNER = "application"
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 
 
@@ -68,21 +66,6 @@ class StaleSection(DomainError):
 
 
 # --- reading -------------------------------------------------------------------------------
-
-def get_application_for(session: Session, user: User, application_id: int) -> Application:
-    application = session.get(Application, application_id)
-    if application is None:
-        raise NotFound()
-    if user.role is Role.APPLICANT:
-        if application.organisation_id != user.organisation_id:
-            raise NotFound()
-    elif user.role is Role.ASSESSOR:  # while assigned, having declared no conflict
-        if not any(a.assessor_id == user.id and a.status is AssignmentStatus.ACTIVE for a in application.assignments):
-            raise NotFound()
-    elif user.role not in (Role.FUND_MANAGER, Role.ADMIN):
-        raise NotFound()
-    return application
-
 
 def for_organisation(session: Session, organisation_id: int) -> list[Application]:
     return list(session.scalars(sa.select(Application).where(Application.organisation_id == organisation_id)
@@ -117,9 +100,7 @@ def answers(application: Application, key: str) -> dict:
 
 
 def documents(session: Session, application: Application):
-    from portfolio.services import uploads
-
-    return uploads.uploads_for(session, owner_type=UPLOAD_OWNER, owner_id=application.id)
+    return uploads.files_of(session, application)
 
 
 def is_complete(application: Application, key: str) -> bool:
@@ -167,10 +148,7 @@ def start_from_eoi(session: Session, *, eoi: ExpressionOfInterest, by: User) -> 
         project_title=eoi.project_title, product_type=eoi.product_type.value if eoi.product_type else None,
         region=region_for(eoi.site_postcode) if eoi.site_postcode else None,
     )
-    session.add(application)
-    session.flush()
-    audit.record(session, actor=by, action="application.created", entity=application,
-                 after={"eoi_id": eoi.id, "round_id": application.round_id})
+    workflow.start(session, application, by=by, details={"eoi_id": eoi.id, "round_id": eoi.invited_round.id})
     return application
 
 
@@ -189,7 +167,10 @@ def initial_answers(application: Application, key: str) -> dict:
     return {}
 
 
-def _require_editable(application: Application) -> None:
+def _require_editable(session: Session, application: Application) -> None:
+    """Lock the application while its answers change (so a submission cannot happen halfway through
+    a change) and refuse once it has been submitted."""
+    workflow.lock(session, application)
     if not editable(application):
         raise DomainError("This application has been submitted and can no longer be changed")
 
@@ -197,7 +178,7 @@ def _require_editable(application: Application) -> None:
 def save_section(session: Session, *, application: Application, key: str, data: dict, revision: int | None,
                  by: User) -> ApplicationSection:
     """Save a section if nobody else has since the user loaded it (else StaleSection)."""
-    _require_editable(application)
+    _require_editable(session, application)
     section = application.section(key)
     before = dict(section.data) if section else {}
     if section is None:
@@ -242,7 +223,7 @@ def _derive(application: Application, key: str, data: dict) -> None:
 
 def add_cost_item(session: Session, *, application: Application, by: User, category: str, description: str,
                   amount: Decimal, is_capital: bool, is_eligible: bool) -> CostItem:
-    _require_editable(application)
+    _require_editable(session, application)
     item = CostItem(application=application, category=category, description=description, amount=amount,
                     is_capital=is_capital, is_eligible=is_eligible)
     session.add(item)
@@ -255,7 +236,7 @@ def add_cost_item(session: Session, *, application: Application, by: User, categ
 
 
 def remove_cost_item(session: Session, *, application: Application, item_id: int, by: User) -> None:
-    _require_editable(application)
+    _require_editable(session, application)
     item = next((i for i in application.cost_items if i.id == item_id), None)
     if item is None:
         raise NotFound()
@@ -273,35 +254,19 @@ def _recompute_costs(application: Application) -> None:
 
 
 def attach_document(session: Session, *, application: Application, file_storage, by: User):
-    from portfolio.services import uploads
-
-    _require_editable(application)
+    _require_editable(session, application)
     upload = uploads.save_upload(session, file_storage=file_storage, organisation=application.organisation, by=by,
-                                 purpose="application_evidence", owner_type=UPLOAD_OWNER, owner_id=application.id)
+                                 purpose="application_evidence", owner=application)
     audit.record(session, actor=by, action="application.document_added", entity=application,
                  after={"upload_id": upload.id, "filename": upload.original_filename, "sha256": upload.sha256})
     return upload
 
 
 def remove_document(session: Session, *, application: Application, upload, by: User) -> None:
-    from portfolio.services import uploads
-
-    _require_editable(application)
+    _require_editable(session, application)
     uploads.delete_upload(session, upload=upload, by=by)
     audit.record(session, actor=by, action="application.document_removed", entity=application,
                  before={"upload_id": upload.id, "filename": upload.original_filename})
-
-
-def get_document_for(session: Session, user: User, application: Application, upload_id: int):
-    """An upload of this application (its organisation, fund staff, or its assessors: `application`
-    comes from get_application_for, which has checked them); NotFound otherwise."""
-    from portfolio.services import uploads
-
-    upload = uploads.get_upload_for(session, user, upload_id,
-                                    may_see=lambda u: user.role in (Role.FUND_MANAGER, Role.ADMIN, Role.ASSESSOR))
-    if upload.owner_type != UPLOAD_OWNER or upload.owner_id != application.id:
-        raise NotFound()
-    return upload
 
 
 # --- submission ----------------------------------------------------------------------------
@@ -347,6 +312,9 @@ def snapshot(application: Application) -> dict:
 
 
 def submit(session: Session, *, application: Application, by: User) -> ApplicationVersion:
+    workflow.lock(session, application)
+    if not workflow.allowed(application, ApplicationStatus.SUBMITTED, by):
+        raise DomainError("This application has been submitted and can no longer be changed")
     rules = application.fund.rules
     problems = submission_problems(application, rules, now=utcnow())
     if problems:
@@ -366,13 +334,49 @@ def submit(session: Session, *, application: Application, by: User) -> Applicati
 
 
 def return_for_changes(session: Session, *, application: Application, by: User, reason: str) -> None:
+    workflow.lock(session, application)
+    problem = workflow.refusal(application, ApplicationStatus.DRAFT, by)
+    if problem:
+        raise workflow.InvalidTransition(problem)
     version = application.versions[-1]
     version.returned_at, version.returned_by_id, version.return_reason = utcnow(), by.id, reason
-    workflow.transition(session, application, ApplicationStatus.DRAFT, by=by,
-                        details={"version": version.number, "reason": reason})
+    workflow.transition(session, application, ApplicationStatus.DRAFT, by=by, reason=reason,
+                        details={"version": version.number})
     application.version_number += 1
     tell_company(session, application, subject="Your LSIMF application has been returned for changes",
                   template="application_returned", reason=reason)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the company does next with an application, for its home page: words, and optionally a
+    link (its text, and the record whose page it opens)."""
+
+    text: str
+    link_text: str | None = None
+    record: object = None
+    overdue: bool = False
+
+
+def next_step(application: Application, due: "MonitoringReturn | None", today) -> NextStep:  # noqa: F821
+    """`due`: the award's next monitoring return to submit, if any."""
+    status = application.status
+    if status is ApplicationStatus.DRAFT:
+        again = "Make the changes asked for and submit again" if application.version_number > 1 else \
+            "Complete every section and submit"
+        return NextStep(f"{again} by {govuk_date(application.round.deadline)}")
+    if status is ApplicationStatus.OFFER_ISSUED:
+        return NextStep(f"A signatory accepts the grant offer by {govuk_date(application.award.offer.expires_at)}")
+    if status is ApplicationStatus.OFFER_ACCEPTED:
+        if due is not None and due.period_end < today:
+            return NextStep(f" by {govuk_date(due.due_on)}", f"Submit monitoring return {due.number}", due,
+                            overdue=due.is_overdue(today))
+        later = f"; monitoring return {due.number} is due by {govuk_date(due.due_on)}" if due else ""
+        return NextStep(f" for eligible costs you have paid{later}", "Claim grant", application.award)
+    return NextStep({ApplicationStatus.APPROVED: "Wait for the grant offer letter",
+                     ApplicationStatus.REJECTED: "Read the feedback from the fund",
+                     ApplicationStatus.OFFER_EXPIRED: "None",
+                     ApplicationStatus.WITHDRAWN: "None"}.get(status, "Wait for the assessment"))
 
 
 def tell_company(session: Session, application: Application, *, subject: str, template: str, **context) -> None:

@@ -22,16 +22,15 @@ from portfolio.models import (
     AssignmentStatus,
     Criterion,
     ModeratedScore,
-    Role,
     Round,
     Score,
     User,
 )
 from portfolio.models.base import utcnow
+from portfolio.models.roles import ASSESSORS, FUND_TEAM
 from portfolio.services import audit, mail, workflow
-from portfolio.services.errors import DomainError, NotFound
+from portfolio.services.errors import DomainError
 
-ASSESSOR_ROLES = (Role.ASSESSOR, Role.FUND_MANAGER)  # fund managers sometimes assess
 CENT = Decimal("0.01")
 MIN_SCORE, MAX_SCORE = 1, 10
 OPEN_FOR_ASSIGNMENT = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_ASSESSMENT)
@@ -61,7 +60,7 @@ def scores_complete(application: Application) -> bool:
 def assignable(session: Session, application: Application, by: User) -> list[User]:
     taken = assessor_ids(application) | {by.id}
     return [user for user in session.scalars(
-        sa.select(User).where(User.role.in_(ASSESSOR_ROLES), User.is_active.is_(True)).order_by(User.name))
+        sa.select(User).where(User.role.in_(ASSESSORS), User.is_active.is_(True)).order_by(User.name))
         if user.id not in taken]
 
 
@@ -70,18 +69,16 @@ def assign(session: Session, *, application: Application, assessor: User, by: Us
         raise DomainError("Assessors can only be assigned to a submitted application still in assessment")
     if assessor.id == by.id:
         raise DomainError("You cannot assign yourself", field="assessor")
-    if assessor.role not in ASSESSOR_ROLES or not assessor.is_active:
+    if assessor.role not in ASSESSORS or not assessor.is_active:
         raise DomainError("Select an active assessor or fund manager", field="assessor")
     if assessor.id in assessor_ids(application):
         raise DomainError(f"{assessor.name} is already assigned to this application", field="assessor")
     assignment = Assignment(application=application, assessor=assessor, assigned_by_id=by.id)
-    session.add(assignment)
-    session.flush()
+    workflow.start(session, assignment, by=by, details={"application_id": application.id,
+                                                        "assessor_id": assessor.id})
     if application.status is ApplicationStatus.SUBMITTED:
         workflow.transition(session, application, ApplicationStatus.IN_ASSESSMENT, by=by,
                             details={"first_assessor_id": assessor.id})
-    audit.record(session, actor=by, action="assessment.assigned", entity=assignment,
-                 after={"application_id": application.id, "assessor_id": assessor.id})
     _update_results(application)
     mail.send_email(session, to=assessor.email, subject="An LSIMF application to assess",
                     template="assessment_assigned", assignment=assignment, application=application, user=assessor)
@@ -97,25 +94,17 @@ def remove(session: Session, *, assignment: Assignment, by: User) -> None:
     if assignment.application.status not in OPEN_FOR_ASSIGNMENT:
         raise DomainError("Assessors can only be changed while the application is in assessment")
     application = assignment.application
-    audit.record(session, actor=by, action="assessment.removed", entity=assignment,
-                 before={"application_id": application.id, "assessor_id": assignment.assessor_id,
-                         "status": assignment.status.value})
     if assignment.status is AssignmentStatus.AWAITING_DECLARATION:
+        audit.record(session, actor=by, action="assessment.removed", entity=assignment,
+                     before={"application_id": application.id, "assessor_id": assignment.assessor_id,
+                             "status": assignment.status.value})
         session.delete(assignment)
         session.flush()
         session.expire(application, ["assignments"])
     else:
-        assignment.status = AssignmentStatus.REMOVED
-        session.flush()
+        workflow.transition(session, assignment, AssignmentStatus.REMOVED, by=by,
+                            details={"application_id": application.id, "assessor_id": assignment.assessor_id})
     _update_results(application)
-
-
-def get_assignment_for(session: Session, user: User, assignment_id: int) -> Assignment:
-    """Only the assessor sees their assignment; a conflicted one is closed to them."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.assessor_id != user.id or assignment.status.closed:
-        raise NotFound()
-    return assignment
 
 
 def for_assessor(session: Session, user: User) -> list[Assignment]:
@@ -130,10 +119,9 @@ def declare(session: Session, *, assignment: Assignment, by: User, conflict: boo
         raise DomainError("You have already made your declaration")
     if conflict and not details:
         raise DomainError("Describe the conflict of interest", field="details")
-    assignment.status = AssignmentStatus.CONFLICTED if conflict else AssignmentStatus.ACTIVE
     assignment.declared_at, assignment.conflict_details = utcnow(), details if conflict else None
-    audit.record(session, actor=by, action="assessment.conflict_declared" if conflict else "assessment.no_conflict",
-                 entity=assignment, after={"application_id": assignment.application_id, "details": details})
+    workflow.transition(session, assignment, AssignmentStatus.CONFLICTED if conflict else AssignmentStatus.ACTIVE,
+                        by=by, details={"application_id": assignment.application_id, "details": details})
     if conflict:
         _update_results(assignment.application)  # the others may now be complete
         manager = assignment.assigned_by
@@ -241,7 +229,7 @@ def may_see_scores(application: Application, user: User) -> bool:
     mine = next((a for a in application.assignments if a.assessor_id == user.id), None)
     if mine is not None:
         return mine.status is AssignmentStatus.ACTIVE and mine.submitted_at is not None
-    return user.role in (Role.FUND_MANAGER, Role.ADMIN)
+    return user.role in FUND_TEAM
 
 
 # --- moderation and ranking ---------------------------------------------------------------------------

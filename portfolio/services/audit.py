@@ -83,6 +83,12 @@ def record(
     return event
 
 
+def events_of(session: Session, entity: Any) -> list[AuditEvent]:
+    """A record's own history, oldest first."""
+    return list(session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity_type == entity.__tablename__, AuditEvent.entity_id == str(entity.id)).order_by(AuditEvent.id)))
+
+
 @dataclass
 class ChainReport:
     checked: int

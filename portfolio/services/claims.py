@@ -35,36 +35,16 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit
+from portfolio.services import audit, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-STAFF_READERS = (Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.FINANCE, Role.ADMIN)
 COUNTED = (ClaimStatus.APPROVED, ClaimStatus.PAID)
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-def get_award_for(session: Session, user: User, award_id: int) -> Award:
-    award = session.get(Award, award_id)
-    if award is None or award.status is not AwardStatus.ACCEPTED:
-        raise NotFound()
-    if user.role is Role.APPLICANT and award.organisation_id != user.organisation_id:
-        raise NotFound()
-    if user.role is not Role.APPLICANT and user.role not in STAFF_READERS:
-        raise NotFound()
-    return award
-
-
-def get_claim_for(session: Session, user: User, claim_id: int) -> Claim:
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound()
-    get_award_for(session, user, claim.award_id)
-    return claim
-
 
 def claims_of(session: Session, award: Award) -> list[Claim]:
     return list(session.scalars(sa.select(Claim).where(Claim.award_id == award.id).order_by(Claim.number)))
@@ -126,11 +106,8 @@ def start(session: Session, *, award: Award, by: User, period_start: date, perio
     number = (session.scalar(sa.select(sa.func.max(Claim.number)).where(Claim.award_id == award.id)) or 0) + 1
     claim = Claim(award=award, number=number, period_start=period_start, period_end=period_end,
                   created_by_id=by.id)
-    session.add(claim)
-    session.flush()
-    audit.record(session, actor=by, action="claim.started", entity=claim,
-                 after={"award_id": award.id, "number": number, "period_start": period_start,
-                        "period_end": period_end})
+    workflow.start(session, claim, by=by, details={"award_id": award.id, "number": number,
+                                                   "period_start": period_start, "period_end": period_end})
     return claim
 
 
@@ -139,9 +116,16 @@ def require_draft(claim: Claim) -> None:
         raise DomainError("This claim has been submitted and can no longer be changed")
 
 
+def lock_draft(session: Session, claim: Claim) -> None:
+    """Lock the claim while its contents change or it is submitted, so a cost added at the moment
+    of submission either lands before it (and is in what was submitted) or is refused after it."""
+    workflow.lock(session, claim, "items")
+    require_draft(claim)
+
+
 def add_item(session: Session, *, claim: Claim, by: User, description: str, invoice_reference: str,
              defrayed_on: date, amount: Decimal) -> ClaimItem:
-    require_draft(claim)
+    lock_draft(session, claim)
     if not claim.period_start <= defrayed_on <= claim.period_end:
         raise DomainError(f"The cost must have been paid in the claim period ({claim.period_start:%d/%m/%Y} to "
                           f"{claim.period_end:%d/%m/%Y})", field="defrayed_on")
@@ -155,7 +139,7 @@ def add_item(session: Session, *, claim: Claim, by: User, description: str, invo
 
 
 def remove_item(session: Session, *, claim: Claim, by: User, item_id: int) -> None:
-    require_draft(claim)
+    lock_draft(session, claim)
     item = next((i for i in claim.items if i.id == item_id), None)
     if item is None:
         raise NotFound()
@@ -166,12 +150,17 @@ def remove_item(session: Session, *, claim: Claim, by: User, item_id: int) -> No
 
 
 def submit(session: Session, *, claim: Claim, by: User) -> None:
+    """Submit the claim as stored: locked, read again, and recorded with exactly those costs."""
+    workflow.lock(session, claim, "items")
+    if claim.status is ClaimStatus.SUBMITTED:
+        raise DomainError(f"Claim {claim.number} has already been submitted")
     require_draft(claim)
     if not claim.items:
         raise DomainError("Add at least one cost before you submit the claim")
-    claim.status, claim.submitted_at, claim.submitted_by_id = ClaimStatus.SUBMITTED, utcnow(), by.id
-    audit.record(session, actor=by, action="claim.submitted", entity=claim,
-                 after={"claimed": claim.claimed, "items": len(claim.items)})
+    claim.submitted_at, claim.submitted_by_id = utcnow(), by.id
+    workflow.transition(session, claim, ClaimStatus.SUBMITTED, by=by, details={
+        "claimed": claim.claimed, "items": len(claim.items),
+        "costs": [{"item_id": item.id, "amount": item.amount} for item in claim.items]})
 
 
 # --- finance ------------------------------------------------------------------------------------------
@@ -199,7 +188,7 @@ def _locked_award(session: Session, claim: Claim) -> Award:
 def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Decimal], reason: str | None) -> Figures:
     """Approve the claim's items, each in full or in part. A part approval needs the reason."""
     award = _locked_award(session, claim)
-    session.refresh(claim)
+    workflow.lock(session, claim, "items")
     if claim.status is not ClaimStatus.SUBMITTED:
         raise DomainError("Only a submitted claim can be reviewed")
     for item in claim.items:
@@ -219,9 +208,8 @@ def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Deci
         item.approved_amount = approved[item.id]
     claim.approved_costs, claim.grant_due, claim.retention, claim.payable = (
         result.approved_costs, result.grant_due, result.retention, result.payable)
-    claim.status, claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = (
-        ClaimStatus.APPROVED, utcnow(), by.id, reason)
-    audit.record(session, actor=by, action="claim.approved", entity=claim, after={
+    claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = utcnow(), by.id, reason
+    workflow.transition(session, claim, ClaimStatus.APPROVED, by=by, details={
         "approved_costs": total, "grant_due": result.grant_due, "retention": result.retention,
         "payable": result.payable, "reason": reason,
         "items": {str(item.id): approved[item.id] for item in claim.items}})
@@ -231,13 +219,13 @@ def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Deci
 
 
 def reject(session: Session, *, claim: Claim, by: User, reason: str) -> None:
+    workflow.lock(session, claim, "items")
     if claim.status is not ClaimStatus.SUBMITTED:
         raise DomainError("Only a submitted claim can be rejected")
     for item in claim.items:
         item.approved_amount = ZERO
-    claim.status, claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = (
-        ClaimStatus.REJECTED, utcnow(), by.id, reason)
-    audit.record(session, actor=by, action="claim.rejected", entity=claim, after={"reason": reason})
+    claim.reviewed_at, claim.reviewed_by_id, claim.review_reason = utcnow(), by.id, reason
+    workflow.transition(session, claim, ClaimStatus.REJECTED, by=by, reason=reason)
     tell_company(session, claim.award.application, subject=f"LSIMF claim {claim.number} rejected",
                  template="claim_update", claim=claim, award=claim.award)
 
@@ -246,7 +234,7 @@ def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal,
                    reference: str) -> Payment:
     """The payment of an approved claim: exactly its payable grant, and never past the award."""
     award = _locked_award(session, claim)
-    session.refresh(claim)
+    workflow.lock(session, claim, "items")
     if claim.status is not ClaimStatus.APPROVED:
         raise DomainError("Only an approved claim can be paid")
     if amount != claim.payable:
@@ -260,11 +248,10 @@ def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal,
         raise DomainError("The payment date must be today or in the past", field="paid_on")
     payment = Payment(award=award, claim=claim, kind=PaymentKind.CLAIM, amount=amount, paid_on=paid_on,
                       reference=reference, recorded_by_id=by.id)
-    session.add(payment)
-    claim.status = ClaimStatus.PAID
-    session.flush()
-    audit.record(session, actor=by, action="claim.paid", entity=claim,
-                 after={"payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
+    workflow.start(session, payment, by=by, details={"claim_id": claim.id, "amount": amount, "paid_on": paid_on,
+                                                     "reference": reference})
+    workflow.transition(session, claim, ClaimStatus.PAID, by=by, details={
+        "payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
     tell_company(session, award.application, subject=f"LSIMF claim {claim.number} paid", template="claim_update",
                  claim=claim, award=award, payment=payment)
     return payment
@@ -291,8 +278,8 @@ def release_retention(session: Session, *, award: Award, by: User, amount: Decim
         raise DomainError("The payment date must be today or in the past", field="paid_on")
     payment = Payment(award=award, kind=PaymentKind.RETENTION, amount=amount, paid_on=paid_on, reference=reference,
                       recorded_by_id=by.id)
-    session.add(payment)
-    session.flush()
+    workflow.start(session, payment, by=by, details={"award_id": award.id, "kind": PaymentKind.RETENTION.value,
+                                                     "amount": amount, "paid_on": paid_on, "reference": reference})
     audit.record(session, actor=by, action="retention.released", entity=award,
                  after={"payment_id": payment.id, "amount": amount, "paid_on": paid_on, "reference": reference})
     tell_company(session, award.application, subject="LSIMF retention paid", template="retention_paid",

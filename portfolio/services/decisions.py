@@ -22,19 +22,18 @@ from portfolio.models import (
     Award,
     AwardStatus,
     Decision,
+    DecisionStatus,
     Fund,
     Payment,
     Round,
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import assessments, audit, due_diligence, subsidy, workflow
+from portfolio.services import assessments, due_diligence, subsidy, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError
 
 ZERO = Decimal("0.00")
-APPROVED = "approved"
-REJECTED = "rejected"
 
 
 # --- the budget ledger ------------------------------------------------------------------------
@@ -108,10 +107,10 @@ def recommend(session: Session, *, application: Application, by: User, recommend
     decision = Decision(application=application, recommended=recommended,
                         recommended_amount=amount if recommended else None, recommendation_note=note,
                         recommended_by_id=by.id, recommended_at=utcnow())
-    session.add(decision)
-    workflow.transition(session, application, to, by=by,
-                        details={"amount": decision.recommended_amount, "note": note,
-                                 "weighted_score": application.weighted_score})
+    details = {"amount": decision.recommended_amount, "note": note, "weighted_score": application.weighted_score}
+    workflow.start(session, decision, DecisionStatus.RECOMMENDED if recommended else DecisionStatus.NOT_RECOMMENDED,
+                   by=by, details={"application_id": application.id, **details})
+    workflow.transition(session, application, to, by=by, details=details)
     return decision
 
 
@@ -195,23 +194,22 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
     if not second and amount > rules.second_approval_threshold:
         decision.amount, decision.conditions = amount, conditions
         decision.first_approver_id, decision.first_approved_at = by.id, now
-        audit.record(session, actor=by, action="application.first_approval", entity=application,
-                     after={"amount": amount, "conditions": conditions,
-                            "second_approval_threshold": rules.second_approval_threshold})
+        workflow.transition(session, decision, DecisionStatus.AWAITING_SECOND_APPROVAL, by=by, details={
+            "application_id": application.id, "amount": amount, "conditions": conditions,
+            "second_approval_threshold": rules.second_approval_threshold})
         return Approval(award=None, needs_second_approval=True)
 
     award = Award(application=application, fund_id=fund.id, round_id=round_.id,
-                  organisation_id=application.organisation_id, amount=amount, status=AwardStatus.APPROVED,
-                  decided_at=now)
+                  organisation_id=application.organisation_id, amount=amount, decided_at=now)
     subsidy.apply_to_award(award, assessment)
-    session.add(award)
-    decision.outcome, decision.amount, decision.conditions = APPROVED, amount, conditions
+    decision.amount, decision.conditions = amount, conditions
     decision.decided_by_id, decision.decided_at = by.id, now
-    workflow.transition(session, application, ApplicationStatus.APPROVED, by=by, details={
-        "amount": amount, "conditions": conditions, "first_approver_id": decision.first_approver_id,
-        "subsidy_category": assessment.category.value, "cumulative_subsidy": assessment.cumulative,
-        "transparency_due_on": assessment.transparency_due_on,
-    })
+    details = {"amount": amount, "conditions": conditions, "first_approver_id": decision.first_approver_id,
+               "subsidy_category": assessment.category.value, "cumulative_subsidy": assessment.cumulative,
+               "transparency_due_on": assessment.transparency_due_on}
+    workflow.start(session, award, by=by, details={"application_id": application.id, "amount": amount})
+    workflow.transition(session, decision, DecisionStatus.APPROVED, by=by, details={"application_id": application.id})
+    workflow.transition(session, application, ApplicationStatus.APPROVED, by=by, details=details)
     tell_company(session, application, subject="Your LSIMF application has been approved",
                   template="decision_approved", amount=amount, conditions=conditions)
     return Approval(award=award, needs_second_approval=False)
@@ -224,8 +222,9 @@ def reject(session: Session, *, application: Application, by: User, feedback: st
     if not workflow.allowed(application, ApplicationStatus.REJECTED, by):
         raise DomainError("Only an application with a recommendation can be rejected")
     decision = application.decision
-    decision.outcome, decision.feedback = REJECTED, feedback
+    decision.feedback = feedback
     decision.decided_by_id, decision.decided_at = by.id, utcnow()
+    workflow.transition(session, decision, DecisionStatus.REJECTED, by=by, details={"application_id": application.id})
     workflow.transition(session, application, ApplicationStatus.REJECTED, by=by, details={"feedback": feedback})
     tell_company(session, application, subject="The decision on your LSIMF application",
                   template="decision_rejected", feedback=feedback)

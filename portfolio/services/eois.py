@@ -9,27 +9,15 @@ from portfolio.models import (
     ExpressionOfInterest,
     Fund,
     Organisation,
-    Role,
     Round,
     User,
 )
 from portfolio.models.base import utcnow
+from portfolio.filters import govuk_date
 from portfolio.services import applications, audit, eligibility, mail, workflow
-from portfolio.services.errors import DomainError, NotFound
+from portfolio.services.errors import DomainError
 
 EDITABLE = (EoiStatus.DRAFT,)
-
-
-def get_eoi_for(session: Session, user: User, eoi_id: int) -> ExpressionOfInterest:
-    """The EOI if this user may see it: its own organisation, or fund staff. Else NotFound."""
-    eoi = session.get(ExpressionOfInterest, eoi_id)
-    if eoi is None:
-        raise NotFound()
-    if user.role is Role.APPLICANT and eoi.organisation_id != user.organisation_id:
-        raise NotFound()
-    if user.role not in (Role.APPLICANT, Role.FUND_MANAGER, Role.ADMIN):
-        raise NotFound()
-    return eoi
 
 
 def for_organisation(session: Session, organisation: Organisation) -> list[ExpressionOfInterest]:
@@ -54,18 +42,17 @@ def save_draft(session: Session, *, fund: Fund, organisation: Organisation, by: 
                eoi: ExpressionOfInterest | None = None) -> ExpressionOfInterest:
     if eoi is not None and eoi.status not in EDITABLE:
         raise DomainError("This expression of interest has been submitted and can no longer be changed")
-    created = eoi is None
-    if created:
-        eoi = ExpressionOfInterest(fund=fund, organisation=organisation, created_by=by)
-        session.add(eoi)
-    before = None if created else {key: getattr(eoi, key) for key in answers}
+    if eoi is None:
+        eoi = ExpressionOfInterest(fund=fund, organisation=organisation, created_by=by, **answers)
+        workflow.start(session, eoi, by=by, details=_answers_for_audit(answers))
+        return eoi
+    before = {key: getattr(eoi, key) for key in answers}
     for key, value in answers.items():
         setattr(eoi, key, value)
     session.flush()
-    changed = {k: v for k, v in answers.items() if before is None or before[k] != v}
-    audit.record(session, actor=by, action="eoi.created" if created else "eoi.updated", entity=eoi,
-                 before=None if created else _answers_for_audit({k: before[k] for k in changed}),
-                 after=_answers_for_audit(changed))
+    changed = {k: v for k, v in answers.items() if before[k] != v}
+    audit.record(session, actor=by, action="eoi.updated", entity=eoi,
+                 before=_answers_for_audit({k: before[k] for k in changed}), after=_answers_for_audit(changed))
     return eoi
 
 
@@ -117,3 +104,15 @@ def _tell_company(session: Session, eoi: ExpressionOfInterest, *, subject: str, 
     for user in eoi.organisation.users:
         if user.is_active:
             mail.send_email(session, to=user.email, subject=subject, template=template, eoi=eoi, user=user)
+
+
+def next_step(eoi: ExpressionOfInterest) -> str:
+    """What the company does next with an expression of interest, for its home page."""
+    if eoi.status is EoiStatus.DRAFT:
+        return "Check your answers and submit"
+    if eoi.status is EoiStatus.SUBMITTED:
+        return ("The automatic check found problems: a fund manager will review it" if eoi.eligibility_failures
+                else "Wait for a fund manager's decision")
+    if eoi.status is EoiStatus.INVITED:
+        return f"Apply in {eoi.invited_round.name} by {govuk_date(eoi.invited_round.deadline)}"
+    return "See the reasons"

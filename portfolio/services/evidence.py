@@ -5,22 +5,11 @@ portfolio.services.uploads'."""
 from sqlalchemy.orm import Session
 
 from portfolio.models import Claim, MonitoringReturn, Upload, User
-from portfolio.services import uploads
-from portfolio.services.errors import DomainError, NotFound
-
-OWNER_TYPES = {Claim: "claim", MonitoringReturn: "monitoring_return"}
-
+from portfolio.services import uploads, workflow
+from portfolio.services.errors import DomainError
 
 def files(session: Session, owner: Claim | MonitoringReturn) -> list[Upload]:
-    return uploads.uploads_for(session, owner_type=OWNER_TYPES[type(owner)], owner_id=owner.id)
-
-
-def get(session: Session, owner: Claim | MonitoringReturn, upload_id: int) -> Upload:
-    """One of the record's files; the caller has already checked the user may see the record."""
-    upload = next((u for u in files(session, owner) if u.id == upload_id), None)
-    if upload is None:
-        raise NotFound()
-    return upload
+    return uploads.files_of(session, owner)
 
 
 def _require_open(owner: Claim | MonitoringReturn) -> None:
@@ -30,14 +19,15 @@ def _require_open(owner: Claim | MonitoringReturn) -> None:
 
 
 def attach(session: Session, owner: Claim | MonitoringReturn, *, by: User, file_storage) -> Upload:
+    workflow.lock(session, owner)  # not while the record is being submitted
     _require_open(owner)
-    kind = OWNER_TYPES[type(owner)]
     return uploads.save_upload(session, file_storage=file_storage, organisation=owner.award.organisation, by=by,
-                               purpose=f"{kind}_evidence", owner_type=kind, owner_id=owner.id)
+                               purpose=f"{owner.__record_type__}_evidence", owner=owner)
 
 
 def remove(session: Session, owner: Claim | MonitoringReturn, *, by: User, upload_id: int) -> Upload:
+    workflow.lock(session, owner)
     _require_open(owner)
-    upload = get(session, owner, upload_id)
+    upload = uploads.file_of(session, by, owner, upload_id)
     uploads.delete_upload(session, upload=upload, by=by)
     return upload

@@ -140,3 +140,8 @@ def save_round(session: Session, *, fund: Fund, by: User, details: RoundDetails,
 def upcoming_or_open_rounds(session: Session, fund: Fund, *, now: datetime | None = None) -> list[Round]:
     now = now or utcnow()
     return [r for r in fund.rounds if now < r.deadline]
+
+
+def all_rounds(session: Session) -> list[Round]:
+    """Every round of every fund, in deadline order (the applications list's filter)."""
+    return list(session.scalars(sa.select(Round).order_by(Round.deadline)))

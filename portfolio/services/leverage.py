@@ -510,3 +510,13 @@ def table(result: Report) -> Iterable[list]:
     for breakdown, figures_by_group in groups:
         for group, figures in figures_by_group.items():
             yield [breakdown, group, *(getattr(figures, name) for _, name in COLUMNS)]
+
+
+def programme_choices(session: Session) -> list[tuple[str, str]]:
+    """The report's programme filter: each fund, and the Large Investment Portfolio."""
+    return [*session.execute(sa.select(Fund.code, Fund.name).order_by(Fund.code)).all(), (LIP, LIP_NAME)]
+
+
+def round_choices(session: Session) -> list[tuple[int, str]]:
+    return list(session.execute(sa.select(Round.id, Fund.code + " " + Round.name).join(Fund)
+                                .order_by(Fund.code, Round.opens_on)).all())

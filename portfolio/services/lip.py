@@ -37,7 +37,6 @@ from portfolio.models import (
     LipSector,
     LipSite,
     LipStage,
-    LipStageChange,
     Rag,
     Region,
     Role,
@@ -46,43 +45,22 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit, organisations, postcodes, subsidy, uploads
+from portfolio.models.roles import CASE_WORKERS
+from portfolio.services import audit, organisations, policy, postcodes, subsidy, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
-from portfolio.services.workflow import InvalidTransition, Transition
 
 MINIMUM_INVESTMENT = Decimal("250000000.00")  # PRODUCT.md §3: a case is for investments over £250m
 ZERO = Decimal("0.00")
-WORKERS = (Role.ACCOUNT_MANAGER, Role.FUND_MANAGER)  # see and work cases
-READERS = (*WORKERS, Role.FINANCE, Role.ADMIN)  # finance reads the figures; admins read
-UPLOAD_OWNER = "lip_case"
 
 S = LipStage
 OPEN_STAGES = tuple(stage for stage in LipStage if stage.is_open)
-FORWARD = (S.ENQUIRY, S.QUALIFICATION, S.PROPOSITION, S.NEGOTIATION, S.APPROVALS, S.AGREED, S.DELIVERY, S.CLOSED)
-_workers = frozenset(WORKERS)
-
-STAGE_TRANSITIONS: dict[tuple[LipStage, LipStage], Transition] = {
-    **{(before, after): Transition(_workers, f"lip_case.moved_to_{after.value}")
-       for before, after in zip(FORWARD, FORWARD[1:])},
-    **{(stage, S.LOST): Transition(_workers, "lip_case.lost") for stage in OPEN_STAGES},
-    **{(stage, S.WITHDRAWN): Transition(_workers, "lip_case.withdrawn") for stage in OPEN_STAGES},
-}
-NEEDS_REASON = (S.LOST, S.WITHDRAWN)
 # The offer (package and approvals) is settled once the case is agreed.
 OFFER_OPEN = (S.ENQUIRY, S.QUALIFICATION, S.PROPOSITION, S.NEGOTIATION, S.APPROVALS)
 
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def get_case_for(session: Session, user: User, case_id: int) -> LipCase:
-    """The case, for staff who may read cases; NotFound for anyone else (company users above all)."""
-    case = session.get(LipCase, case_id)
-    if case is None or user.role not in READERS:
-        raise NotFound()
-    return case
-
-
-def staff(session: Session, roles=WORKERS) -> list[User]:
+def staff(session: Session, roles=CASE_WORKERS) -> list[User]:
     return list(session.scalars(sa.select(User).where(User.role.in_(roles), User.is_active.is_(True))
                                 .order_by(User.name)))
 
@@ -92,8 +70,9 @@ def days_in_stage(case: LipCase, today: date | None = None) -> int:
 
 
 def next_stages(case: LipCase, user: User) -> list[LipStage]:
-    return [after for (before, after), rule in STAGE_TRANSITIONS.items()
-            if before is case.stage and user.role in rule.roles]
+    """The stages `user` may move the case to (agreed among them while approvals stop it: choosing it
+    says why)."""
+    return workflow.targets(case, user, guarded=False)
 
 
 # --- the UK offer ---------------------------------------------------------------------------------
@@ -182,10 +161,9 @@ def add_component(session: Session, *, case: LipCase, by: User, kind: LipCompone
     if is_subsidy and award is None and amount is None:
         raise DomainError("Enter the amount of a subsidy", field="amount")
     component = LipComponent(case=case, kind=kind, owner_body=owner_body or kind.default_owner, amount=amount,
-                             description=description, status=status, is_subsidy=is_subsidy, award=award,
+                             description=description, is_subsidy=is_subsidy, award=award,
                              agreed_on=uk_today() if status is LipComponentStatus.AGREED else None)
-    session.add(component)
-    session.flush()
+    workflow.start(session, component, status, by=by)
     audit.record(session, actor=by, action="lip_case.component_added", entity=case, after={
         "component_id": component.id, "kind": kind.value, "owner_body": component.owner_body, "amount": amount,
         "status": status.value, "is_subsidy": is_subsidy, "award_id": award_id})
@@ -200,12 +178,9 @@ def set_component_status(session: Session, *, case: LipCase, by: User, component
         raise NotFound()
     if component.award is not None:
         raise DomainError("A linked LSIMF award's status comes from the award")
-    before = component.status
-    component.status = status
+    if component.status is not status:
+        workflow.transition(session, component, status, by=by, details={"case_id": case.id})
     component.agreed_on = uk_today() if status is LipComponentStatus.AGREED else None
-    audit.record(session, actor=by, action="lip_case.component_status", entity=case,
-                 before={"component_id": component.id, "status": before.value},
-                 after={"component_id": component.id, "status": status.value})
     return component
 
 
@@ -276,12 +251,11 @@ def record_approval(session: Session, *, case: LipCase, by: User, kind: LipAppro
             if problem:
                 raise DomainError(problem, field="status")
             approved_subsidy = package(case).subsidy
-    before = {"status": approval.status.value, "decided_on": approval.decided_on}
-    approval.status, approval.decided_on, approval.reference = status, decided_on, reference or None
+    approval.decided_on, approval.reference = decided_on, reference or None
     approval.note, approval.recorded_by_id, approval.approved_subsidy = note or None, by.id, approved_subsidy
-    audit.record(session, actor=by, action="lip_case.approval_recorded", entity=case, before={"kind": kind.value,
-                 **before}, after={"kind": kind.value, "status": status.value, "decided_on": decided_on,
-                                   "reference": reference, "note": note, "approved_subsidy": approved_subsidy})
+    workflow.transition(session, approval, status, by=by, details={
+        "case_id": case.id, "kind": kind.value, "decided_on": decided_on, "reference": reference, "note": note,
+        "approved_subsidy": approved_subsidy})
     return approval
 
 
@@ -355,7 +329,7 @@ def create_case(session: Session, *, by: User, organisation_id: int | None, new_
                 site_name: str, site_postcode: str) -> LipCase:
     """Open a case at enquiry. The company is an existing organisation or a new one (which may never
     have users). :raise DomainError: £250m or less, an unknown postcode, a bad team."""
-    if by.role not in WORKERS:
+    if not workflow.can_start(LipCase, by):
         raise DomainError("Only account and fund managers open cases")
     _check_investment(total_investment)
     sro, team = _team(session, sro_id, team_ids)
@@ -366,16 +340,13 @@ def create_case(session: Session, *, by: User, organisation_id: int | None, new_
                    total_investment=total_investment, expected_jobs_created=expected_jobs_created,
                    expected_jobs_safeguarded=expected_jobs_safeguarded, expected_rd_spend=expected_rd_spend,
                    competing_locations=competing_locations, sro=sro, team=team,
-                   target_decision_on=target_decision_on, created_by=by, stage=S.ENQUIRY, stage_entered_at=utcnow())
+                   target_decision_on=target_decision_on, created_by=by)
     case.sites.append(site)
-    case.approvals.extend(LipApproval(kind=kind) for kind in LipApprovalKind)
-    session.add(case)
-    session.flush()
-    session.add(LipStageChange(case_id=case.id, from_stage=None, to_stage=S.ENQUIRY, by_id=by.id,
-                               at=case.stage_entered_at))
-    audit.record(session, actor=by, action="lip_case.opened", entity=case, after={
+    workflow.start(session, case, by=by, details={
         "organisation_id": organisation.id, "title": title, "total_investment": total_investment,
         "sector": sector.value, "sro_id": sro.id, "team": [u.id for u in team]})
+    for kind in LipApprovalKind:
+        workflow.start(session, LipApproval(case=case, kind=kind), by=by)
     return case
 
 
@@ -424,33 +395,16 @@ def remove_site(session: Session, *, case: LipCase, by: User, site_id: int) -> N
 
 
 def move(session: Session, *, case: LipCase, to: LipStage, by: User, reason: str | None = None) -> None:
-    """Move the case to stage `to`, or raise InvalidTransition (nothing changes)."""
-    rule = STAGE_TRANSITIONS.get((case.stage, to))
-    if rule is None:
-        raise InvalidTransition(f"A case cannot move from {case.stage.label.lower()} to {to.label.lower()}",
-                                field="stage")
-    if by.role not in rule.roles:
-        raise InvalidTransition(f"Your role cannot move a case to {to.label.lower()}", field="stage")
-    reason = (reason or "").strip() or None
-    if to in NEEDS_REASON and not reason:
-        raise InvalidTransition(f"Enter why the case was {to.label.lower()}", field="reason")
-    if to is S.AGREED:
-        problems = approval_problems(session, case)
-        if problems:
-            raise InvalidTransition("The case cannot be agreed yet: " + "; ".join(problems), field="stage")
-    before, now = case.stage, utcnow()
-    case.stage, case.stage_entered_at = to, now
-    if to in NEEDS_REASON:
-        case.outcome_reason = reason
-    session.add(LipStageChange(case_id=case.id, from_stage=before, to_stage=to, reason=reason, by_id=by.id, at=now))
-    audit.record(session, actor=by, action=rule.action, entity=case, before={"stage": before.value},
-                 after={"stage": to.value, "reason": reason})
+    """Move the case to stage `to` by the table (portfolio.services.transitions), or raise
+    InvalidTransition (nothing changes)."""
+    workflow.lock(session, case)
+    workflow.transition(session, case, to, by=by, reason=reason)
 
 
 # --- working the case -------------------------------------------------------------------------------
 
-def _workers_only(by: User) -> None:
-    if by.role not in WORKERS:
+def _workers_only(case: LipCase, by: User) -> None:
+    if not policy.may_act(by, case):
         raise DomainError("Only account and fund managers work cases")
 
 
@@ -458,7 +412,7 @@ def add_action(session: Session, *, case: LipCase, by: User, description: str, o
                ) -> LipAction:
     _require_open(case)
     owner = session.get(User, owner_id)
-    if owner is None or owner.role not in WORKERS or not owner.is_active:
+    if owner is None or owner.role not in CASE_WORKERS or not owner.is_active:
         raise DomainError("Select who owns the action", field="owner_id")
     action = LipAction(case=case, description=description, owner=owner, due_on=due_on, created_by_id=by.id)
     session.add(action)
@@ -514,28 +468,21 @@ def set_risk_rag(session: Session, *, case: LipCase, by: User, risk_id: int, rag
 
 
 def documents(session: Session, case: LipCase) -> list[Upload]:
-    return uploads.uploads_for(session, owner_type=UPLOAD_OWNER, owner_id=case.id)
-
-
-def get_document(session: Session, case: LipCase, upload_id: int) -> Upload:
-    upload = next((u for u in documents(session, case) if u.id == upload_id), None)
-    if upload is None:
-        raise NotFound()
-    return upload
+    return uploads.files_of(session, case)
 
 
 def attach_document(session: Session, *, case: LipCase, by: User, file_storage) -> Upload:
     """A case document, by the upload rules (kind by content, size limit, random storage key). It is
     recorded against the company's organisation, but only case staff can ever reach it."""
-    _workers_only(by)
+    _workers_only(case, by)
     _require_open(case)
     return uploads.save_upload(session, file_storage=file_storage, organisation=case.organisation, by=by,
-                               purpose="lip_case_document", owner_type=UPLOAD_OWNER, owner_id=case.id)
+                               purpose="lip_case_document", owner=case)
 
 
 def remove_document(session: Session, *, case: LipCase, by: User, upload_id: int) -> Upload:
     _require_open(case)
-    upload = get_document(session, case, upload_id)
+    upload = uploads.file_of(session, by, case, upload_id)
     uploads.delete_upload(session, upload=upload, by=by)
     return upload
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from portfolio.extensions import queue
 from portfolio.models import OutboxMessage, OutboxStatus
 from portfolio.models.base import utcnow
+from portfolio.services import workflow
 
 
 def send_email(session: Session, *, to: str, subject: str, template: str, **context) -> OutboxMessage:
@@ -18,8 +19,7 @@ def send_email(session: Session, *, to: str, subject: str, template: str, **cont
 
     body = render_template(f"email/{template}.txt", **context)
     message = OutboxMessage(recipient=to, subject=subject, body=body)
-    session.add(message)
-    session.flush()
+    workflow.start(session, message, by=None, system_label="mail")
     queue.enqueue_after_commit(session, jobs.deliver_email, message.id)
     return message
 
@@ -53,6 +53,6 @@ def deliver(session: Session, message_id: int) -> None:
         folder = Path(config["MAIL_FOLDER"])
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{message.id:06d}.eml").write_bytes(bytes(email))
-    message.status = OutboxStatus.SENT
     message.sent_at = utcnow()
+    workflow.transition(session, message, OutboxStatus.SENT, by=None, system_label="mail")
     message.last_error = None

@@ -32,16 +32,16 @@ from portfolio.models import (
     Rag,
     ReturnKind,
     ReturnStatus,
-    Role,
     User,
 )
+from portfolio.models.roles import VERIFIERS
 from portfolio.models.base import utcnow
-from portfolio.models.monitoring import FIGURES
-from portfolio.services import audit, claims
+from portfolio.filters import money
+from portfolio.models.monitoring import COUNTS, FIGURES, FTES
+from portfolio.services import audit, claims, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
-VERIFIERS = (Role.FUND_MANAGER, Role.ACCOUNT_MANAGER)
 LABELS = dict(FIGURES)
 # Figures reported to date, which should never go down from one return to the next.
 CUMULATIVE = ("capital_spent", "private_investment")
@@ -94,8 +94,8 @@ def generate(session: Session, award: Award, *, by: User | None) -> list[Monitor
                                 period_end=period.end, due_on=period.due_on, explanations={})
                for number, period in enumerate(schedule(rules, start=offer.project_start,
                                                         completion=offer.project_completion), start=1)]
-    session.add_all(created)
-    session.flush()
+    for monitoring_return in created:
+        workflow.start(session, monitoring_return, by=None)
     audit.record(session, actor=by, actor_label=None if by else "system", action="monitoring.scheduled",
                  entity=award, after={"returns": len(created), "first_due": created[0].due_on,
                                       "last_due": created[-1].due_on})
@@ -107,14 +107,6 @@ def generate(session: Session, award: Award, *, by: User | None) -> list[Monitor
 def returns_of(session: Session, award: Award) -> list[MonitoringReturn]:
     return list(session.scalars(sa.select(MonitoringReturn).where(MonitoringReturn.award_id == award.id)
                                 .order_by(MonitoringReturn.number)))
-
-
-def get_return_for(session: Session, user: User, return_id: int) -> MonitoringReturn:
-    monitoring_return = session.get(MonitoringReturn, return_id)
-    if monitoring_return is None:
-        raise NotFound()
-    claims.get_award_for(session, user, monitoring_return.award_id)
-    return monitoring_return
 
 
 def previous(session: Session, monitoring_return: MonitoringReturn) -> MonitoringReturn | None:
@@ -159,6 +151,17 @@ def next_due(session: Session, organisation_id: int) -> dict[int, MonitoringRetu
                MonitoringReturn.status.in_((ReturnStatus.OPEN, ReturnStatus.RETURNED)))
         .order_by(MonitoringReturn.number.desc()))
     return {row.award.application_id: row for row in rows}  # the lowest number wins
+
+
+def show_figure(name: str, value) -> str:
+    """A monitoring figure as the PDF and pages print it: money as £1,234.50, FTEs to one place, counts whole."""
+    if value is None:
+        return ""
+    if name in FTES:
+        return f"{value:,.1f}"
+    if name in COUNTS:
+        return f"{value:,}"
+    return money(value)
 
 
 # --- the company's return ------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def _require_open(monitoring_return: MonitoringReturn) -> None:
 def submit(session: Session, *, monitoring_return: MonitoringReturn, by: User, values: dict, narrative: str,
            rag: Rag, explanations: dict[str, str]) -> None:
     """Record the company's figures. Every query must be answered (or the figure corrected)."""
-    session.refresh(monitoring_return, with_for_update=True)
+    workflow.lock(session, monitoring_return)
     _require_open(monitoring_return)
     if monitoring_return.period_end > uk_today():
         raise DomainError(f"This return can be submitted once its period ends on "
@@ -227,11 +230,10 @@ def submit(session: Session, *, monitoring_return: MonitoringReturn, by: User, v
     for name, _ in FIGURES:
         setattr(monitoring_return, name, values[name])
     monitoring_return.narrative, monitoring_return.rag, monitoring_return.explanations = narrative, rag, answered
-    monitoring_return.status, monitoring_return.submitted_at, monitoring_return.submitted_by_id = (
-        ReturnStatus.SUBMITTED, utcnow(), by.id)
+    monitoring_return.submitted_at, monitoring_return.submitted_by_id = utcnow(), by.id
     monitoring_return.returned_reason = None
-    audit.record(session, actor=by, action="monitoring.submitted", entity=monitoring_return,
-                 after={**values, "rag": rag.value, "explanations": answered})
+    workflow.transition(session, monitoring_return, ReturnStatus.SUBMITTED, by=by,
+                        details={**values, "rag": rag.value, "explanations": answered})
 
 
 # --- verification ------------------------------------------------------------------------------------
@@ -244,12 +246,11 @@ def _require_submitted(monitoring_return: MonitoringReturn, by: User) -> None:
 
 
 def verify(session: Session, *, monitoring_return: MonitoringReturn, by: User) -> None:
-    session.refresh(monitoring_return, with_for_update=True)
+    workflow.lock(session, monitoring_return)
     _require_submitted(monitoring_return, by)
-    monitoring_return.status, monitoring_return.verified_at, monitoring_return.verified_by_id = (
-        ReturnStatus.VERIFIED, utcnow(), by.id)
-    audit.record(session, actor=by, action="monitoring.verified", entity=monitoring_return,
-                 after={"number": monitoring_return.number, "kind": monitoring_return.kind.value})
+    monitoring_return.verified_at, monitoring_return.verified_by_id = utcnow(), by.id
+    workflow.transition(session, monitoring_return, ReturnStatus.VERIFIED, by=by,
+                        details={"number": monitoring_return.number, "kind": monitoring_return.kind.value})
     award = monitoring_return.award
     tell_company(session, award.application, subject=f"Monitoring return {monitoring_return.number} verified",
                  template="return_update", monitoring_return=monitoring_return, award=award)
@@ -258,11 +259,10 @@ def verify(session: Session, *, monitoring_return: MonitoringReturn, by: User) -
 
 
 def send_back(session: Session, *, monitoring_return: MonitoringReturn, by: User, reason: str) -> None:
-    session.refresh(monitoring_return, with_for_update=True)
+    workflow.lock(session, monitoring_return)
     _require_submitted(monitoring_return, by)
-    monitoring_return.status, monitoring_return.returned_reason = ReturnStatus.RETURNED, reason
-    audit.record(session, actor=by, action="monitoring.returned", entity=monitoring_return,
-                 after={"reason": reason})
+    monitoring_return.returned_reason = reason
+    workflow.transition(session, monitoring_return, ReturnStatus.RETURNED, by=by, reason=reason)
     award = monitoring_return.award
     tell_company(session, award.application,
                  subject=f"Monitoring return {monitoring_return.number} needs changes",

@@ -24,8 +24,8 @@ from portfolio.models import (
 )
 from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
-from portfolio.services import applications, audit, documents, mail, workflow
-from portfolio.services.errors import DomainError, NotFound
+from portfolio.services import applications, documents, mail, workflow
+from portfolio.services.errors import DomainError
 
 DEFAULT_CLAIM_SCHEDULE = (
     "Quarterly in arrears against eligible capital costs defrayed, with evidence of payment. Each payment is at most "
@@ -85,38 +85,15 @@ def issue(session: Session, *, application: Application, by: User, terms: Terms)
     now = utcnow()
     offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
                   expires_at=now + timedelta(days=rules.offer_validity_days), **asdict(terms))
-    session.add(offer)
-    _set_statuses(session, offer, by, OfferStatus.ISSUED, AwardStatus.OFFERED, action="offer.issued",
-                  **asdict(terms), expires_at=offer.expires_at)
-    document = documents.request_document(session, kind=DocumentKind.GRANT_OFFER_LETTER,
-                                          organisation=application.organisation, by=by, application=application)
+    workflow.start(session, offer, by=by, details={"amount": award.amount, **asdict(terms),
+                                                   "expires_at": offer.expires_at})
+    workflow.transition(session, award, AwardStatus.OFFERED, by=by, details={"offer_id": offer.id})
+    document = documents.request_document(session, kind=DocumentKind.GRANT_OFFER_LETTER, record=offer, by=by)
     offer.document_id = document.id
     workflow.transition(session, application, ApplicationStatus.OFFER_ISSUED, by=by,
                         details={"offer_id": offer.id, "amount": award.amount, "expires_at": offer.expires_at})
     applications.tell_company(session, application, subject="Your LSIMF grant offer", template="offer_issued",
                               offer=offer, award=award)
-    return offer
-
-
-def _set_statuses(session: Session, offer: Offer, by: User | None, status: OfferStatus, award_status: AwardStatus,
-                  *, action: str, **details) -> None:
-    """Move the offer and its award together, with one audit event on the offer."""
-    before = {"status": offer.status and offer.status.value, "award_status": offer.award.status.value}
-    offer.status, offer.award.status = status, award_status
-    audit.record(session, actor=by, actor_label=None if by else "offer-expiry", action=action, entity=offer,
-                 before=before, after={"status": status.value, "award_status": award_status.value,
-                                       "amount": offer.award.amount, **details})
-
-
-def get_offer_for(session: Session, user: User, offer_id: int) -> Offer:
-    """Applicants see their own organisation's offers; fund managers, finance and admins see all."""
-    offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound()
-    if user.role is Role.APPLICANT and offer.award.organisation_id != user.organisation_id:
-        raise NotFound()
-    if user.role not in (Role.APPLICANT, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN):
-        raise NotFound()
     return offer
 
 
@@ -141,7 +118,8 @@ def _respond(session: Session, offer: Offer, by: User, *, status: OfferStatus, a
     if problem:
         raise DomainError(problem)
     offer.responded_by_id, offer.responded_at, offer.decline_reason = by.id, utcnow(), reason
-    _set_statuses(session, offer, by, status, award_status, action=f"offer.{status.value}", reason=reason)
+    workflow.transition(session, offer, status, by=by, reason=reason, details={"amount": offer.award.amount})
+    workflow.transition(session, offer.award, award_status, by=by, details={"offer_id": offer.id})
     application = offer.award.application
     workflow.transition(session, application, application_status, by=by,
                         details={"offer_id": offer.id, "reason": reason})
@@ -181,8 +159,10 @@ def expire_due(session: Session, *, now: datetime | None = None) -> int:
                           .order_by(Offer.id).with_for_update(skip_locked=True)
                           .execution_options(populate_existing=True)).all()
     for offer in due:
-        _set_statuses(session, offer, None, OfferStatus.EXPIRED, AwardStatus.RELEASED, action="offer.expired",
-                      expired_at=now)
+        workflow.transition(session, offer, OfferStatus.EXPIRED, by=None, system_label="offer-expiry",
+                            details={"amount": offer.award.amount, "expired_at": now})
+        workflow.transition(session, offer.award, AwardStatus.RELEASED, by=None, system_label="offer-expiry",
+                            details={"offer_id": offer.id})
         application = offer.award.application
         workflow.transition(session, application, ApplicationStatus.OFFER_EXPIRED, by=None,
                             system_label="offer-expiry", details={"offer_id": offer.id, "expired_at": now})

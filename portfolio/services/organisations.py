@@ -1,21 +1,11 @@
-"""Organisations and the object-level rule: company users see only their own."""
+"""Organisations: the companies the service knows (who may see each: portfolio.services.policy)."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import Organisation, Role, User
+from portfolio.models import Organisation, User
 from portfolio.services import postcodes
 from portfolio.services.errors import DomainError, NotFound
-
-
-def get_organisation_for(session: Session, user: User, organisation_id: int) -> Organisation:
-    """The organisation, if this user may see it; NotFound otherwise (never a hint it exists)."""
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound()
-    if user.role is Role.APPLICANT and user.organisation_id != organisation.id:
-        raise NotFound()
-    return organisation
 
 
 def get_member(session: Session, organisation: Organisation, user_id: int) -> User:

@@ -28,6 +28,7 @@ from portfolio.dates import uk_today
 from portfolio.models import (
     Commitment,
     CommitmentMeasure,
+    CommitmentStatus,
     Partnership,
     PartnershipStatus,
     ProgressUpdate,
@@ -36,13 +37,9 @@ from portfolio.models import (
     Upload,
     User,
 )
-from portfolio.services import audit, organisations, uploads
+from portfolio.services import audit, organisations, policy, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
-from portfolio.services.workflow import InvalidTransition, Transition
 
-WORKERS = (Role.ACCOUNT_MANAGER,)
-READERS = (Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
-UPLOAD_OWNER = "partnership_progress"
 GREEN_AT = Decimal("0.90")
 AMBER_AT = Decimal("0.70")
 ZERO = Decimal("0.00")
@@ -51,13 +48,6 @@ SPENDING_REVIEW_YEARS = ("2025/26", "2026/27", "2027/28", "2028/29")
 DEPARTMENTS = ("DSIT", "DHSC", "DBT", "HM Treasury", "NHS England", "Office for Investment", "MHRA", "NICE", "NIHR")
 
 P = PartnershipStatus
-_workers = frozenset(WORKERS)
-STATUS_TRANSITIONS: dict[tuple[PartnershipStatus, PartnershipStatus], Transition] = {
-    (P.NEGOTIATING, P.ACTIVE): Transition(_workers, "partnership.signed"),
-    (P.ACTIVE, P.COMPLETED): Transition(_workers, "partnership.completed"),
-    (P.NEGOTIATING, P.TERMINATED): Transition(_workers, "partnership.terminated"),
-    (P.ACTIVE, P.TERMINATED): Transition(_workers, "partnership.terminated"),
-}
 
 
 # --- financial years (April to March; 31 March belongs to the year before 1 April) -------------------
@@ -75,13 +65,6 @@ def financial_year_dates(label: str) -> tuple[date, date]:
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def get_partnership_for(session: Session, user: User, partnership_id: int) -> Partnership:
-    partnership = session.get(Partnership, partnership_id)
-    if partnership is None or user.role not in READERS:
-        raise NotFound()
-    return partnership
-
-
 def get_commitment(partnership: Partnership, commitment_id: int) -> Commitment:
     commitment = next((c for c in partnership.commitments if c.id == commitment_id), None)
     if commitment is None:
@@ -97,8 +80,7 @@ def all_partnerships(session: Session) -> list[Partnership]:
 
 
 def next_statuses(partnership: Partnership, user: User) -> list[PartnershipStatus]:
-    return [after for (before, after), rule in STATUS_TRANSITIONS.items()
-            if before is partnership.status and user.role in rule.roles]
+    return workflow.targets(partnership, user)
 
 
 # --- RAG --------------------------------------------------------------------------------------------
@@ -139,8 +121,8 @@ def rag(commitment: Commitment, on: date | None = None) -> Rag:
 
 # --- writing ----------------------------------------------------------------------------------------
 
-def _workers_only(by: User) -> None:
-    if by.role not in WORKERS:
+def _workers_only(by: User, record=None) -> None:
+    if not (policy.may_act(by, record) if record is not None else workflow.can_start(Partnership, by)):
         raise DomainError("Only account managers change partnerships")
 
 
@@ -159,24 +141,20 @@ def create_partnership(session: Session, *, by: User, organisation_id: int | Non
     organisation = organisations.existing_or_new(session, organisation_id=organisation_id,
                                                   new_organisation=new_organisation)
     partnership = Partnership(organisation=organisation, title=title, departments=departments, lead=lead,
-                              status=P.NEGOTIATING, created_by_id=by.id)
-    session.add(partnership)
-    session.flush()
-    audit.record(session, actor=by, action="partnership.created", entity=partnership, after={
+                              created_by_id=by.id)
+    workflow.start(session, partnership, by=by, details={
         "organisation_id": organisation.id, "title": title, "departments": departments, "lead_id": lead.id})
     return partnership
 
 
 def move(session: Session, *, partnership: Partnership, to: PartnershipStatus, by: User,
          signed_on: date | None = None, reason: str | None = None) -> None:
-    """Change the status by the table. Active needs the signed date; terminated needs the reason."""
-    rule = STATUS_TRANSITIONS.get((partnership.status, to))
-    if rule is None:
-        raise InvalidTransition(f"A partnership cannot move from {partnership.status.label.lower()} to "
-                                f"{to.label.lower()}", field="status")
-    if by.role not in rule.roles:
-        raise InvalidTransition("Your role cannot change a partnership's status", field="status")
-    reason = (reason or "").strip() or None
+    """Change the status by the table (portfolio.services.transitions). Active needs the signed date;
+    terminated needs the reason."""
+    workflow.lock(session, partnership)
+    problem = workflow.refusal(partnership, to, by, reason=reason, check_reason=True)
+    if problem:
+        raise workflow.InvalidTransition(problem, field="reason" if problem.startswith("Enter why") else "status")
     if to is P.ACTIVE:
         if signed_on is None:
             raise DomainError("Enter the date the partnership was signed", field="signed_on")
@@ -184,24 +162,19 @@ def move(session: Session, *, partnership: Partnership, to: PartnershipStatus, b
             raise DomainError("The signed date must be today or in the past", field="signed_on")
         partnership.signed_on = signed_on
     if to is P.TERMINATED:
-        if not reason:
-            raise InvalidTransition("Enter why the partnership was terminated", field="reason")
-        partnership.termination_reason = reason
-    before = partnership.status
-    partnership.status = to
-    audit.record(session, actor=by, action=rule.action, entity=partnership, before={"status": before.value},
-                 after={"status": to.value, "signed_on": partnership.signed_on, "reason": reason})
+        partnership.termination_reason = reason.strip()
+    workflow.transition(session, partnership, to, by=by, reason=reason, details={"signed_on": partnership.signed_on})
 
 
 def _open(partnership: Partnership) -> None:
-    if partnership.status not in (P.NEGOTIATING, P.ACTIVE):
+    if not partnership.status.is_open:
         raise DomainError(f"The partnership is {partnership.status.label.lower()}: it can no longer change")
 
 
 def add_commitment(session: Session, *, partnership: Partnership, by: User, measure: CommitmentMeasure,
                    description: str, target_value: Decimal, unit: str, start_on: date, target_on: date
                    ) -> Commitment:
-    _workers_only(by)
+    _workers_only(by, partnership)
     _open(partnership)
     if target_value <= 0:
         raise DomainError("The target must be more than 0", field="target_value")
@@ -210,18 +183,26 @@ def add_commitment(session: Session, *, partnership: Partnership, by: User, meas
     commitment = Commitment(partnership=partnership, measure=measure, description=description,
                             target_value=target_value, unit=unit or ("£" if measure.is_money else ""),
                             start_on=start_on, target_on=target_on)
-    session.add(commitment)
-    session.flush()
-    audit.record(session, actor=by, action="partnership.commitment_added", entity=partnership, after={
-        "commitment_id": commitment.id, "measure": measure.value, "target_value": target_value,
+    workflow.start(session, commitment, by=by, details={
+        "partnership_id": partnership.id, "measure": measure.value, "target_value": target_value,
         "unit": commitment.unit, "start_on": start_on, "target_on": target_on})
     return commitment
+
+
+def set_commitment_status(session: Session, *, commitment: Commitment, to: CommitmentStatus, by: User,
+                          reason: str | None = None) -> None:
+    """Mark a commitment met, withdraw it (with the reason) or reopen it, by the table."""
+    workflow.lock(session, commitment)
+    reason = (reason or "").strip() or None
+    workflow.transition(session, commitment, to, by=by, reason=reason,
+                        details={"partnership_id": commitment.partnership_id})
+    commitment.status_reason = reason if to is CommitmentStatus.WITHDRAWN else None
 
 
 def record_progress(session: Session, *, commitment: Commitment, by: User, on: date, value: Decimal, note: str,
                     file_storage=None) -> ProgressUpdate:
     """A dated cumulative value, with an optional evidence file (the upload rules apply)."""
-    _workers_only(by)
+    _workers_only(by, commitment)
     _open(commitment.partnership)
     if on > uk_today():
         raise DomainError("The date must be today or in the past", field="on")
@@ -234,7 +215,7 @@ def record_progress(session: Session, *, commitment: Commitment, by: User, on: d
     session.flush()
     if file_storage is not None and getattr(file_storage, "filename", ""):
         uploads.save_upload(session, file_storage=file_storage, organisation=commitment.partnership.organisation,
-                            by=by, purpose="partnership_evidence", owner_type=UPLOAD_OWNER, owner_id=update.id)
+                            by=by, purpose="partnership_evidence", owner=update)
     audit.record(session, actor=by, action="partnership.progress_recorded", entity=commitment.partnership, after={
         "commitment_id": commitment.id, "update_id": update.id, "on": on, "value": value,
         "rag": derived_rag(commitment).value})
@@ -244,7 +225,7 @@ def record_progress(session: Session, *, commitment: Commitment, by: User, on: d
 def override_rag(session: Session, *, commitment: Commitment, by: User, rag: Rag | None, reason: str | None
                  ) -> None:
     """Set (or, with rag None, clear) the RAG override. An override needs a reason."""
-    _workers_only(by)
+    _workers_only(by, commitment)
     reason = (reason or "").strip() or None
     if rag is not None and not reason:
         raise DomainError("Enter why the RAG status is overridden", field="reason")
@@ -256,24 +237,21 @@ def override_rag(session: Session, *, commitment: Commitment, by: User, rag: Rag
                  after={"commitment_id": commitment.id, "rag_override": rag and rag.value, "reason": reason})
 
 
+def progress_updates(partnership: Partnership) -> list[ProgressUpdate]:
+    return [update for commitment in partnership.commitments for update in commitment.updates]
+
+
 def evidence(session: Session, partnership: Partnership) -> dict[int, list[Upload]]:
     """Evidence files by progress update id."""
-    ids = [u.id for c in partnership.commitments for u in c.updates]
+    ids = [u.id for u in progress_updates(partnership)]
     if not ids:
         return {}
     found: dict[int, list[Upload]] = {}
-    for upload in session.scalars(sa.select(Upload).where(Upload.owner_type == UPLOAD_OWNER,
+    for upload in session.scalars(sa.select(Upload).where(Upload.owner_type == ProgressUpdate.__record_type__,
                                                           Upload.owner_id.in_(ids), Upload.deleted_at.is_(None))
                                   .order_by(Upload.id)):
         found.setdefault(upload.owner_id, []).append(upload)
     return found
-
-
-def get_evidence(session: Session, partnership: Partnership, upload_id: int) -> Upload:
-    upload = next((u for files in evidence(session, partnership).values() for u in files if u.id == upload_id), None)
-    if upload is None:
-        raise NotFound()
-    return upload
 
 
 # --- the dashboard and Annex A ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from portfolio.models import (
     IpoVenue,
     KpiSnapshot,
     ListingStatus,
+    MembershipStatus,
     Organisation,
     Rag,
     ReferralBody,
@@ -35,15 +36,13 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import audit
+from portfolio.services import audit, policy, workflow
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.partnerships import financial_year_dates, financial_year_of_date
 
 MAX_ACTIVE = 20  # PRODUCT.md §5: a 21st is refused
 MIN_ACTIVE = 10  # below this the service warns
 SME_EMPLOYEES = 250  # a UK SME has fewer than 250 employees (Annex A: people employed by SMEs)
-WORKERS = (Role.ACCOUNT_MANAGER,)
-READERS = (Role.ACCOUNT_MANAGER, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
 COHORT_ID = 1
 ZERO = Decimal("0.00")
 
@@ -112,8 +111,8 @@ def former_companies(session: Session) -> list[ScaleupCompany]:
         .options(selectinload(ScaleupCompany.organisation)).order_by(ScaleupCompany.left_on.desc())))
 
 
-def _workers_only(by: User) -> None:
-    if by.role not in WORKERS:
+def _workers_only(by: User, company: ScaleupCompany | None = None) -> None:
+    if not (policy.may_act(by, company) if company is not None else workflow.can_start(ScaleupCompany, by)):
         raise DomainError("Only account managers run the scale-up service")
 
 
@@ -147,16 +146,14 @@ def join(session: Session, *, by: User, organisation_id: int, account_manager_id
                           "must leave before another joins", field="organisation_id")
     company = ScaleupCompany(cohort_id=cohort.id, organisation=organisation, account_manager=manager,
                              joined_on=joined_on, join_reason=reason.strip())
-    session.add(company)
-    session.flush()
-    audit.record(session, actor=by, action="scaleup.joined", entity=company, after={
+    workflow.start(session, company, by=by, details={
         "organisation_id": organisation.id, "joined_on": joined_on, "reason": company.join_reason,
         "account_manager_id": manager.id, "active": count + 1})
     return company
 
 
 def leave(session: Session, *, company: ScaleupCompany, by: User, left_on: date, reason: str) -> None:
-    _workers_only(by)
+    _workers_only(by, company)
     if not company.is_active:
         raise DomainError("The company has already left the cohort")
     if not (reason or "").strip():
@@ -165,21 +162,7 @@ def leave(session: Session, *, company: ScaleupCompany, by: User, left_on: date,
         raise DomainError("The date must be between the date it joined and today", field="left_on")
     _cohort(session, lock=True)
     company.left_on, company.leave_reason = left_on, reason.strip()
-    audit.record(session, actor=by, action="scaleup.left", entity=company,
-                 after={"left_on": left_on, "reason": company.leave_reason})
-
-
-def get_company_for(session: Session, user: User, company_id: int) -> ScaleupCompany:
-    """Staff readers see every company; a company user only its own (404 for any other)."""
-    company = session.get(ScaleupCompany, company_id)
-    if company is None:
-        raise NotFound()
-    if user.role is Role.APPLICANT:
-        if user.organisation_id != company.organisation_id:
-            raise NotFound()
-    elif user.role not in READERS:
-        raise NotFound()
-    return company
+    workflow.transition(session, company, MembershipStatus.LEFT, by=by, reason=reason, details={"left_on": left_on})
 
 
 def company_of(session: Session, user: User) -> ScaleupCompany | None:
@@ -192,7 +175,7 @@ def company_of(session: Session, user: User) -> ScaleupCompany | None:
 
 def update_plan(session: Session, *, company: ScaleupCompany, by: User, account_manager_id: int,
                 support_needs: str, agreed_actions: str) -> None:
-    _workers_only(by)
+    _workers_only(by, company)
     manager = _account_manager(session, account_manager_id)
     before = {"account_manager_id": company.account_manager_id, "support_needs": company.support_needs,
               "agreed_actions": company.agreed_actions}
@@ -206,7 +189,7 @@ def update_plan(session: Session, *, company: ScaleupCompany, by: User, account_
 def log_engagement(session: Session, *, company: ScaleupCompany, by: User, kind: EngagementKind, on: date,
                    summary: str, referred_to: ReferralBody | None = None, other_body: str | None = None,
                    outcome: str | None = None) -> Engagement:
-    _workers_only(by)
+    _workers_only(by, company)
     if on > uk_today():
         raise DomainError("The date must be today or in the past", field="on")
     if kind is EngagementKind.REFERRAL:
@@ -228,7 +211,7 @@ def log_engagement(session: Session, *, company: ScaleupCompany, by: User, kind:
 
 def record_outcome(session: Session, *, company: ScaleupCompany, by: User, engagement_id: int, outcome: str
                    ) -> Engagement:
-    _workers_only(by)
+    _workers_only(by, company)
     engagement = next((e for e in company.engagements if e.id == engagement_id), None)
     if engagement is None or engagement.kind is not EngagementKind.REFERRAL:
         raise NotFound()
@@ -286,25 +269,32 @@ def submit_snapshot(session: Session, *, company: ScaleupCompany, by: User, quar
         if not company.is_active:
             raise DomainError("The company has left the cohort")
     else:
-        _workers_only(by)
+        _workers_only(by, company)
     if quarter_start > uk_today():
         raise DomainError("Select a quarter that has started", field="quarter_start")
     _check_snapshot(company, values)
+    workflow.lock(session, company)  # one snapshot per quarter, however many submit it at once
     snapshot = session.scalars(sa.select(KpiSnapshot).where(KpiSnapshot.company_id == company.id,
                                                             KpiSnapshot.quarter_start == quarter_start)).first()
-    if snapshot is not None and snapshot.status is SnapshotStatus.CONFIRMED and by.role is Role.APPLICANT:
-        raise DomainError(f"The snapshot for {quarter_label(quarter_start)} is already confirmed",
-                          field="quarter_start")
-    if snapshot is None:
+    company_side = by.role is Role.APPLICANT
+    created = snapshot is None
+    if created:
         snapshot = KpiSnapshot(company=company, quarter_start=quarter_start)
-        session.add(snapshot)
+    else:
+        workflow.lock(session, snapshot)
+        if snapshot.status is SnapshotStatus.CONFIRMED and company_side:
+            raise DomainError(f"The snapshot for {quarter_label(quarter_start)} is already confirmed",
+                              field="quarter_start")
     for name in SNAPSHOT_FIELDS:
         setattr(snapshot, name, values.get(name))
     snapshot.submitted_by_id, snapshot.submitted_at = by.id, utcnow()
-    if by.role is Role.APPLICANT:
-        snapshot.status, snapshot.confirmed_by_id, snapshot.confirmed_at = SnapshotStatus.SUBMITTED, None, None
-    else:
-        snapshot.status, snapshot.confirmed_by_id, snapshot.confirmed_at = SnapshotStatus.CONFIRMED, by.id, utcnow()
+    snapshot.confirmed_by_id, snapshot.confirmed_at = (None, None) if company_side else (by.id, utcnow())
+    if created:
+        workflow.start(session, snapshot, SnapshotStatus.SUBMITTED if company_side else SnapshotStatus.CONFIRMED,
+                       by=by)
+    elif snapshot.status is SnapshotStatus.SUBMITTED and not company_side:
+        workflow.transition(session, snapshot, SnapshotStatus.CONFIRMED, by=by,
+                            details={"company_id": company.id, "quarter": quarter_label(quarter_start)})
     session.flush()
     audit.record(session, actor=by, action="scaleup.snapshot_submitted", entity=company, after={
         "snapshot_id": snapshot.id, "quarter": quarter_label(quarter_start), "status": snapshot.status.value,
@@ -313,15 +303,16 @@ def submit_snapshot(session: Session, *, company: ScaleupCompany, by: User, quar
 
 
 def confirm_snapshot(session: Session, *, company: ScaleupCompany, by: User, snapshot_id: int) -> KpiSnapshot:
-    _workers_only(by)
+    _workers_only(by, company)
     snapshot = next((s for s in company.snapshots if s.id == snapshot_id), None)
     if snapshot is None:
         raise NotFound()
+    workflow.lock(session, snapshot)
     if snapshot.status is SnapshotStatus.CONFIRMED:
         raise DomainError("The snapshot is already confirmed")
-    snapshot.status, snapshot.confirmed_by_id, snapshot.confirmed_at = SnapshotStatus.CONFIRMED, by.id, utcnow()
-    audit.record(session, actor=by, action="scaleup.snapshot_confirmed", entity=company,
-                 after={"snapshot_id": snapshot.id, "quarter": quarter_label(snapshot.quarter_start)})
+    snapshot.confirmed_by_id, snapshot.confirmed_at = by.id, utcnow()
+    workflow.transition(session, snapshot, SnapshotStatus.CONFIRMED, by=by,
+                        details={"company_id": company.id, "quarter": quarter_label(snapshot.quarter_start)})
     return snapshot
 
 

@@ -13,7 +13,6 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,7 +21,8 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.models import Organisation, Upload, User
 from portfolio.models.base import utcnow
-from portfolio.services import audit
+from portfolio.models.records import record_type_of
+from portfolio.services import audit, policy
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.storage import get_storage
 
@@ -194,15 +194,20 @@ def save_upload(
     organisation: Organisation,
     by: User,
     purpose: str,
+    owner=None,
     owner_type: str | None = None,
     owner_id: int | None = None,
     field: str = "file",
 ) -> Upload:
-    """Check the file, store its bytes under a random key and record it.
+    """Check the file, store its bytes under a random key and record it against `owner`, the record
+    it belongs to (or the typed reference `owner_type`/`owner_id`): whoever may read that record may
+    read the file.
 
     :raise DomainError: (on `field`) no file, an empty or too large file, or not one of the
         accepted kinds. Nothing is stored or recorded then.
     """
+    if owner is not None:
+        owner_type, owner_id = record_type_of(owner), owner.id
     if (owner_type is None) != (owner_id is None):
         raise ValueError("give both owner_type and owner_id, or neither")
     if not isinstance(file_storage, FileStorage) or not file_storage.filename:
@@ -242,22 +247,33 @@ def save_upload(
     return upload
 
 
-def get_upload_for(
-    session: Session, user: User, upload_id: int, *, may_see: Callable[[Upload], bool]
-) -> Upload:
-    """The upload, if this user may see it: anyone in the organisation that uploaded it,
-    or staff when `may_see` (the caller's rule, e.g. a role on the application) says so.
+def file_of(session: Session, user: User, record, upload_id: int) -> Upload:
+    """One of `record`'s files, if `user` may read it: exactly who may read the record
+    (portfolio.services.policy).
 
-    :raise NotFound: it does not exist, was deleted, or the user may not know it exists.
+    :raise NotFound: it does not exist, belongs to another record, was deleted, or the user may not
+        know it exists.
     """
     upload = session.get(Upload, upload_id)
-    if upload is None or upload.deleted_at is not None:
+    if (upload is None or upload.owner_type != record_type_of(record) or upload.owner_id != record.id
+            or not policy.may_read(user, upload)):
         raise NotFound()
-    if user.organisation_id is not None and user.organisation_id == upload.organisation_id:
-        return upload
-    if user.role.is_staff and may_see(upload):
-        return upload
+    return upload
+
+
+def file_of_any(session: Session, user: User, records, upload_id: int) -> Upload:
+    """A file belonging to any one of `records` (a partnership's progress updates, say), if `user`
+    may read it. :raise NotFound: as for file_of."""
+    for record in records:
+        upload = session.get(Upload, upload_id)
+        if upload is not None and upload.owner_type == record_type_of(record) and upload.owner_id == record.id:
+            return file_of(session, user, record, upload_id)
     raise NotFound()
+
+
+def files_of(session: Session, record) -> list[Upload]:
+    """The files attached to a record, oldest first, deleted ones left out."""
+    return uploads_for(session, owner_type=record_type_of(record), owner_id=record.id)
 
 
 def uploads_for(session: Session, *, owner_type: str, owner_id: int) -> list[Upload]:

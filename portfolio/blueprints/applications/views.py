@@ -1,11 +1,8 @@
-import io
-
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints import commit_or_refuse, form_page, send_upload
 from portfolio.blueprints.applications import bp
 from portfolio.dates import financial_years
 from portfolio.extensions import db
@@ -13,25 +10,23 @@ from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, Ret
 from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import (
+    Application,
     ApplicationStatus,
-    AuditEvent,
     Cluster,
     DocumentKind,
     ProductType,
     Region,
-    Role,
-    Round,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import applications, documents, uploads
+from portfolio.models.roles import ASSESSORS, COMPANY, DECISION_READERS, FUND_MANAGERS, FUND_TEAM
+from portfolio.services import applications, audit, documents, funds, policy, uploads, workflow
 from portfolio.services.errors import DomainError
 
-COMPANY_AND_FUND = (Role.APPLICANT, Role.FUND_MANAGER, Role.ADMIN)
 PER_PAGE = 25
 
 
-def _application(application_id: int):
-    return applications.get_application_for(db.session, current_user, application_id)
+def _application(application_id: int) -> Application:
+    return policy.get(db.session, current_user, Application, application_id)
 
 
 def _editable(application):
@@ -42,7 +37,7 @@ def _editable(application):
 
 
 @bp.route("/")
-@roles_allowed(Role.FUND_MANAGER, Role.ADMIN)
+@roles_allowed(FUND_TEAM)
 def index():
     args = request.args
     statuses = {s.value: s for s in ApplicationStatus}
@@ -57,7 +52,7 @@ def index():
     page = int(args["page"]) if args.get("page", "").isdigit() and int(args["page"]) > 0 else 1
     rows, total = applications.search(db.session, filters, page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.deadline)).all()
+    rounds = funds.all_rounds(db.session)
     return render_template(
         "applications/index.html", rows=rows, total=total, page=page, pages=pages, filters=filters, rounds=rounds,
         args={k: v for k, v in args.items() if k != "page"},
@@ -66,14 +61,17 @@ def index():
 
 
 @bp.route("/<int:application_id>")
-@roles_allowed(*COMPANY_AND_FUND)
+@roles_allowed(COMPANY, FUND_TEAM, ASSESSORS, DECISION_READERS)
 def detail(application_id: int):
     application = _application(application_id)
-    if current_user.role is Role.APPLICANT and applications.editable(application):
+    if policy.may_act(current_user, application) and applications.editable(application):
         complete = {s.key: applications.is_complete(application, s.key) for s in applications.SECTIONS}
         return render_template("applications/task_list.html", application=application,
                                sections=applications.SECTIONS, complete=complete)
-    return render_template("applications/summary.html", application=application,
+    back = (url_for("main.home") if not current_user.role.is_staff else url_for("applications.index")
+            if current_user.role in FUND_TEAM else url_for("decisions.application", application_id=application.id)
+            if current_user.role in DECISION_READERS else url_for("assessments.index"))
+    return render_template("applications/summary.html", application=application, back=back,
                            **summary_context(application), action_form=ActionForm())
 
 
@@ -90,7 +88,7 @@ def summary_context(application) -> dict:
 
 
 @bp.route("/<int:application_id>/sections/<key>", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def section(application_id: int, key: str):
     application = _application(application_id)
     spec = applications.SECTIONS_BY_KEY.get(key)
@@ -153,7 +151,7 @@ def _funding_context(application) -> dict:
 
 
 @bp.route("/<int:application_id>/costs", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def costs(application_id: int):
     application = _application(application_id)
     if not _editable(application):
@@ -173,7 +171,7 @@ def costs(application_id: int):
 
 
 @bp.route("/<int:application_id>/costs/<int:item_id>/remove", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def remove_cost(application_id: int, item_id: int):
     application = _application(application_id)
     if not ActionForm().validate_on_submit():
@@ -185,7 +183,7 @@ def remove_cost(application_id: int, item_id: int):
 
 
 @bp.route("/<int:application_id>/documents", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def supporting_documents(application_id: int):
     application = _application(application_id)
     if not _editable(application):
@@ -202,19 +200,16 @@ def supporting_documents(application_id: int):
 
 
 @bp.route("/<int:application_id>/documents/<int:upload_id>")
-@roles_allowed(*COMPANY_AND_FUND, Role.ASSESSOR)
+@roles_allowed(COMPANY, FUND_TEAM, ASSESSORS, DECISION_READERS)
 def download_document(application_id: int, upload_id: int):
-    application = _application(application_id)
-    upload = applications.get_document_for(db.session, current_user, application, upload_id)
-    return send_file(io.BytesIO(uploads.load(db.session, upload)), mimetype=upload.content_type,
-                     as_attachment=True, download_name=uploads.download_name(upload))
+    return send_upload(db.session, uploads.file_of(db.session, current_user, _application(application_id), upload_id))
 
 
 @bp.route("/<int:application_id>/documents/<int:upload_id>/remove", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def remove_document(application_id: int, upload_id: int):
     application = _application(application_id)
-    upload = applications.get_document_for(db.session, current_user, application, upload_id)
+    upload = uploads.file_of(db.session, current_user, application, upload_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     if commit_or_refuse(lambda: applications.remove_document(db.session, application=application, upload=upload,
@@ -224,7 +219,7 @@ def remove_document(application_id: int, upload_id: int):
 
 
 @bp.route("/<int:application_id>/check")
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def check(application_id: int):
     application = _application(application_id)
     if not applications.editable(application):
@@ -235,7 +230,7 @@ def check(application_id: int):
 
 
 @bp.route("/<int:application_id>/submit", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def submit(application_id: int):
     application = _application(application_id)
     if not ActionForm().validate_on_submit():
@@ -251,40 +246,36 @@ def submit(application_id: int):
 
 
 @bp.route("/<int:application_id>/return", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def return_for_changes(application_id: int):
     application = _application(application_id)
-    if application.status is not ApplicationStatus.SUBMITTED:
+    if not workflow.can(application, "return", current_user):
         abort(404)
     form = ReturnForm()
     if form.validate_on_submit():
-        applications.return_for_changes(db.session, application=application, by=current_user,
-                                        reason=form.reason.data)
-        db.session.commit()
-        flash(f"{application.organisation.name}'s application was returned for changes", "success")
-        return redirect(url_for("applications.detail", application_id=application.id))
+        done, _ = commit_or_refuse(lambda: applications.return_for_changes(
+            db.session, application=application, by=current_user, reason=form.reason.data), form=form)
+        if done:
+            flash(f"{application.organisation.name}'s application was returned for changes", "success")
+            return redirect(url_for("applications.detail", application_id=application.id))
     return form_page("applications/return.html", form, application=application)
 
 
 @bp.route("/<int:application_id>/history")
-@roles_allowed(*COMPANY_AND_FUND)
+@roles_allowed(COMPANY, FUND_TEAM)
 def history(application_id: int):
     application = _application(application_id)
-    events = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity_type == "applications",
-                                    AuditEvent.entity_id == str(application.id)).order_by(AuditEvent.id)
-    ).all()
-    return render_template("applications/history.html", application=application, events=events)
+    return render_template("applications/history.html", application=application,
+                           events=audit.events_of(db.session, application))
 
 
 @bp.route("/<int:application_id>/summary-pdf", methods=["POST"])
-@roles_allowed(*COMPANY_AND_FUND)
+@roles_allowed(COMPANY, FUND_TEAM, ASSESSORS, DECISION_READERS)
 def request_summary(application_id: int):
     application = _application(application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    document = documents.request_document(db.session, kind=DocumentKind.APPLICATION_SUMMARY,
-                                          organisation=application.organisation, by=current_user,
-                                          application=application)
+    document = documents.request_document(db.session, kind=DocumentKind.APPLICATION_SUMMARY, record=application,
+                                          by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))

@@ -1,6 +1,5 @@
 """Assessment: fund managers assign and moderate; assessors declare conflicts and score."""
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -12,31 +11,30 @@ from portfolio.blueprints.assessments import bp
 from portfolio.extensions import db
 from portfolio.forms.assessments import AssignForm, DeclarationForm, moderation_form, score_form
 from portfolio.forms.base import ActionForm
-from portfolio.models import Application, ApplicationStatus, Assignment, AssignmentStatus, Role, Round, User
-from portfolio.services import assessments
-
-ASSESSING = assessments.ASSESSOR_ROLES
+from portfolio.models import Application, Assignment, AssignmentStatus, Round, User
+from portfolio.models.roles import ASSESSORS, FUND_MANAGERS, FUND_TEAM
+from portfolio.services import assessments, funds, policy
 
 
 @bp.route("/")
-@roles_allowed(*ASSESSING)
+@roles_allowed(ASSESSORS)
 def index():
-    in_assessment = assessments.in_assessment(db.session) if current_user.role is Role.FUND_MANAGER else []
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.deadline)).all() \
-        if current_user.role is Role.FUND_MANAGER else []
+    assigning = current_user.role in FUND_MANAGERS
     return render_template("assessments/index.html", mine=assessments.for_assessor(db.session, current_user),
-                           in_assessment=in_assessment, rounds=rounds)
+                           in_assessment=assessments.in_assessment(db.session) if assigning else [],
+                           rounds=funds.all_rounds(db.session) if assigning else [])
 
 
 def _application(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
-    if application is None or application.status in (ApplicationStatus.DRAFT,):
+    """A submitted application (a draft is not assessed)."""
+    application = policy.get(db.session, current_user, Application, application_id)
+    if not application.status.submitted:
         abort(404)
     return application
 
 
 @bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def application(application_id: int):
     """The fund manager's page: who is assigned, conflicts to reassign, the scores when allowed."""
     application = _application(application_id)
@@ -64,10 +62,10 @@ def application(application_id: int):
 
 
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def remove(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
+    if assignment is None or not policy.may_read(current_user, assignment.application):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -78,9 +76,9 @@ def remove(assignment_id: int):
 
 
 @bp.route("/assignments/<int:assignment_id>", methods=["GET", "POST"])
-@roles_allowed(*ASSESSING)
+@roles_allowed(ASSESSORS)
 def assignment(assignment_id: int):
-    assignment = assessments.get_assignment_for(db.session, current_user, assignment_id)
+    assignment = policy.get(db.session, current_user, Assignment, assignment_id)
     application = assignment.application
     if assignment.status is AssignmentStatus.AWAITING_DECLARATION:
         return _declaration(assignment)
@@ -119,7 +117,7 @@ def _declaration(assignment):
 
 
 @bp.route("/applications/<int:application_id>/moderate", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def moderate(application_id: int):
     application = _application(application_id)
     if not assessments.scores_complete(application) or not assessments.may_see_scores(application, current_user):
@@ -140,7 +138,7 @@ def moderate(application_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/ranking")
-@roles_allowed(Role.FUND_MANAGER, Role.ADMIN)
+@roles_allowed(FUND_TEAM)
 def ranking(round_id: int):
     round_ = db.session.get(Round, round_id)
     if round_ is None:

@@ -1,7 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
+from portfolio.access import public, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.auth import bp
 from portfolio.extensions import db, limiter
@@ -18,6 +18,7 @@ from portfolio.forms.base import (
     normalise_postcode,
 )
 from portfolio.models import Region
+from portfolio.models.roles import EVERYONE
 from portfolio.services import accounts
 
 
@@ -76,7 +77,7 @@ def sign_in():
 
 
 @bp.route("/sign-out", methods=["POST"])
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def sign_out():
     form = ActionForm()
     if form.validate_on_submit():

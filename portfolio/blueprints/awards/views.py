@@ -13,23 +13,24 @@ from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.monitoring import RetentionForm, ReturnForm, SendBackForm
-from portfolio.models import DocumentKind, Rag, Role
+from portfolio.models import Award, DocumentKind, MonitoringReturn, Rag
 from portfolio.models.monitoring import FIGURES
-from portfolio.services import claims, delivery, documents, evidence, monitoring
+from portfolio.models.roles import COMPANY, FINANCE, PORTFOLIO_STAFF, VERIFIERS
+from portfolio.services import claims, delivery, documents, evidence, monitoring, policy
 
-READERS = (Role.APPLICANT, *claims.STAFF_READERS)
+READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 
 
 @bp.route("/")
-@roles_allowed(*claims.STAFF_READERS)
+@roles_allowed(PORTFOLIO_STAFF)
 def index():
     return render_template("awards/index.html", awards=delivery.in_delivery(db.session),
                            work=monitoring.work_queue(db.session), flagged=delivery.flagged(db.session),
                            today=uk_today())
 
 
-def _award(award_id: int):
-    return claims.get_award_for(db.session, current_user, award_id)
+def _award(award_id: int) -> Award:
+    return policy.get(db.session, current_user, Award, award_id)
 
 
 def _award_page(award, **forms):
@@ -40,31 +41,30 @@ def _award_page(award, **forms):
         "awards/detail.html", award=award, measures=delivery.measures(db.session, award),
         timeline=delivery.timeline(db.session, award), position=claims.position(db.session, award),
         rate=claims.grant_rate(award), releasable=delivery.retention_releasable(db.session, award),
-        returns=monitoring.returns_of(db.session, award), today=uk_today(), show=documents.show_figure,
+        returns=monitoring.returns_of(db.session, award), today=uk_today(), show=monitoring.show_figure,
         **context), status
 
 
 @bp.route("/<int:award_id>")
-@roles_allowed(*READERS)
+@READERS
 def detail(award_id: int):
     return _award_page(_award(award_id))
 
 
 @bp.route("/<int:award_id>/statement", methods=["POST"])
-@roles_allowed(*READERS)
+@READERS
 def statement(award_id: int):
     award = _award(award_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    document = documents.request_document(db.session, kind=DocumentKind.CLAIM_STATEMENT,
-                                          organisation=award.organisation, by=current_user,
-                                          application=award.application)
+    document = documents.request_document(db.session, kind=DocumentKind.CLAIM_STATEMENT, record=award,
+                                          by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
 @bp.route("/<int:award_id>/retention", methods=["POST"])
-@roles_allowed(Role.FINANCE)
+@roles_allowed(FINANCE)
 def release_retention(award_id: int):
     award = _award(award_id)
     form = RetentionForm()
@@ -80,8 +80,8 @@ def release_retention(award_id: int):
 
 # --- monitoring returns -----------------------------------------------------------------------------------
 
-def _return(return_id: int):
-    return monitoring.get_return_for(db.session, current_user, return_id)
+def _return(return_id: int) -> MonitoringReturn:
+    return policy.get(db.session, current_user, MonitoringReturn, return_id)
 
 
 def _return_form(monitoring_return, formdata=None):
@@ -101,18 +101,18 @@ def _return_page(monitoring_return, *, queried=(), **forms):
     queried = set(queried) | set(monitoring_return.explanations or {})
     return render_template(
         "awards/return.html", monitoring_return=monitoring_return, award=monitoring_return.award,
-        figures=FIGURES, contracted=monitoring.contracted(monitoring_return.award), show=documents.show_figure,
+        figures=FIGURES, contracted=monitoring.contracted(monitoring_return.award), show=monitoring.show_figure,
         previous=monitoring.previous(db.session, monitoring_return), queried=queried, labels=monitoring.LABELS,
         files=evidence.files(db.session, monitoring_return), today=uk_today(), rags=Rag, **context), status
 
 
 @bp.route("/returns/<int:return_id>", methods=["GET", "POST"])
-@roles_allowed(*READERS)
+@READERS
 def monitoring_return(return_id: int):
     monitoring_return = _return(return_id)
     if request.method == "GET":
         return _return_page(monitoring_return)
-    if current_user.role is not Role.APPLICANT:
+    if not policy.may_act(current_user, monitoring_return):
         abort(403)
     form = ReturnForm()
     raised = []
@@ -134,7 +134,7 @@ def monitoring_return(return_id: int):
 
 
 @bp.route("/returns/<int:return_id>/verify", methods=["POST"])
-@roles_allowed(*monitoring.VERIFIERS)
+@roles_allowed(VERIFIERS)
 def verify(return_id: int):
     monitoring_return = _return(return_id)
     if not ActionForm().validate_on_submit():
@@ -146,7 +146,7 @@ def verify(return_id: int):
 
 
 @bp.route("/returns/<int:return_id>/send-back", methods=["POST"])
-@roles_allowed(*monitoring.VERIFIERS)
+@roles_allowed(VERIFIERS)
 def send_back(return_id: int):
     monitoring_return = _return(return_id)
     form = SendBackForm()
@@ -160,18 +160,17 @@ def send_back(return_id: int):
 
 
 @bp.route("/returns/<int:return_id>/pdf", methods=["POST"])
-@roles_allowed(*READERS)
+@READERS
 def return_pdf(return_id: int):
     monitoring_return = _return(return_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     document = documents.request_document(db.session, kind=DocumentKind.MONITORING_RETURN,
-                                          organisation=monitoring_return.award.organisation, by=current_user,
-                                          application=monitoring_return.award.application,
-                                          monitoring_return=monitoring_return)
+                                          record=monitoring_return, by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
-evidence_routes.register(bp, "/returns/<int:return_id>", load=_return, page=_return_page, readers=READERS,
+evidence_routes.register(bp, "/returns/<int:return_id>", load=_return, page=_return_page,
+                         readers=(COMPANY, PORTFOLIO_STAFF),
                          back=lambda record: url_for("awards.monitoring_return", return_id=record.id))

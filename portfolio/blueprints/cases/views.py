@@ -2,7 +2,7 @@
 approvals, stage, actions, meetings, risks and documents, the CSV and the case summary PDF.
 
 Account and fund managers work cases; finance and administrators read them; company users get
-404 from every URL here (`hidden_from_applicants`), even for a case about their own company."""
+404 from every URL here (`confidential`), even for a case about their own company."""
 
 import csv
 import io
@@ -10,7 +10,7 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio.access import hidden_from_applicants, roles_allowed
+from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page, send_upload
 from portfolio.blueprints.cases import bp
 from portfolio.blueprints.evidence import upload_form
@@ -35,24 +35,20 @@ from portfolio.models import (
     DocumentKind,
     LipApprovalKind,
     LipApprovalStatus,
+    LipCase,
     LipComponentStatus,
     LipStage,
     Rag,
-    Role,
 )
-from portfolio.services import documents, lip, organisations
+from portfolio.models.roles import ACCOUNT_MANAGERS, CASE_WORKERS, PORTFOLIO_STAFF
+from portfolio.services import documents, lip, organisations, policy, uploads, workflow
+
+READERS = roles_allowed(PORTFOLIO_STAFF, confidential=True)
+WORKERS = roles_allowed(CASE_WORKERS, confidential=True)
 
 
-def _roles(*roles: Role):
-    """Declare the roles, and hide the endpoint from company users (404, not 403)."""
-    def decorate(view):
-        return roles_allowed(*roles)(hidden_from_applicants(view))
-
-    return decorate
-
-
-def _case(case_id: int):
-    return lip.get_case_for(db.session, current_user, case_id)
+def _case(case_id: int) -> LipCase:
+    return policy.get(db.session, current_user, LipCase, case_id)
 
 
 def _back(case, anchor: str = ""):
@@ -62,20 +58,21 @@ def _back(case, anchor: str = ""):
 # --- the pipeline ---------------------------------------------------------------------------------
 
 def _filters():
-    form = PipelineFilterForm(request.args, account_managers=lip.staff(db.session, (Role.ACCOUNT_MANAGER,)))
+    form = PipelineFilterForm(request.args, account_managers=lip.staff(db.session, ACCOUNT_MANAGERS))
     if not form.validate():
         return form, None
     return form, lip.PipelineFilters(**form.filters())
 
 
 @bp.route("/")
-@_roles(*lip.READERS)
+@READERS
 def index():
     form, filters = _filters()
     if filters is None:
-        return form_page("cases/index.html", form, rows=None)
+        return form_page("cases/index.html", form, rows=None, can_open=workflow.can_start(LipCase, current_user))
     rows, totals = lip.pipeline(db.session, filters)
-    return form_page("cases/index.html", form, rows=rows, totals=totals, args=filters.as_args())
+    return form_page("cases/index.html", form, rows=rows, totals=totals, args=filters.as_args(),
+                     can_open=workflow.can_start(LipCase, current_user))
 
 
 def _cell(value):
@@ -86,7 +83,7 @@ def _cell(value):
 
 
 @bp.route("/pipeline.csv")
-@_roles(*lip.READERS)
+@READERS
 def pipeline_csv():
     form, filters = _filters()
     if filters is None:
@@ -103,11 +100,11 @@ def pipeline_csv():
 # --- opening and changing a case ----------------------------------------------------------------------
 
 def _account_managers():
-    return lip.staff(db.session, (Role.ACCOUNT_MANAGER,))
+    return lip.staff(db.session, ACCOUNT_MANAGERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def new():
     form = NewCaseForm(account_managers=_account_managers(), organisations=organisations.list_organisations(db.session))
     if form.validate_on_submit():
@@ -121,7 +118,7 @@ def new():
 
 
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def edit(case_id: int):
     case = _case(case_id)
     data = {name: getattr(case, name) for name in lip.EDITABLE} | {
@@ -155,19 +152,19 @@ def _case_page(case, **forms):
         "cases/detail.html", case=case, offer=lip.package(case), days_in_stage=lip.days_in_stage(case),
         approval_problems=lip.approval_problems(db.session, case), subsidy_required=lip.subsidy_required(case),
         files=lip.documents(db.session, case), today=uk_today(), component_amount=lip.component_amount,
-        component_status=lip.component_status, can_work=current_user.role in lip.WORKERS,
-        offer_open=case.stage in lip.OFFER_OPEN, statuses=LipComponentStatus, rags=Rag,
+        component_status=lip.component_status, can_work=policy.may_act(current_user, case),
+        offer_open=case.stage in lip.OFFER_OPEN, rags=Rag,
         **context), 400 if refused is not None else 200
 
 
 @bp.route("/<int:case_id>")
-@_roles(*lip.READERS)
+@READERS
 def detail(case_id: int):
     return _case_page(_case(case_id))
 
 
 @bp.route("/<int:case_id>/move", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def move(case_id: int):
     case = _case(case_id)
     form = MoveForm(stages=lip.next_stages(case, current_user))
@@ -182,7 +179,7 @@ def move(case_id: int):
 
 
 @bp.route("/<int:case_id>/sites", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def add_site(case_id: int):
     case = _case(case_id)
     form = SiteForm()
@@ -197,7 +194,7 @@ def add_site(case_id: int):
 
 
 @bp.route("/<int:case_id>/sites/<int:site_id>/remove", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def remove_site(case_id: int, site_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit():
@@ -210,7 +207,7 @@ def remove_site(case_id: int, site_id: int):
 # --- the UK offer -----------------------------------------------------------------------------------
 
 @bp.route("/<int:case_id>/offer", methods=["GET", "POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def add_component(case_id: int):
     case = _case(case_id)
     form = ComponentForm()
@@ -225,7 +222,7 @@ def add_component(case_id: int):
 
 
 @bp.route("/<int:case_id>/offer/award", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def link_award(case_id: int):
     case = _case(case_id)
     link_form = LinkAwardForm(awards=lip.linkable_awards(db.session, case))
@@ -242,7 +239,7 @@ def link_award(case_id: int):
 
 
 @bp.route("/<int:case_id>/offer/<int:component_id>/status", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def component_status(case_id: int, component_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit() or request.form.get("status") not in set(LipComponentStatus):
@@ -255,7 +252,7 @@ def component_status(case_id: int, component_id: int):
 
 
 @bp.route("/<int:case_id>/offer/<int:component_id>/remove", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def remove_component(case_id: int, component_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit():
@@ -275,7 +272,7 @@ def _approval_kind(kind: str) -> LipApprovalKind:
 
 
 @bp.route("/<int:case_id>/approvals/<kind>", methods=["GET", "POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def approval(case_id: int, kind: str):
     case = _case(case_id)
     kind = _approval_kind(kind)
@@ -293,7 +290,7 @@ def approval(case_id: int, kind: str):
 
 
 @bp.route("/<int:case_id>/subsidy-control", methods=["GET", "POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def subsidy_check(case_id: int):
     case = _case(case_id)
     data = None
@@ -315,7 +312,7 @@ def subsidy_check(case_id: int):
 # --- working the case -------------------------------------------------------------------------------
 
 @bp.route("/<int:case_id>/actions", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def add_action(case_id: int):
     case = _case(case_id)
     form = CaseActionForm(owners=lip.staff(db.session))
@@ -330,7 +327,7 @@ def add_action(case_id: int):
 
 
 @bp.route("/<int:case_id>/actions/<int:action_id>/done", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def complete_action(case_id: int, action_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit():
@@ -341,7 +338,7 @@ def complete_action(case_id: int, action_id: int):
 
 
 @bp.route("/<int:case_id>/meetings", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def add_meeting(case_id: int):
     case = _case(case_id)
     form = MeetingForm()
@@ -356,7 +353,7 @@ def add_meeting(case_id: int):
 
 
 @bp.route("/<int:case_id>/risks", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def add_risk(case_id: int):
     case = _case(case_id)
     form = RiskForm()
@@ -371,7 +368,7 @@ def add_risk(case_id: int):
 
 
 @bp.route("/<int:case_id>/risks/<int:risk_id>/rating", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def risk_rating(case_id: int, risk_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit() or request.form.get("rag") not in set(Rag):
@@ -384,7 +381,7 @@ def risk_rating(case_id: int, risk_id: int):
 
 
 @bp.route("/<int:case_id>/documents", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def upload_document(case_id: int):
     case = _case(case_id)
     form = upload_form()
@@ -398,13 +395,13 @@ def upload_document(case_id: int):
 
 
 @bp.route("/<int:case_id>/documents/<int:upload_id>")
-@_roles(*lip.READERS)
+@READERS
 def download_document(case_id: int, upload_id: int):
-    return send_upload(db.session, lip.get_document(db.session, _case(case_id), upload_id))
+    return send_upload(db.session, uploads.file_of(db.session, current_user, _case(case_id), upload_id))
 
 
 @bp.route("/<int:case_id>/documents/<int:upload_id>/remove", methods=["POST"])
-@_roles(*lip.WORKERS)
+@WORKERS
 def remove_document(case_id: int, upload_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit():
@@ -417,13 +414,13 @@ def remove_document(case_id: int, upload_id: int):
 
 
 @bp.route("/<int:case_id>/summary", methods=["POST"])
-@_roles(*lip.READERS)
+@READERS
 def summary_pdf(case_id: int):
     case = _case(case_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    # No organisation: a staff-only document (negotiations are confidential).
-    document = documents.request_document(db.session, kind=DocumentKind.LIP_CASE_SUMMARY, organisation=None,
-                                          by=current_user, parameters={"case_id": case.id})
+    # Readable by whoever may read the case: staff only (negotiations are confidential).
+    document = documents.request_document(db.session, kind=DocumentKind.LIP_CASE_SUMMARY, record=case,
+                                          by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))

@@ -10,25 +10,36 @@ from portfolio.blueprints.claims import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.claims import ClaimItemForm, PaymentForm, RejectClaimForm, StartClaimForm, review_form
-from portfolio.models import Role
-from portfolio.services import claims, evidence
+from portfolio.models import Award, Claim
+from portfolio.models.roles import COMPANY, DECISION_READERS, FINANCE, PORTFOLIO_STAFF
+from portfolio.services import claims, evidence, policy
 
-READERS = (Role.APPLICANT, *claims.STAFF_READERS)
+READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 
 
 @bp.route("/")
-@roles_allowed(Role.FINANCE, Role.FUND_MANAGER, Role.ADMIN)
+@roles_allowed(DECISION_READERS)
 def index():
     return render_template("claims/index.html", queue=claims.queue(db.session))
 
 
-@bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
-@roles_allowed(*READERS)
-def award(award_id: int):
-    award = claims.get_award_for(db.session, current_user, award_id)
-    form = StartClaimForm()
-    if request.method == "POST" and current_user.role is not Role.APPLICANT:
+def _award(award_id: int) -> Award:
+    return policy.get(db.session, current_user, Award, award_id)
+
+
+def _editor(record) -> None:
+    """Only the company whose record it is changes it (staff read it: 403)."""
+    if not policy.may_act(current_user, record):
         abort(403)
+
+
+@bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
+@READERS
+def award(award_id: int):
+    award = _award(award_id)
+    form = StartClaimForm()
+    if request.method == "POST":
+        _editor(award)
     if form.validate_on_submit():
         done, claim = commit_or_refuse(lambda: claims.start(
             db.session, award=award, by=current_user, period_start=form.period_start.data,
@@ -39,18 +50,17 @@ def award(award_id: int):
                      position=claims.position(db.session, award), rate=claims.grant_rate(award))
 
 
-def _claim(claim_id: int):
-    return claims.get_claim_for(db.session, current_user, claim_id)
+def _claim(claim_id: int) -> Claim:
+    return policy.get(db.session, current_user, Claim, claim_id)
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
-@roles_allowed(*READERS)
+@READERS
 def detail(claim_id: int):
     claim = _claim(claim_id)
     item_form = ClaimItemForm(formdata=None)
     if request.method == "POST":
-        if current_user.role is not Role.APPLICANT:
-            abort(403)
+        _editor(claim)
         item_form = ClaimItemForm()
         if item_form.validate_on_submit():
             done, _ = commit_or_refuse(lambda: claims.add_item(
@@ -78,7 +88,7 @@ def _detail_page(claim, **forms):
 
 
 @bp.route("/<int:claim_id>/items/<int:item_id>/remove", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def remove_item(claim_id: int, item_id: int):
     claim = _claim(claim_id)
     if not ActionForm().validate_on_submit():
@@ -89,7 +99,7 @@ def remove_item(claim_id: int, item_id: int):
 
 
 @bp.route("/<int:claim_id>/submit", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def submit(claim_id: int):
     claim = _claim(claim_id)
     if not ActionForm().validate_on_submit():
@@ -100,7 +110,7 @@ def submit(claim_id: int):
 
 
 @bp.route("/<int:claim_id>/review", methods=["POST"])
-@roles_allowed(Role.FINANCE)
+@roles_allowed(FINANCE)
 def review(claim_id: int):
     claim = _claim(claim_id)
     form = review_form(claim.items)
@@ -115,7 +125,7 @@ def review(claim_id: int):
 
 
 @bp.route("/<int:claim_id>/reject", methods=["POST"])
-@roles_allowed(Role.FINANCE)
+@roles_allowed(FINANCE)
 def reject(claim_id: int):
     claim = _claim(claim_id)
     form = RejectClaimForm()
@@ -129,7 +139,7 @@ def reject(claim_id: int):
 
 
 @bp.route("/<int:claim_id>/payment", methods=["POST"])
-@roles_allowed(Role.FINANCE)
+@roles_allowed(FINANCE)
 def pay(claim_id: int):
     claim = _claim(claim_id)
     form = PaymentForm()
@@ -143,5 +153,5 @@ def pay(claim_id: int):
     return _detail_page(claim, payment=form)
 
 
-evidence_routes.register(bp, "/<int:claim_id>", load=_claim, page=_detail_page, readers=READERS,
+evidence_routes.register(bp, "/<int:claim_id>", load=_claim, page=_detail_page, readers=(COMPANY, PORTFOLIO_STAFF),
                          back=lambda claim: url_for("claims.detail", claim_id=claim.id))

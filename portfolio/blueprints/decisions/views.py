@@ -20,16 +20,16 @@ from portfolio.forms.decisions import (
     SubsidyCheckForm,
     TransparencyForm,
 )
-from portfolio.models import Application, ApplicationStatus, Award, Rag, Role
-from portfolio.services import decisions, due_diligence, fund_settings, subsidy
+from portfolio.models import Application, ApplicationStatus, Award, Rag
+from portfolio.models.roles import DECISION_READERS, FUND_MANAGERS
+from portfolio.services import decisions, due_diligence, fund_settings, policy, subsidy
 from portfolio.services.errors import DomainError
-
-READERS = (Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
 
 
 def _application(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
-    if application is None or application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
+    """An application in assessment or later, for those who may read it."""
+    application = policy.get(db.session, current_user, Application, application_id)
+    if application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
         abort(404)
     return application
 
@@ -39,7 +39,7 @@ def _back(application: Application):
 
 
 @bp.route("/")
-@roles_allowed(*READERS)
+@roles_allowed(DECISION_READERS)
 def index():
     funds = fund_settings.all_funds(db.session)
     ledgers = [(fund, [(f"{fund.code} fund", decisions.ledger(db.session, fund=fund))],
@@ -50,7 +50,7 @@ def index():
 
 
 @bp.route("/applications/<int:application_id>")
-@roles_allowed(*READERS)
+@roles_allowed(DECISION_READERS)
 def application(application_id: int):
     application = _application(application_id)
     decision = application.decision
@@ -75,7 +75,7 @@ def application(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/recommend", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def recommend(application_id: int):
     application = _application(application_id)
     if application.status is not ApplicationStatus.MODERATED:
@@ -100,7 +100,7 @@ def _saved_check(application: Application) -> dict | None:
 
 
 @bp.route("/applications/<int:application_id>/due-diligence", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def due_diligence_check(application_id: int):
     application = _application(application_id)
     form = DueDiligenceForm(data=_saved_check(application) if request.method == "GET" else None)
@@ -115,7 +115,7 @@ def due_diligence_check(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/due-diligence/flags", methods=["POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def add_flag(application_id: int):
     application = _application(application_id)
     flag_form = FlagForm()
@@ -132,7 +132,7 @@ def add_flag(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/due-diligence/flags/<int:flag_id>", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def resolve_flag(application_id: int, flag_id: int):
     application = _application(application_id)
     flag = due_diligence.get_flag(application, flag_id)
@@ -147,7 +147,7 @@ def resolve_flag(application_id: int, flag_id: int):
 
 
 @bp.route("/applications/<int:application_id>/subsidy-control", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def subsidy_check(application_id: int):
     application = _application(application_id)
     check = application.subsidy_check
@@ -168,7 +168,7 @@ def subsidy_check(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/approve", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def approve(application_id: int):
     application = _application(application_id)
     decision = application.decision
@@ -198,7 +198,7 @@ def approve(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def reject(application_id: int):
     application = _application(application_id)
     form = RejectForm()
@@ -212,10 +212,10 @@ def reject(application_id: int):
 
 
 @bp.route("/awards/<int:award_id>/transparency", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def transparency(award_id: int):
     award = db.session.get(Award, award_id)
-    if award is None or award.transparency_due_on is None:
+    if award is None or award.transparency_due_on is None or not policy.may_read(current_user, award.application):
         abort(404)
     form = TransparencyForm()
     if form.validate_on_submit():

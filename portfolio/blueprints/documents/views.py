@@ -1,33 +1,37 @@
 from flask import Response, abort, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import ALL_SIGNED_IN, roles_allowed
+from portfolio.access import roles_allowed
+from portfolio.blueprints import commit_or_refuse
 from portfolio.blueprints.documents import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
-from portfolio.models import DocumentStatus
-from portfolio.services import documents
+from portfolio.models import Document, DocumentStatus
+from portfolio.models.roles import EVERYONE
+from portfolio.services import documents, policy
 
 
-def _document(document_id: int):
-    return documents.get_document_for(db.session, current_user, document_id)
+def _document(document_id: int) -> Document:
+    """The document, for whoever may read the record it was made from (404 for anyone else)."""
+    return policy.get(db.session, current_user, Document, document_id)
 
 
 @bp.route("/<int:document_id>")
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def detail(document_id: int):
-    return render_template(
-        "documents/detail.html", document=_document(document_id), action_form=ActionForm()
-    )
+    document = _document(document_id)
+    return render_template("documents/detail.html", document=document, record=document.record,
+                           action_form=ActionForm())
 
 
 @bp.route("/<int:document_id>/status.json")
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def status(document_id: int):
     document = _document(document_id)
     return jsonify(
         id=document.id,
         status=document.status.value,
+        label=document.status.label,
         finished=document.status.finished,
         error=document.error if document.status is DocumentStatus.FAILED else None,
         download_url=url_for("documents.download", document_id=document.id)
@@ -36,7 +40,7 @@ def status(document_id: int):
 
 
 @bp.route("/<int:document_id>/download")
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def download(document_id: int):
     document = _document(document_id)
     if document.status is not DocumentStatus.READY:
@@ -50,11 +54,10 @@ def download(document_id: int):
 
 
 @bp.route("/<int:document_id>/retry", methods=["POST"])
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def retry(document_id: int):
     document = _document(document_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    documents.retry_document(db.session, document=document, by=current_user)
-    db.session.commit()
+    commit_or_refuse(lambda: documents.retry_document(db.session, document=document, by=current_user))
     return redirect(url_for("documents.detail", document_id=document.id))

@@ -7,17 +7,18 @@ from portfolio.blueprints.eois import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.eois import EoiDecisionForm, EoiForm
-from portfolio.models import EoiStatus, Role, Round
-from portfolio.services import eois, funds
+from portfolio.models import EoiStatus, ExpressionOfInterest, Round
+from portfolio.models.roles import COMPANY, FUND_MANAGERS, FUND_TEAM
+from portfolio.services import eois, funds, policy, workflow
 from portfolio.services.errors import DomainError
 
 
-def _eoi(eoi_id: int):
-    return eois.get_eoi_for(db.session, current_user, eoi_id)
+def _eoi(eoi_id: int) -> ExpressionOfInterest:
+    return policy.get(db.session, current_user, ExpressionOfInterest, eoi_id)
 
 
 @bp.route("/")
-@roles_allowed(Role.FUND_MANAGER, Role.ADMIN)
+@roles_allowed(FUND_TEAM)
 def index():
     choices = {s.value: s for s in EoiStatus if s is not EoiStatus.DRAFT}
     status_filter = request.args.get("status", EoiStatus.SUBMITTED.value)
@@ -29,13 +30,13 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def new():
     return _edit(None)
 
 
 @bp.route("/<int:eoi_id>/edit", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def edit(eoi_id: int):
     eoi = _eoi(eoi_id)
     if eoi.status not in eois.EDITABLE:
@@ -56,16 +57,16 @@ def _edit(eoi):
 
 
 @bp.route("/<int:eoi_id>")
-@roles_allowed(Role.APPLICANT, Role.FUND_MANAGER, Role.ADMIN)
+@roles_allowed(COMPANY, FUND_TEAM)
 def detail(eoi_id: int):
     eoi = _eoi(eoi_id)
-    can_change = eoi.status in eois.EDITABLE and current_user.role is Role.APPLICANT
+    can_change = eoi.status in eois.EDITABLE and policy.may_act(current_user, eoi)
     return render_template("eois/detail.html", eoi=eoi, rows=answer_rows(eoi, can_change=can_change),
                            can_change=can_change, action_form=ActionForm())
 
 
 @bp.route("/<int:eoi_id>/submit", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def submit(eoi_id: int):
     eoi = _eoi(eoi_id)
     if not ActionForm().validate_on_submit():
@@ -82,10 +83,10 @@ def submit(eoi_id: int):
 
 
 @bp.route("/<int:eoi_id>/decision", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def decide(eoi_id: int):
     eoi = _eoi(eoi_id)
-    if eoi.status is not EoiStatus.SUBMITTED:
+    if not workflow.can(eoi, "invite", current_user):
         abort(404)
     rounds = funds.upcoming_or_open_rounds(db.session, eoi.fund)
     form = EoiDecisionForm(rounds=rounds)

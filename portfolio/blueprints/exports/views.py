@@ -6,10 +6,10 @@ from flask import Response, flash, redirect, render_template, url_for
 from portfolio.access import roles_allowed
 from portfolio.blueprints.exports import bp
 from portfolio.extensions import db
-from portfolio.models import Role
+from portfolio.models.roles import DECISION_READERS
 from portfolio.services import exports
 
-READERS = (Role.FINANCE, Role.FUND_MANAGER, Role.ADMIN)
+READERS = DECISION_READERS
 
 
 def _attempt(export):
@@ -21,7 +21,7 @@ def _attempt(export):
 
 
 @bp.route("/")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def index():
     giving, giving_problems = _attempt(exports.export_360giving)
     subsidy_file, subsidy_problems = _attempt(exports.export_subsidy_csv)
@@ -42,12 +42,12 @@ def _download(export, filename: str, mimetype: str):
 
 
 @bp.route("/360giving.json")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def giving_json():
     return _download(exports.export_360giving, exports.filename_360giving(), "application/json")
 
 
 @bp.route("/uk-subsidy-database.csv")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def subsidy_csv():
     return _download(exports.export_subsidy_csv, exports.filename_subsidy_csv(), "text/csv")

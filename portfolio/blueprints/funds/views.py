@@ -22,8 +22,9 @@ from portfolio.forms.funds import (
     percent,
     rule_value,
 )
-from portfolio.models import Fund, Role, Round, ThresholdKey
+from portfolio.models import Fund, Round, ThresholdKey
 from portfolio.models.base import utcnow
+from portfolio.models.roles import ADMINS, FINANCE, FUND_TEAM
 from portfolio.services import criteria, decisions, fund_settings, funds, subsidy
 
 
@@ -36,7 +37,7 @@ def _fund(fund_id: int) -> Fund:
 
 
 @bp.route("/")
-@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+@roles_allowed(FUND_TEAM)
 def index():
     every_fund = fund_settings.all_funds(db.session)
     if len(every_fund) == 1:
@@ -45,13 +46,13 @@ def index():
 
 
 @bp.route("/<int:fund_id>")
-@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+@roles_allowed(FUND_TEAM)
 def overview(fund_id: int):
     return _overview(_fund(fund_id))
 
 
 def _overview(fund: Fund):
-    can_change = current_user.role is Role.ADMIN
+    can_change = current_user.role in ADMINS
     return render_template(
         "funds/overview.html", fund=fund, can_change=can_change, now=utcnow(),
         allocated=funds.allocated(fund), rule_rows=rule_rows(fund, can_change=can_change),
@@ -61,7 +62,7 @@ def _overview(fund: Fund):
 
 
 @bp.route("/<int:fund_id>/rules", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN)
+@roles_allowed(ADMINS)
 def rules(fund_id: int):
     fund = _fund(fund_id)
     form = FundRulesForm(data=FundRulesForm.data_from(fund.rules) if request.method == "GET" else None,
@@ -78,7 +79,7 @@ def rules(fund_id: int):
 
 
 @bp.route("/<int:fund_id>/budget", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN)
+@roles_allowed(ADMINS)
 def budget(fund_id: int):
     fund = _fund(fund_id)
     form = FundBudgetForm(data={"budget": fund.budget} if request.method == "GET" else None)
@@ -92,13 +93,13 @@ def budget(fund_id: int):
 
 
 @bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN)
+@roles_allowed(ADMINS)
 def new_round(fund_id: int):
     return _round_form(_fund(fund_id), None)
 
 
 @bp.route("/<int:fund_id>/rounds/<int:round_id>", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN)
+@roles_allowed(ADMINS)
 def edit_round(fund_id: int, round_id: int):
     fund = _fund(fund_id)
     round_ = db.session.get(Round, round_id)
@@ -128,7 +129,7 @@ def _round(fund: Fund, round_id: int) -> Round:
 
 
 @bp.route("/<int:fund_id>/rounds/<int:round_id>/criteria")
-@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+@roles_allowed(FUND_TEAM)
 def round_criteria(fund_id: int, round_id: int):
     fund = _fund(fund_id)
     round_ = _round(fund, round_id)
@@ -137,7 +138,7 @@ def round_criteria(fund_id: int, round_id: int):
 
 
 @bp.route("/<int:fund_id>/rounds/<int:round_id>/criteria/change", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN, Role.FUND_MANAGER)
+@roles_allowed(FUND_TEAM)
 def change_criteria(fund_id: int, round_id: int):
     fund = _fund(fund_id)
     round_ = _round(fund, round_id)
@@ -157,7 +158,7 @@ def change_criteria(fund_id: int, round_id: int):
 # --- subsidy control thresholds (dated settings) ---------------------------------------------------
 
 @bp.route("/subsidy-thresholds")
-@roles_allowed(Role.ADMIN, Role.FUND_MANAGER, Role.FINANCE)
+@roles_allowed(FUND_TEAM, FINANCE)
 def thresholds():
     rows = subsidy.threshold_rows(db.session)
     today = uk_today()
@@ -167,12 +168,12 @@ def thresholds():
             in_force[row.key] = row.id
     groups = [(key, [row for row in rows if row.key == key]) for key in ThresholdKey]
     return render_template("funds/thresholds.html", groups=groups, in_force=set(in_force.values()), today=today,
-                           can_change=current_user.role is Role.ADMIN,
-                           back=current_user.role in (Role.ADMIN, Role.FUND_MANAGER))
+                           can_change=current_user.role in ADMINS,
+                           back=current_user.role in FUND_TEAM)
 
 
 @bp.route("/subsidy-thresholds/new", methods=["GET", "POST"])
-@roles_allowed(Role.ADMIN)
+@roles_allowed(ADMINS)
 def add_threshold():
     form = ThresholdForm()
     if form.validate_on_submit():

@@ -2,12 +2,13 @@ import sqlalchemy as sa
 from flask import jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import ALL_SIGNED_IN, public, roles_allowed
+from portfolio.access import public, roles_allowed
 from portfolio.blueprints.main import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db, queue
-from portfolio.models import Document, EoiStatus, Role
-from portfolio.services import accounts, applications, eois, lip, monitoring, organisations, scaleups
+from portfolio.models import EoiStatus
+from portfolio.models.roles import ADMINS, CASE_WORKERS, EVERYONE, FUND_TEAM, VERIFIERS
+from portfolio.services import accounts, applications, documents, eois, lip, monitoring, organisations, scaleups
 
 
 @bp.route("/")
@@ -19,27 +20,25 @@ def start():
 
 
 @bp.route("/home")
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def home():
-    if current_user.role is Role.APPLICANT:
+    if not current_user.role.is_staff:
         organisation = current_user.organisation
-        recent = db.session.scalars(
-            sa.select(Document).where(Document.organisation_id == organisation.id)
-            .order_by(Document.id.desc()).limit(5)
-        ).all()
+        recent = documents.for_organisation(db.session, current_user, organisation.id, limit=5)
         return render_template("main/home_company.html", organisation=organisation, documents=recent,
                                eois=eois.for_organisation(db.session, organisation),
                                applications=applications.for_organisation(db.session, organisation.id),
                                next_returns=monitoring.next_due(db.session, organisation.id), today=uk_today(),
-                               scaleup=scaleups.company_of(db.session, current_user))
+                               scaleup=scaleups.company_of(db.session, current_user),
+                               next_step=applications.next_step, eoi_next_step=eois.next_step)
     context = {}
-    if current_user.role in (Role.FUND_MANAGER, Role.ADMIN):
+    if current_user.role in FUND_TEAM:
         context["eois_waiting"] = len(eois.queue(db.session, status=EoiStatus.SUBMITTED))
-    if current_user.role in monitoring.VERIFIERS:
+    if current_user.role in VERIFIERS:
         context["returns"] = {name: len(rows) for name, rows in monitoring.work_queue(db.session).items()}
-    if current_user.role in lip.WORKERS:
+    if current_user.role in CASE_WORKERS:
         context["overdue_actions"] = lip.overdue_actions(db.session, current_user)
-    if current_user.role is Role.ADMIN:
+    if current_user.role in ADMINS:
         context["pending_invitations"] = accounts.pending_invitations(db.session, organisation=None)
     return render_template(
         "main/home_staff.html", organisations=organisations.list_organisations(db.session), **context

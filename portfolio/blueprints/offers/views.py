@@ -8,19 +8,18 @@ from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.offers import bp
 from portfolio.extensions import db
 from portfolio.forms.offers import AcceptForm, DeclineForm, OfferForm
-from portfolio.models import Application, ApplicationStatus, Role
-from portfolio.services import offers
-
-READERS = (Role.APPLICANT, Role.FUND_MANAGER, Role.FINANCE, Role.ADMIN)
+from portfolio.models import Application, Offer
+from portfolio.models.roles import COMPANY, DECISION_READERS, FUND_MANAGERS
+from portfolio.services import offers, policy, workflow
 
 
 @bp.route("/new/<int:application_id>", methods=["GET", "POST"])
-@roles_allowed(Role.FUND_MANAGER)
+@roles_allowed(FUND_MANAGERS)
 def issue(application_id: int):
-    application = db.session.get(Application, application_id)
-    if application is None or application.award is None:
+    application = policy.get(db.session, current_user, Application, application_id)
+    if application.award is None:
         abort(404)
-    if application.status is not ApplicationStatus.APPROVED:
+    if not workflow.has_move(application, "issue_offer"):
         flash("An offer has already been issued for this award", "error")
         return redirect(url_for("decisions.application", application_id=application.id))
     form = OfferForm(data=vars(offers.default_terms(application)) if request.method == "GET" else None)
@@ -34,8 +33,15 @@ def issue(application_id: int):
                      rules=application.rules_in_force)
 
 
-def _offer(offer_id: int):
-    return offers.get_offer_for(db.session, current_user, offer_id)
+def _offer(offer_id: int) -> Offer:
+    return policy.get(db.session, current_user, Offer, offer_id)
+
+
+def _offer_page(template: str, form, offer: Offer):
+    """The offer, with the answer form for the company while it can still be answered (or why not)."""
+    answerable = policy.may_act(current_user, offer) and workflow.has_move(offer, "accept")
+    return form_page(template, form, offer=offer, answerable=answerable,
+                     problem=offers.response_problem(offer, current_user))
 
 
 def _accept_form(offer, **kwargs) -> AcceptForm:
@@ -46,15 +52,14 @@ def _accept_form(offer, **kwargs) -> AcceptForm:
 
 
 @bp.route("/<int:offer_id>")
-@roles_allowed(*READERS)
+@roles_allowed(COMPANY, DECISION_READERS)
 def detail(offer_id: int):
     offer = _offer(offer_id)
-    return form_page("offers/detail.html", _accept_form(offer, formdata=None), offer=offer,
-                     problem=offers.response_problem(offer, current_user))
+    return _offer_page("offers/detail.html", _accept_form(offer, formdata=None), offer)
 
 
 @bp.route("/<int:offer_id>/accept", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def accept(offer_id: int):
     offer = _offer(offer_id)
     form = _accept_form(offer)
@@ -63,11 +68,11 @@ def accept(offer_id: int):
         if done:
             flash("You have accepted the grant offer", "success")
             return redirect(url_for("offers.detail", offer_id=offer.id))
-    return form_page("offers/detail.html", form, offer=offer, problem=offers.response_problem(offer, current_user))
+    return _offer_page("offers/detail.html", form, offer)
 
 
 @bp.route("/<int:offer_id>/decline", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def decline(offer_id: int):
     offer = _offer(offer_id)
     form = DeclineForm()
@@ -77,4 +82,4 @@ def decline(offer_id: int):
         if done:
             flash("You have declined the grant offer", "success")
             return redirect(url_for("offers.detail", offer_id=offer.id))
-    return form_page("offers/decline.html", form, offer=offer, problem=offers.response_problem(offer, current_user))
+    return _offer_page("offers/decline.html", form, offer)

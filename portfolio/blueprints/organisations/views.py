@@ -1,23 +1,23 @@
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import ALL_SIGNED_IN, STAFF, roles_allowed
+from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.organisations import bp
 from portfolio.extensions import db
 from portfolio.forms.accounts import InviteColleagueForm
 from portfolio.forms.base import ActionForm
-from portfolio.models import Document, DocumentKind, Role
-from portfolio.services import accounts, documents, organisations
+from portfolio.models import DocumentKind, Organisation, Role
+from portfolio.models.roles import COMPANY, EVERYONE, ORGANISATION_READERS
+from portfolio.services import accounts, documents, organisations, policy
 
 
-def _organisation(organisation_id: int):
-    return organisations.get_organisation_for(db.session, current_user, organisation_id)
+def _organisation(organisation_id: int) -> Organisation:
+    return policy.get(db.session, current_user, Organisation, organisation_id)
 
 
 @bp.route("/")
-@roles_allowed(*STAFF)
+@roles_allowed(ORGANISATION_READERS)
 def index():
     return render_template(
         "organisations/index.html", organisations=organisations.list_organisations(db.session)
@@ -25,13 +25,10 @@ def index():
 
 
 @bp.route("/<int:organisation_id>")
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def detail(organisation_id: int):
     organisation = _organisation(organisation_id)
-    recent = db.session.scalars(
-        sa.select(Document).where(Document.organisation_id == organisation.id)
-        .order_by(Document.id.desc()).limit(10)
-    ).all()
+    recent = documents.for_organisation(db.session, current_user, organisation.id, limit=10)
     is_member = current_user.organisation_id == organisation.id
     return render_template(
         "organisations/detail.html",
@@ -45,7 +42,7 @@ def detail(organisation_id: int):
 
 
 @bp.route("/<int:organisation_id>/invite", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def invite(organisation_id: int):
     organisation = _organisation(organisation_id)
     form = InviteColleagueForm()
@@ -61,7 +58,7 @@ def invite(organisation_id: int):
 
 
 @bp.route("/<int:organisation_id>/members/<int:user_id>/signatory", methods=["POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def toggle_signatory(organisation_id: int, user_id: int):
     organisation = _organisation(organisation_id)
     member = organisations.get_member(db.session, organisation, user_id)
@@ -80,13 +77,12 @@ def toggle_signatory(organisation_id: int, user_id: int):
 
 
 @bp.route("/<int:organisation_id>/summary", methods=["POST"])
-@roles_allowed(*ALL_SIGNED_IN)
+@roles_allowed(EVERYONE)
 def request_summary(organisation_id: int):
     organisation = _organisation(organisation_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    document = documents.request_document(
-        db.session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=organisation, by=current_user
-    )
+    document = documents.request_document(db.session, kind=DocumentKind.ORGANISATION_SUMMARY, record=organisation,
+                                          by=current_user)
     db.session.commit()  # the render job is enqueued by this commit
     return redirect(url_for("documents.detail", document_id=document.id))

@@ -2,32 +2,35 @@
 (with evidence) and RAG, status changes and the partnership report PDF.
 
 Account managers work partnerships; fund managers, finance and administrators read them. Company
-users get 404 from every URL here (`hidden_from_applicants`): no partnership data reaches them."""
+users get 404 from every URL here (`confidential`): no partnership data reaches them."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import hidden_from_applicants, roles_allowed
+from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page, send_upload
 from portfolio.blueprints.partnerships import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
-from portfolio.forms.partnerships import CommitmentForm, OverrideForm, PartnershipForm, ProgressForm, StatusForm
-from portfolio.models import CommitmentMeasure, DocumentKind, PartnershipStatus, Rag, Role
-from portfolio.services import documents, organisations, partnerships, uploads
+from portfolio.forms.partnerships import (
+    CommitmentForm,
+    CommitmentStatusForm,
+    OverrideForm,
+    PartnershipForm,
+    ProgressForm,
+    StatusForm,
+)
+from portfolio.models import CommitmentMeasure, CommitmentStatus, DocumentKind, Partnership, PartnershipStatus, Rag
+from portfolio.models.roles import ACCOUNT_MANAGERS, PORTFOLIO_STAFF
+from portfolio.services import documents, organisations, partnerships, policy, uploads, workflow
+
+READERS = roles_allowed(PORTFOLIO_STAFF, confidential=True)
+WORKERS = roles_allowed(ACCOUNT_MANAGERS, confidential=True)
 
 
-def _roles(*roles: Role):
-    """Declare the roles, and hide the endpoint from company users (404, not 403)."""
-    def decorate(view):
-        return roles_allowed(*roles)(hidden_from_applicants(view))
-
-    return decorate
-
-
-def _partnership(partnership_id: int):
-    return partnerships.get_partnership_for(db.session, current_user, partnership_id)
+def _partnership(partnership_id: int) -> Partnership:
+    return policy.get(db.session, current_user, Partnership, partnership_id)
 
 
 def _back(partnership, anchor: str = ""):
@@ -35,16 +38,16 @@ def _back(partnership, anchor: str = ""):
 
 
 @bp.route("/")
-@_roles(*partnerships.READERS)
+@READERS
 def index():
     return render_template("partnerships/index.html", dashboard=partnerships.dashboard(db.session),
                            rag=partnerships.rag, secured=partnerships.investment_secured,
                            committed=partnerships.investment_committed,
-                           can_work=current_user.role in partnerships.WORKERS)
+                           can_work=workflow.can_start(Partnership, current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@_roles(*partnerships.WORKERS)
+@WORKERS
 def new():
     form = PartnershipForm(organisations=organisations.list_organisations(db.session),
                            account_managers=partnerships.account_managers(db.session),
@@ -70,19 +73,18 @@ def _page(partnership, **forms):
         "partnerships/detail.html", partnership=partnership, today=today, rag=partnerships.rag,
         derived_rag=partnerships.derived_rag, expected=partnerships.expected, latest=partnerships.latest_value,
         secured=partnerships.investment_secured(partnership), committed=partnerships.investment_committed(partnership),
-        can_work=current_user.role in partnerships.WORKERS,
-        is_open=partnership.status in (PartnershipStatus.NEGOTIATING, PartnershipStatus.ACTIVE),
+        can_work=policy.may_act(current_user, partnership), is_open=partnership.status.is_open,
         **context), 400 if refused is not None else 200
 
 
 @bp.route("/<int:partnership_id>")
-@_roles(*partnerships.READERS)
+@READERS
 def detail(partnership_id: int):
     return _page(_partnership(partnership_id))
 
 
 @bp.route("/<int:partnership_id>/status", methods=["POST"])
-@_roles(*partnerships.WORKERS)
+@WORKERS
 def status(partnership_id: int):
     partnership = _partnership(partnership_id)
     form = StatusForm(statuses=partnerships.next_statuses(partnership, current_user))
@@ -98,7 +100,7 @@ def status(partnership_id: int):
 
 
 @bp.route("/<int:partnership_id>/commitments", methods=["GET", "POST"])
-@_roles(*partnerships.WORKERS)
+@WORKERS
 def add_commitment(partnership_id: int):
     partnership = _partnership(partnership_id)
     form = CommitmentForm()
@@ -115,7 +117,8 @@ def add_commitment(partnership_id: int):
 
 def _commitment_page(partnership, commitment, **forms):
     context = {"progress_form": ProgressForm(formdata=None, max_size_text=uploads.size_text(uploads.max_bytes())),
-               "override_form": OverrideForm(formdata=None)}
+               "override_form": OverrideForm(formdata=None),
+               "status_form": CommitmentStatusForm(formdata=None, statuses=workflow.targets(commitment, current_user))}
     context.update(forms)
     refused = next((form for form in context.values() if form.errors), None)
     if refused is not None:
@@ -124,20 +127,20 @@ def _commitment_page(partnership, commitment, **forms):
         "partnerships/commitment.html", partnership=partnership, commitment=commitment, today=uk_today(),
         rag=partnerships.rag(commitment), derived=partnerships.derived_rag(commitment),
         expected=partnerships.expected(commitment, uk_today()), latest=partnerships.latest_value(commitment),
-        files=partnerships.evidence(db.session, partnership), can_work=current_user.role in partnerships.WORKERS,
-        is_open=partnership.status in (PartnershipStatus.NEGOTIATING, PartnershipStatus.ACTIVE),
+        files=partnerships.evidence(db.session, partnership), can_work=policy.may_act(current_user, commitment),
+        is_open=partnership.status.is_open and commitment.status is CommitmentStatus.OPEN,
         **context), 400 if refused is not None else 200
 
 
 @bp.route("/<int:partnership_id>/commitments/<int:commitment_id>")
-@_roles(*partnerships.READERS)
+@READERS
 def commitment(partnership_id: int, commitment_id: int):
     partnership = _partnership(partnership_id)
     return _commitment_page(partnership, partnerships.get_commitment(partnership, commitment_id))
 
 
 @bp.route("/<int:partnership_id>/commitments/<int:commitment_id>/progress", methods=["POST"])
-@_roles(*partnerships.WORKERS)
+@WORKERS
 def record_progress(partnership_id: int, commitment_id: int):
     partnership = _partnership(partnership_id)
     commitment = partnerships.get_commitment(partnership, commitment_id)
@@ -154,7 +157,7 @@ def record_progress(partnership_id: int, commitment_id: int):
 
 
 @bp.route("/<int:partnership_id>/commitments/<int:commitment_id>/rag", methods=["POST"])
-@_roles(*partnerships.WORKERS)
+@WORKERS
 def override_rag(partnership_id: int, commitment_id: int):
     partnership = _partnership(partnership_id)
     commitment = partnerships.get_commitment(partnership, commitment_id)
@@ -170,21 +173,38 @@ def override_rag(partnership_id: int, commitment_id: int):
     return _commitment_page(partnership, commitment, override_form=form)
 
 
+@bp.route("/<int:partnership_id>/commitments/<int:commitment_id>/status", methods=["POST"])
+@WORKERS
+def commitment_status(partnership_id: int, commitment_id: int):
+    partnership = _partnership(partnership_id)
+    commitment = partnerships.get_commitment(partnership, commitment_id)
+    form = CommitmentStatusForm(statuses=workflow.targets(commitment, current_user))
+    if form.validate_on_submit():
+        to = CommitmentStatus(form.status.data)
+        done, _ = commit_or_refuse(lambda: partnerships.set_commitment_status(
+            db.session, commitment=commitment, to=to, by=current_user, reason=form.reason.data), form=form)
+        if done:
+            flash(f"Commitment is now {to.label.lower()}", "success")
+            return redirect(url_for("partnerships.commitment", partnership_id=partnership.id,
+                                    commitment_id=commitment.id))
+    return _commitment_page(partnership, commitment, status_form=form)
+
+
 @bp.route("/<int:partnership_id>/evidence/<int:upload_id>")
-@_roles(*partnerships.READERS)
+@READERS
 def download_evidence(partnership_id: int, upload_id: int):
     partnership = _partnership(partnership_id)
-    return send_upload(db.session, partnerships.get_evidence(db.session, partnership, upload_id))
+    upload = uploads.file_of_any(db.session, current_user, partnerships.progress_updates(partnership), upload_id)
+    return send_upload(db.session, upload)
 
 
 @bp.route("/<int:partnership_id>/report", methods=["POST"])
-@_roles(*partnerships.READERS)
+@READERS
 def report_pdf(partnership_id: int):
     partnership = _partnership(partnership_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    # No organisation: a staff-only document.
-    document = documents.request_document(db.session, kind=DocumentKind.PARTNERSHIP_REPORT, organisation=None,
-                                          by=current_user, parameters={"partnership_id": partnership.id})
+    document = documents.request_document(db.session, kind=DocumentKind.PARTNERSHIP_REPORT, record=partnership,
+                                          by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))

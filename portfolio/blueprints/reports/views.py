@@ -4,7 +4,6 @@ settings its net figures use, and the annual implementation update."""
 import csv
 import io
 
-import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 from openpyxl import Workbook
@@ -16,19 +15,17 @@ from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.reports import AdditionalityForm, ImplementationUpdateForm, LeverageFilterForm
-from portfolio.models import DocumentKind, Fund, Role, Round
+from portfolio.models import DocumentKind
+from portfolio.models.roles import FINANCE_TEAM, PORTFOLIO_STAFF
 from portfolio.services import documents, leverage
 
-READERS = (Role.FINANCE, Role.FUND_MANAGER, Role.ACCOUNT_MANAGER, Role.ADMIN)
-EDITORS = (Role.FINANCE, Role.ADMIN)
+READERS = PORTFOLIO_STAFF
+EDITORS = FINANCE_TEAM
 
 
 def _filter_form() -> LeverageFilterForm:
-    programmes = [*db.session.execute(sa.select(Fund.code, Fund.name).order_by(Fund.code)).all(),
-                  (leverage.LIP, leverage.LIP_NAME)]
-    rounds = db.session.execute(sa.select(Round.id, Fund.code + " " + Round.name).join(Fund)
-                                .order_by(Fund.code, Round.opens_on)).all()
-    return LeverageFilterForm(request.args, programmes=programmes, rounds=rounds)
+    return LeverageFilterForm(request.args, programmes=leverage.programme_choices(db.session),
+                              rounds=leverage.round_choices(db.session))
 
 
 def _filters_or_400() -> tuple[LeverageFilterForm, leverage.Filters | None]:
@@ -39,7 +36,7 @@ def _filters_or_400() -> tuple[LeverageFilterForm, leverage.Filters | None]:
 
 
 @bp.route("/leverage", endpoint="leverage")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def leverage_report():
     form, filters = _filters_or_400()
     if filters is None:
@@ -67,7 +64,7 @@ def _cell(value):
 
 
 @bp.route("/leverage.csv")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def leverage_csv():
     rows, notes = _table_or_400()
     out = io.StringIO()
@@ -79,7 +76,7 @@ def leverage_csv():
 
 
 @bp.route("/leverage.xlsx")
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def leverage_xlsx():
     rows, notes = _table_or_400()
     book = Workbook()
@@ -101,19 +98,19 @@ def leverage_xlsx():
 
 
 @bp.route("/leverage/pdf", methods=["POST"])
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def leverage_pdf():
     form, filters = _filters_or_400()
     if filters is None or not ActionForm().validate_on_submit():
         abort(400)
-    document = documents.request_document(db.session, kind=DocumentKind.LEVERAGE_REPORT, organisation=None,
-                                          by=current_user, parameters=filters.as_dict())
+    document = documents.request_report(db.session, kind=DocumentKind.LEVERAGE_REPORT, by=current_user,
+                                        parameters=filters.as_dict())
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
 @bp.route("/additionality", methods=["GET", "POST"])
-@roles_allowed(*EDITORS)
+@roles_allowed(EDITORS)
 def additionality():
     current = leverage.additionality(db.session)
     form = AdditionalityForm(data={name: getattr(current, name) for name in leverage.DEFAULT_ADDITIONALITY})
@@ -127,13 +124,12 @@ def additionality():
 
 
 @bp.route("/implementation-update", methods=["GET", "POST"])
-@roles_allowed(*READERS)
+@roles_allowed(READERS)
 def implementation_update():
     form = ImplementationUpdateForm()
     if form.validate_on_submit():
-        document = documents.request_document(db.session, kind=DocumentKind.IMPLEMENTATION_UPDATE,
-                                              organisation=None, by=current_user,
-                                              parameters={"financial_year": form.financial_year.data})
+        document = documents.request_report(db.session, kind=DocumentKind.IMPLEMENTATION_UPDATE, by=current_user,
+                                            parameters={"financial_year": form.financial_year.data})
         db.session.commit()
         return redirect(url_for("documents.detail", document_id=document.id))
     return form_page("reports/implementation_update.html", form)

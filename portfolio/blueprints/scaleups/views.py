@@ -9,26 +9,23 @@ where they submit a quarterly snapshot for the account manager to confirm."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import hidden_from_applicants, roles_allowed
+from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.scaleups import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.scaleups import EngagementForm, JoinForm, LeaveForm, OutcomeForm, PlanForm, SnapshotForm
-from portfolio.models import DocumentKind, EngagementKind, ReferralBody, Role
-from portfolio.services import documents, organisations, scaleups
+from portfolio.models import DocumentKind, EngagementKind, ReferralBody, ScaleupCompany
+from portfolio.models.roles import ACCOUNT_MANAGERS, COMPANY, PORTFOLIO_STAFF
+from portfolio.services import documents, organisations, policy, scaleups, workflow
 from portfolio.services.errors import NotFound
 
-
-def _roles(*roles: Role):
-    def decorate(view):
-        return roles_allowed(*roles)(hidden_from_applicants(view))
-
-    return decorate
+READERS = roles_allowed(PORTFOLIO_STAFF, confidential=True)
+WORKERS = roles_allowed(ACCOUNT_MANAGERS, confidential=True)
 
 
-def _company(company_id: int):
-    return scaleups.get_company_for(db.session, current_user, company_id)
+def _company(company_id: int) -> ScaleupCompany:
+    return policy.get(db.session, current_user, ScaleupCompany, company_id)
 
 
 def _back(company, anchor: str = ""):
@@ -40,18 +37,18 @@ def _quarters():
 
 
 @bp.route("/")
-@_roles(*scaleups.READERS)
+@READERS
 def index():
     companies = scaleups.active_companies(db.session)
     trend = scaleups.cohort_trend(db.session)
     return render_template("scaleups/index.html", companies=companies, former=scaleups.former_companies(db.session),
                            warning=scaleups.cohort_warning(len(companies)), maximum=scaleups.MAX_ACTIVE,
                            trend=trend, chart=scaleups.employees_chart(trend), waiting=scaleups.waiting(db.session),
-                           latest=scaleups.latest, can_work=current_user.role in scaleups.WORKERS)
+                           latest=scaleups.latest, can_work=workflow.can_start(ScaleupCompany, current_user))
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def join():
     form = JoinForm(organisations=organisations.list_organisations(db.session),
                     account_managers=scaleups.account_managers(db.session))
@@ -75,18 +72,18 @@ def _page(company, **forms):
     if refused is not None:
         context["form"] = refused
     return render_template("scaleups/detail.html", company=company, latest=scaleups.latest(company),
-                           quarter_label=scaleups.quarter_label, can_work=current_user.role in scaleups.WORKERS,
+                           quarter_label=scaleups.quarter_label, can_work=policy.may_act(current_user, company),
                            **context), 400 if refused is not None else 200
 
 
 @bp.route("/<int:company_id>")
-@_roles(*scaleups.READERS)
+@READERS
 def detail(company_id: int):
     return _page(_company(company_id))
 
 
 @bp.route("/<int:company_id>/leave", methods=["POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def leave(company_id: int):
     company = _company(company_id)
     form = LeaveForm()
@@ -101,7 +98,7 @@ def leave(company_id: int):
 
 
 @bp.route("/<int:company_id>/plan", methods=["GET", "POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def plan(company_id: int):
     company = _company(company_id)
     data = {"account_manager_id": str(company.account_manager_id), "support_needs": company.support_needs,
@@ -118,7 +115,7 @@ def plan(company_id: int):
 
 
 @bp.route("/<int:company_id>/engagements", methods=["POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def log_engagement(company_id: int):
     company = _company(company_id)
     form = EngagementForm()
@@ -135,7 +132,7 @@ def log_engagement(company_id: int):
 
 
 @bp.route("/<int:company_id>/engagements/<int:engagement_id>/outcome", methods=["POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def record_outcome(company_id: int, engagement_id: int):
     company = _company(company_id)
     form = OutcomeForm()
@@ -150,7 +147,7 @@ def record_outcome(company_id: int, engagement_id: int):
 
 
 @bp.route("/<int:company_id>/snapshot", methods=["GET", "POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def snapshot(company_id: int):
     company = _company(company_id)
     form = SnapshotForm(quarters=_quarters())
@@ -165,7 +162,7 @@ def snapshot(company_id: int):
 
 
 @bp.route("/<int:company_id>/snapshots/<int:snapshot_id>/confirm", methods=["POST"])
-@_roles(*scaleups.WORKERS)
+@WORKERS
 def confirm(company_id: int, snapshot_id: int):
     company = _company(company_id)
     if not ActionForm().validate_on_submit():
@@ -178,15 +175,14 @@ def confirm(company_id: int, snapshot_id: int):
 
 
 @bp.route("/<int:company_id>/profile", methods=["POST"])
-@roles_allowed(*scaleups.READERS, Role.APPLICANT)
+@roles_allowed(PORTFOLIO_STAFF, COMPANY)
 def profile_pdf(company_id: int):
     company = _company(company_id)  # a company user: its own company only
     if not ActionForm().validate_on_submit():
         abort(400)
-    # The company's organisation: its own users may download it too.
-    document = documents.request_document(db.session, kind=DocumentKind.SCALEUP_PROFILE,
-                                          organisation=company.organisation, by=current_user,
-                                          parameters={"company_id": company.id})
+    # Readable by whoever may read the company's cohort place: its own users too.
+    document = documents.request_document(db.session, kind=DocumentKind.SCALEUP_PROFILE, record=company,
+                                          by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
 
@@ -201,7 +197,7 @@ def _own_company():
 
 
 @bp.route("/company")
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def own():
     company = _own_company()
     return render_template("scaleups/company.html", company=company, latest=scaleups.latest(company),
@@ -209,7 +205,7 @@ def own():
 
 
 @bp.route("/company/snapshot", methods=["GET", "POST"])
-@roles_allowed(Role.APPLICANT)
+@roles_allowed(COMPANY)
 def own_snapshot():
     company = _own_company()
     form = SnapshotForm(quarters=_quarters())

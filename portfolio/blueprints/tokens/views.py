@@ -11,11 +11,11 @@ from portfolio.blueprints.tokens import bp
 from portfolio.extensions import db
 from portfolio.forms.api_tokens import CreateTokenForm
 from portfolio.forms.base import ActionForm
-from portfolio.models import Role
 from portfolio.models.base import utcnow
+from portfolio.models.roles import FINANCE_TEAM
 from portfolio.services import api_tokens
 
-MANAGERS = (Role.FINANCE, Role.ADMIN)
+MANAGERS = FINANCE_TEAM
 _PENDING = "api_token_forms"  # the one-time keys of create forms this browser has open
 
 
@@ -36,14 +36,14 @@ def _take_pending(key: str | None) -> bool:
 
 
 @bp.route("/")
-@roles_allowed(*MANAGERS)
+@roles_allowed(MANAGERS)
 def index():
     return render_template("tokens/index.html", tokens=api_tokens.all_tokens(db.session), now=utcnow(),
                            status_of=api_tokens.status_of, action_form=ActionForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_allowed(*MANAGERS)
+@roles_allowed(MANAGERS)
 def create():
     form = _form()
     if request.method == "GET":
@@ -67,7 +67,7 @@ def create():
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-@roles_allowed(*MANAGERS)
+@roles_allowed(MANAGERS)
 def revoke(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -79,7 +79,7 @@ def revoke(token_id: int):
 
 
 @bp.route("/openapi.json")
-@roles_allowed(*MANAGERS)
+@roles_allowed(MANAGERS)
 def openapi_document():
     """The API's OpenAPI document for the people who make its tokens (the API serves it to tokens)."""
     return openapi.document()

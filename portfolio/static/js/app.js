@@ -14,7 +14,7 @@ if (watched) {
       const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
       if (response.ok) {
         const body = await response.json()
-        if (live) { live.textContent = 'Status: ' + body.status }
+        if (live) { live.textContent = 'Status: ' + (body.label || body.status) }
         if (body.finished) { window.location.reload(); return }
       }
     } catch (error) {
