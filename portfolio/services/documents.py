@@ -16,10 +16,11 @@ from portfolio.models import (
     User,
 )
 from portfolio.dates import uk_today
-from portfolio.filters import money
 from portfolio.models.base import utcnow
 from portfolio.models.monitoring import COUNTS, FIGURES, FTES
+from portfolio.money import money
 from portfolio.pdf import render_pdf
+from portfolio.references import reference
 from portfolio.services import audit
 from portfolio.services.errors import NotFound
 from portfolio.services.storage import get_storage
@@ -99,12 +100,12 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
             rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
             documents=applications.documents(session, application),
         )
-        return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
+        return f"{reference(application)}-v{application.version_number}-summary.pdf", pdf
     if document.kind is DocumentKind.GRANT_OFFER_LETTER:
         application = document.application
         pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=application.award,
                          offer=application.award.offer, decision=application.decision, generated_at=utcnow())
-        return f"LSIMF-{application.id:05d}-grant-offer-letter.pdf", pdf
+        return f"{reference(application)}-grant-offer-letter.pdf", pdf
     if document.kind is DocumentKind.MONITORING_RETURN:
         from portfolio.services import monitoring
 
@@ -113,7 +114,7 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
         pdf = render_pdf("pdf/monitoring_return.html", monitoring_return=monitoring_return, award=award,
                          figures=FIGURES, labels=monitoring.LABELS, contracted=monitoring.contracted(award),
                          show=show_figure, generated_at=utcnow())
-        return (f"LSIMF-{award.application_id:05d}-return-{monitoring_return.number}-"
+        return (f"{reference(award)}-return-{monitoring_return.number}-"
                 f"{monitoring_return.period_end:%Y-%m-%d}.pdf"), pdf
     if document.kind is DocumentKind.CLAIM_STATEMENT:
         from portfolio.services import claims
@@ -123,7 +124,7 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
                          payments=claims.payments_of(session, award), position=claims.position(session, award),
                          rate=claims.grant_rate(award), retention_rate=award.application.rules_in_force.retention_rate,
                          generated_at=utcnow())
-        return f"LSIMF-{award.application_id:05d}-claim-statement.pdf", pdf
+        return f"{reference(award)}-claim-statement.pdf", pdf
     if document.kind is DocumentKind.LEVERAGE_REPORT:
         from portfolio.services import leverage
 
@@ -168,7 +169,7 @@ def _render(session: Session, document: Document) -> tuple[str, bytes]:
 
         company = session.get(ScaleupCompany, (document.parameters or {})["company_id"])
         pdf = render_pdf("pdf/scaleup_profile.html", company=company, snapshots=scaleups.confirmed(company),
-                         latest=scaleups.latest(company), quarter_label=scaleups.quarter_label, generated_at=utcnow())
+                         latest=scaleups.latest(company), generated_at=utcnow())
         return f"{company.reference}-company-profile.pdf", pdf
     raise ValueError(f"no renderer for {document.kind}")
 
