@@ -37,6 +37,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.models.monitoring import FIGURES
+from portfolio.money import money
 from portfolio.services import audit, claims
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
@@ -178,7 +179,7 @@ def contracted(award: Award) -> dict[str, Decimal]:
 
 
 def _show(figure: str, value) -> str:
-    return f"£{value:,.2f}" if figure in CUMULATIVE else f"{value:,}"
+    return money(value) if figure in CUMULATIVE else f"{value:,}"
 
 
 def queries(session: Session, monitoring_return: MonitoringReturn, values: dict) -> list[Query]:
@@ -301,7 +302,7 @@ def assess_clawback(session: Session, award: Award, final: MonitoringReturn, *, 
     award.clawback_flagged_at = utcnow()
     label = dict(CLAWBACK_MEASURES)[figure]
     award.clawback_reason = (f"Verified {label} fell {worst:.1%} short of the contract at the end of monitoring "
-                             f"(tolerance {tolerance:.0%}): {worst:.1%} of the £{paid:,.2f} paid")
+                             f"(tolerance {tolerance:.0%}): {worst:.1%} of the {money(paid)} paid")
     audit.record(session, actor=by, action="award.clawback_flagged", entity=award, after={
         "shortfalls": {k: str(v) for k, v in found.items()}, "measure": figure,
         "amount": award.clawback_amount, "paid": paid})
