@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.dates import add_months, uk_today
+from portfolio.dates import add_months, financial_year_start, uk_today
 from portfolio.models import (
     Award,
     AwardStatus,
@@ -69,7 +69,7 @@ def schedule(rules: FundRules, *, start: date, completion: date) -> list[Period]
     due = timedelta(days=rules.return_due_days)
     step = rules.build_return_months
     # Build periods are aligned to the financial year: from 1 April, every `step` months.
-    boundary = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
+    boundary = financial_year_start(start)
     while boundary <= start:
         boundary = add_months(boundary, step)
     periods, period_start = [], start
