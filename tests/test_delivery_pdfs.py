@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from portfolio.dates import govuk_date
 from portfolio.extensions import queue
-from portfolio.filters import govuk_date, money
 from portfolio.models import Document, DocumentKind, DocumentStatus, Rag, Role
+from portfolio.money import money
 from portfolio.services import claims, documents, monitoring
 from portfolio.services.monitoring import show_figure
 from tests.conftest import REDIS_URL, needs_redis

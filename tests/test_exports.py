@@ -230,12 +230,6 @@ def test_the_subsidy_file_lists_only_awards_whose_transparency_entry_is_due(sess
     assert row["subsidyAwardInterest"] == pennies.subsidy_category.label
 
 
-def test_cells_a_spreadsheet_would_run_are_made_text():
-    for dangerous in ("=1+1", "+44 Pharma", "-2", "@SUM(A1)"):
-        assert exports.safe_cell(dangerous) == "'" + dangerous
-    assert exports.safe_cell("Acme Ltd") == "Acme Ltd"
-
-
 def test_the_subsidy_file_is_refused_when_a_required_fact_is_missing(app, session, awards, tmp_path):
     awards["offered"].application.company_size = None
     session.commit()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.dates import UK
+from portfolio.dates import UK, financial_year_bounds, financial_year_of
 from portfolio.models import Cluster, Rag, Region, Role
 from portfolio.services import claims, leverage, monitoring, offers
 from portfolio.services.errors import DomainError
@@ -100,7 +100,7 @@ def test_breakdowns_and_filters(session, portfolio, fund):
     assert list(result.by_region) == [Region.NORTH_WEST.label, Region.SCOTLAND.label]
     assert result.by_region[Region.SCOTLAND.label].grant_committed == Decimal("4000000.00")
     assert result.by_cluster[Cluster.NORTH_WEST.label].private_contracted == Decimal("8000000.00")
-    this_year = leverage.financial_year_of(portfolio["a"].decided_at)
+    this_year = financial_year_of(portfolio["a"].decided_at)
     assert list(result.by_year) == ["2024/25", this_year]
     assert result.by_year["2024/25"].grant_committed == Decimal("2000000.00")
 
@@ -116,9 +116,9 @@ def test_breakdowns_and_filters(session, portfolio, fund):
 
 
 def test_financial_years_turn_at_midnight_uk_time_on_31_march():
-    assert leverage.financial_year_of(datetime(2025, 3, 31, 23, 59, tzinfo=UK)) == "2024/25"
-    assert leverage.financial_year_of(datetime(2025, 4, 1, 0, 0, tzinfo=UK)) == "2025/26"
-    start, end = leverage.financial_year_bounds("2025/26")
+    assert financial_year_of(datetime(2025, 3, 31, 23, 59, tzinfo=UK)) == "2024/25"
+    assert financial_year_of(datetime(2025, 4, 1, 0, 0, tzinfo=UK)) == "2025/26"
+    start, end = financial_year_bounds("2025/26")
     assert (start.astimezone(UK).date(), end.astimezone(UK).date()) == (date(2025, 4, 1), date(2026, 4, 1))
 
 
@@ -161,7 +161,8 @@ def test_finance_reads_the_report_filters_it_and_downloads_csv_and_xlsx(client, 
     assert client.get("/reports/leverage.csv?cluster=nowhere").status == 400
 
     csv_text = client.get("/reports/leverage.csv?region=TLM").response.data.decode()
-    lines = csv_text.splitlines()
+    assert csv_text.startswith("\ufeff")  # a byte order mark, so Excel reads the £ signs as UTF-8
+    lines = csv_text.removeprefix("\ufeff").splitlines()
     assert lines[0].startswith("Breakdown,Group,Awards,Grant committed (£),Grant paid (£)")
     assert lines[1].startswith("All,Total,1,4000000.00,1800000.00,20000000.00,16000000.00,6000000.00,4.00,3.33")
     assert any(line.startswith("Filter,Region: Scotland") for line in lines)
@@ -194,7 +195,7 @@ def test_the_leverage_pdf_and_the_implementation_update_are_made_by_jobs(client,
     assert "region: Scotland" in text and "£4,000,000.00" in text and "£16,000,000.00" in text
     assert "Total project cost per £1 of grant" in text
 
-    this_year = leverage.financial_year_of(portfolio["a"].decided_at)
+    this_year = financial_year_of(portfolio["a"].decided_at)
     made = client.submit("/reports/implementation-update", {"financial_year": this_year})
     assert made.status == 302
     text = pdf_text(made.location)

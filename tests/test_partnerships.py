@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 
 from portfolio.access import declared_roles
+from portfolio.dates import financial_year_of
 from portfolio.models import (
     AuditEvent,
     CommitmentMeasure,
@@ -143,8 +144,8 @@ def test_the_rag_override_needs_a_reason_and_shows_beside_the_derived_one(sessio
 # --- financial years ----------------------------------------------------------------------------------
 
 def test_partnerships_count_in_the_financial_year_they_were_signed(session, make, people):
-    assert partnerships.financial_year_of_date(date(2026, 3, 31)) == "2025/26"
-    assert partnerships.financial_year_of_date(date(2026, 4, 1)) == "2026/27"
+    assert financial_year_of(date(2026, 3, 31)) == "2025/26"
+    assert financial_year_of(date(2026, 4, 1)) == "2026/27"
     march = new_partnership(session, make, people, signed_on=date(2026, 3, 31), title="March")
     april = new_partnership(session, make, people, signed_on=date(2026, 4, 1), title="April")
     new_partnership(session, make, people, title="Still negotiating")

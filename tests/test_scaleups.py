@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from portfolio.access import declared_roles
+from portfolio.dates import quarter_start
 from portfolio.models import (
     AuditEvent,
     CommitmentMeasure,
@@ -34,7 +35,7 @@ from portfolio.services.errors import DomainError, NotFound
 from tests.conftest import needs_postgres
 
 TODAY = date.today()
-THIS_QUARTER = scaleups.quarter_start(TODAY)
+THIS_QUARTER = quarter_start(TODAY)
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, render_template, send_file, url_for
+from flask import Response, flash, render_template, send_file, url_for
 
+from portfolio import spreadsheets
 from portfolio.extensions import db
 from portfolio.models.records import REPORT, record_type_of
 from portfolio.services import uploads
@@ -73,3 +74,9 @@ def send_upload(session, upload):
     """A stored upload as a download, under its (made safe) original name."""
     return send_file(io.BytesIO(uploads.load(session, upload)), mimetype=upload.content_type, as_attachment=True,
                      download_name=uploads.download_name(upload))
+
+
+def send_spreadsheet(content: str | bytes, filename: str) -> Response:
+    """A file made by portfolio.spreadsheets (CSV text or XLSX bytes) as a download named `filename`."""
+    mimetype = spreadsheets.XLSX_MIMETYPE if filename.endswith(".xlsx") else spreadsheets.CSV_MIMETYPE
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})

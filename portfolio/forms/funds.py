@@ -30,9 +30,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
 from portfolio.dates import UK
-from portfolio.filters import money
 from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, Required
 from portfolio.models.statuses import ApplicantType, ExcludedProduct, ProductType, ThresholdKey
+from portfolio.money import money
 
 # How each rule is named on the settings pages (the form's labels, the summary, the history).
 RULE_LABELS = {

@@ -28,6 +28,8 @@ from portfolio.forms.base import (
 from portfolio.forms.decisions import _radios, _text_area
 from portfolio.forms.funds import GovDateField
 from portfolio.models import LipApprovalStatus, LipComponentKind, LipComponentStatus, LipSector, LipStage, Rag, Region
+from portfolio.money import money
+from portfolio.references import reference
 
 ANY = SelectChoice("", "Any")
 JOBS_MAX = Decimal("1000000")
@@ -174,7 +176,7 @@ class LinkAwardForm(BaseForm):
 
     def __init__(self, *args, awards: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.award_id.choices = [SelectChoice(str(a.id), f"LSIMF-{a.application_id:05d}: £{a.amount:,.2f}")
+        self.award_id.choices = [SelectChoice(str(a.id), f"{reference(a)}: {money(a.amount)}")
                                  for a in awards]
         self.award_id.validators = [Required("Select the award"), known_choice("Select the award")]
 

@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from portfolio.dates import uk_today
+from portfolio.dates import financial_years_since, uk_today
 from portfolio.forms.base import BaseForm, NumberField, Required, known_choice
 from portfolio.forms.funds import PercentField
 from portfolio.models import Cluster, Region
@@ -18,10 +18,7 @@ ANY = SelectChoice("", "Any")
 
 def financial_year_choices(first_year: int = 2025) -> list[SelectChoice]:
     """From 2025/26 (the LSIMF's first) to the current financial year, newest first."""
-    today = uk_today()
-    current = today.year if today.month >= 4 else today.year - 1
-    labels = [f"{year}/{(year + 1) % 100:02d}" for year in range(current, first_year - 1, -1)]
-    return [SelectChoice(label, label) for label in labels]
+    return [SelectChoice(label, label) for label in financial_years_since(first_year, uk_today())]
 
 
 class LeverageFilterForm(BaseForm):

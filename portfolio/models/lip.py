@@ -24,6 +24,7 @@ from portfolio.models.statuses import (
     Region,
 )
 from portfolio.models.user import User
+from portfolio.references import LIP_CASE, numbered
 
 lip_case_team = sa.Table(
     "lip_case_team",
@@ -77,7 +78,7 @@ class LipCase(TimestampMixin, Base):
 
     @property
     def reference(self) -> str:
-        return f"LIP-{self.id:05d}"
+        return numbered(LIP_CASE, self.id)
 
     @property
     def regions(self) -> list[Region]:

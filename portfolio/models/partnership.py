@@ -15,6 +15,7 @@ from portfolio.models.base import Base, TimestampMixin, enum_column, utcnow
 from portfolio.models.organisation import Organisation
 from portfolio.models.statuses import CommitmentMeasure, CommitmentStatus, PartnershipStatus, Rag
 from portfolio.models.user import User
+from portfolio.references import PARTNERSHIP, numbered
 
 
 class Partnership(TimestampMixin, Base):
@@ -38,7 +39,7 @@ class Partnership(TimestampMixin, Base):
 
     @property
     def reference(self) -> str:
-        return f"SP-{self.id:05d}"
+        return numbered(PARTNERSHIP, self.id)
 
 
 class Commitment(TimestampMixin, Base):

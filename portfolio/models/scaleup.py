@@ -23,6 +23,7 @@ from portfolio.models.statuses import (
     SnapshotStatus,
 )
 from portfolio.models.user import User
+from portfolio.references import SCALEUP_COMPANY, numbered
 
 
 class ScaleupCohort(Base):
@@ -64,7 +65,7 @@ class ScaleupCompany(TimestampMixin, Base):
 
     @property
     def reference(self) -> str:
-        return f"SU-{self.id:05d}"
+        return numbered(SCALEUP_COMPANY, self.id)
 
 
 class Engagement(Base):

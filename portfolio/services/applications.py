@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from portfolio.dates import govuk_date
 from portfolio.forms import applications as forms
 from portfolio.models import (
     ApplicationStatus,
@@ -24,8 +25,8 @@ from portfolio.models.application import (
     CostItem,
 )
 from portfolio.models.base import utcnow
-from portfolio.filters import govuk_date
 from portfolio.models.statuses import Cluster
+from portfolio.money import money
 from portfolio.services import audit, mail, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.postcodes import region_for
@@ -278,16 +279,16 @@ def submission_problems(application: Application, rules: FundRules, *, now: date
         problems.append(f"The deadline for {application.round.name} has passed")
     total, grant = application.total_project_cost, application.grant_requested
     if is_complete(application, "costs") and total < rules.min_project_cost:
-        problems.append(f"The total project cost must be at least £{rules.min_project_cost:,.2f}")
+        problems.append(f"The total project cost must be at least {money(rules.min_project_cost)}")
     if grant is not None:
         if grant < rules.min_grant:
-            problems.append(f"The grant requested must be at least £{rules.min_grant:,.2f}")
+            problems.append(f"The grant requested must be at least {money(rules.min_grant)}")
         if grant > application.eligible_capital_cost:
             problems.append("The grant requested must not be more than the eligible capital costs "
-                            f"(£{application.eligible_capital_cost:,.2f})")
+                            f"({money(application.eligible_capital_cost)})")
         if total and grant > total * rules.hard_cap_rate:
             problems.append(f"The grant requested must be no more than {rules.hard_cap_rate * 100:.0f}% of the "
-                            f"total project cost (£{total * rules.hard_cap_rate:,.2f})")
+                            f"total project cost ({money(total * rules.hard_cap_rate)})")
         elif total and grant > total * rules.justification_rate and not answers(application, "funding").get(
                 "justification"):
             problems.append(f"The grant is more than {rules.justification_rate * 100:.0f}% of the total project "

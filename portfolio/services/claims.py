@@ -35,6 +35,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
+from portfolio.money import money
 from portfolio.services import audit, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
@@ -194,7 +195,7 @@ def review(session: Session, *, claim: Claim, by: User, approved: dict[int, Deci
     for item in claim.items:
         value = approved.get(item.id)
         if value is None or not ZERO <= value <= item.amount:
-            raise DomainError(f"{item.description}: approve between £0.00 and the £{item.amount:,.2f} claimed",
+            raise DomainError(f"{item.description}: approve between £0.00 and the {money(item.amount)} claimed",
                               field=f"item_{item.id}")
     total = sum((approved[item.id] for item in claim.items), ZERO)
     if total == ZERO:
@@ -238,12 +239,12 @@ def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal,
     if claim.status is not ClaimStatus.APPROVED:
         raise DomainError("Only an approved claim can be paid")
     if amount != claim.payable:
-        raise DomainError(f"The payment for this claim must be £{claim.payable:,.2f} (grant due "
-                          f"£{claim.grant_due:,.2f} less £{claim.retention:,.2f} retention)", field="amount")
+        raise DomainError(f"The payment for this claim must be {money(claim.payable)} (grant due "
+                          f"{money(claim.grant_due)} less {money(claim.retention)} retention)", field="amount")
     paid = position(session, award).paid
     if paid + amount > award.amount:
-        raise DomainError(f"This payment would take payments to £{paid + amount:,.2f}, more than the "
-                          f"£{award.amount:,.2f} award", field="amount")
+        raise DomainError(f"This payment would take payments to {money(paid + amount)}, more than the "
+                          f"{money(award.amount)} award", field="amount")
     if paid_on > uk_today():
         raise DomainError("The payment date must be today or in the past", field="paid_on")
     payment = Payment(award=award, claim=claim, kind=PaymentKind.CLAIM, amount=amount, paid_on=paid_on,
@@ -270,10 +271,10 @@ def release_retention(session: Session, *, award: Award, by: User, amount: Decim
     if current.retention_held <= ZERO:
         raise DomainError("No retention is held on this award")
     if amount != current.retention_held:
-        raise DomainError(f"The retention to release is £{current.retention_held:,.2f}", field="amount")
+        raise DomainError(f"The retention to release is {money(current.retention_held)}", field="amount")
     if current.paid + amount > award.amount:
-        raise DomainError(f"This payment would take payments to £{current.paid + amount:,.2f}, more than the "
-                          f"£{award.amount:,.2f} award", field="amount")
+        raise DomainError(f"This payment would take payments to {money(current.paid + amount)}, more than the "
+                          f"{money(award.amount)} award", field="amount")
     if paid_on > uk_today():
         raise DomainError("The payment date must be today or in the past", field="paid_on")
     payment = Payment(award=award, kind=PaymentKind.RETENTION, amount=amount, paid_on=paid_on, reference=reference,

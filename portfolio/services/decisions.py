@@ -29,6 +29,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
+from portfolio.money import money
 from portfolio.services import assessments, due_diligence, subsidy, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError
@@ -118,7 +119,7 @@ def _check_amount(application: Application, amount: Decimal | None) -> None:
     if amount is None or amount <= 0:
         raise DomainError("Enter an amount more than £0", field="amount")
     if application.grant_requested is not None and amount > application.grant_requested:
-        raise DomainError(f"The amount must be no more than the £{application.grant_requested:,.2f} requested",
+        raise DomainError(f"The amount must be no more than the {money(application.grant_requested)} requested",
                           field="amount")
 
 
@@ -146,13 +147,13 @@ def _lock(session: Session, application: Application) -> tuple[Fund, Round]:
 def budget_problem(session: Session, *, fund: Fund, round_: Round, amount: Decimal) -> str | None:
     in_round = ledger(session, fund=fund, round_=round_)
     if amount > in_round.available:
-        return (f"Approving £{amount:,.2f} would over-commit {round_.name}: its allocation is "
-                f"£{round_.allocation:,.2f}, £{in_round.spoken_for:,.2f} is already committed and "
-                f"£{in_round.available:,.2f} is available")
+        return (f"Approving {money(amount)} would over-commit {round_.name}: its allocation is "
+                f"{money(round_.allocation)}, {money(in_round.spoken_for)} is already committed and "
+                f"{money(in_round.available)} is available")
     in_fund = ledger(session, fund=fund)
     if amount > in_fund.available:
-        return (f"Approving £{amount:,.2f} would over-commit the {fund.code} budget of £{fund.budget:,.2f}: "
-                f"£{in_fund.spoken_for:,.2f} is already committed and £{in_fund.available:,.2f} is available")
+        return (f"Approving {money(amount)} would over-commit the {fund.code} budget of {money(fund.budget)}: "
+                f"{money(in_fund.spoken_for)} is already committed and {money(in_fund.available)} is available")
     return None
 
 
@@ -165,7 +166,7 @@ def approval_problems(session: Session, *, application: Application, by: User, a
     problems = [p for p in [separation_problem(application, by)] if p]
     if amount is None or amount <= 0 or (application.grant_requested and amount > application.grant_requested):
         return problems + [f"The award must be more than £0 and no more than the "
-                           f"£{application.grant_requested:,.2f} requested"]
+                           f"{money(application.grant_requested)} requested"]
     problems += due_diligence.approval_problems(application)
     subsidy_problem = subsidy.blocking_problem(assessment, application.subsidy_check)
     problems += [p for p in [subsidy_problem, budget_problem(session, fund=fund, round_=round_, amount=amount)] if p]

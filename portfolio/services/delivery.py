@@ -8,9 +8,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.dates import uk_today
-from portfolio.filters import govuk_date
+from portfolio.dates import govuk_date, uk_date, uk_today
 from portfolio.models import Award, AwardStatus, MonitoringReturn, ReturnStatus
+from portfolio.money import money
 from portfolio.services import claims, monitoring
 
 
@@ -64,13 +64,13 @@ def timeline(session: Session, award: Award) -> list[Event]:
     today = uk_today()
     events = []
     for claim in claims.claims_of(session, award):
-        when = (claim.submitted_at or claim.created_at).date()
-        events.append(Event(when, f"Claim {claim.number}: £{claim.claimed:,.2f} claimed for "
+        when = uk_date(claim.submitted_at or claim.created_at)
+        events.append(Event(when, f"Claim {claim.number}: {money(claim.claimed)} claimed for "
                                   f"{govuk_date(claim.period_start)} to {govuk_date(claim.period_end)}",
                             claim.status.label, "claims.detail", {"claim_id": claim.id}))
     for payment in claims.payments_of(session, award):
         what = f"Claim {payment.claim.number}" if payment.claim else "Retention released"
-        events.append(Event(payment.paid_on, f"Payment of £{payment.amount:,.2f}: {what}",
+        events.append(Event(payment.paid_on, f"Payment of {money(payment.amount)}: {what}",
                             f"Paid, reference {payment.reference}"))
     for due in monitoring.returns_of(session, award):
         events.append(Event(due.due_on, f"Return {due.number} ({due.kind.label.lower()}): "

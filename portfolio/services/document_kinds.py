@@ -23,6 +23,7 @@ from portfolio.models.base import utcnow
 from portfolio.models.monitoring import FIGURES
 from portfolio.models.records import Report
 from portfolio.pdf import render_pdf
+from portfolio.references import reference
 from portfolio.services import (
     applications,
     claims,
@@ -50,14 +51,14 @@ def application_summary(session: Session, application: Application, document: Do
         rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
         documents=applications.documents(session, application),
     )
-    return f"LSIMF-{application.id:05d}-v{application.version_number}-summary.pdf", pdf
+    return f"{reference(application)}-v{application.version_number}-summary.pdf", pdf
 
 
 def grant_offer_letter(session: Session, offer: Offer, document: Document) -> tuple[str, bytes]:
     application = offer.award.application
     pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=offer.award, offer=offer,
                      decision=application.decision, generated_at=utcnow())
-    return f"LSIMF-{application.id:05d}-grant-offer-letter.pdf", pdf
+    return f"{reference(offer)}-grant-offer-letter.pdf", pdf
 
 
 def monitoring_return(session: Session, monitoring_return: MonitoringReturn, document: Document
@@ -66,7 +67,7 @@ def monitoring_return(session: Session, monitoring_return: MonitoringReturn, doc
     pdf = render_pdf("pdf/monitoring_return.html", monitoring_return=monitoring_return, award=award,
                      figures=FIGURES, labels=monitoring.LABELS, contracted=monitoring.contracted(award),
                      show=monitoring.show_figure, generated_at=utcnow())
-    return (f"LSIMF-{award.application_id:05d}-return-{monitoring_return.number}-"
+    return (f"{reference(award)}-return-{monitoring_return.number}-"
             f"{monitoring_return.period_end:%Y-%m-%d}.pdf"), pdf
 
 
@@ -75,7 +76,7 @@ def claim_statement(session: Session, award: Award, document: Document) -> tuple
                      payments=claims.payments_of(session, award), position=claims.position(session, award),
                      rate=claims.grant_rate(award), retention_rate=award.application.rules_in_force.retention_rate,
                      generated_at=utcnow())
-    return f"LSIMF-{award.application_id:05d}-claim-statement.pdf", pdf
+    return f"{reference(award)}-claim-statement.pdf", pdf
 
 
 def leverage_report(session: Session, report: Report, document: Document) -> tuple[str, bytes]:
@@ -113,7 +114,7 @@ def partnership_report(session: Session, partnership: Partnership, document: Doc
 
 def scaleup_profile(session: Session, company: ScaleupCompany, document: Document) -> tuple[str, bytes]:
     pdf = render_pdf("pdf/scaleup_profile.html", company=company, snapshots=scaleups.confirmed(company),
-                     latest=scaleups.latest(company), quarter_label=scaleups.quarter_label, generated_at=utcnow())
+                     latest=scaleups.latest(company), generated_at=utcnow())
     return f"{company.reference}-company-profile.pdf", pdf
 
 

@@ -10,6 +10,7 @@ from portfolio.models import (
     FundRules,
     ProductType,
 )
+from portfolio.money import money
 from portfolio.services.postcodes import region_for
 
 
@@ -20,7 +21,8 @@ class Failure:
 
 
 def _money(amount: Decimal) -> str:
-    return f"£{amount:,.2f}".replace(".00", "")
+    """Whole pounds without pence, as the fund's rules state them: £250,000."""
+    return money(amount, drop_zero_pence=True)
 
 
 def _percent(rate: Decimal) -> str:

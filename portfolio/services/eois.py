@@ -4,6 +4,7 @@ the fund manager's decision. Every outcome is emailed to the company's users."""
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portfolio.dates import govuk_date
 from portfolio.models import (
     EoiStatus,
     ExpressionOfInterest,
@@ -13,7 +14,6 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.filters import govuk_date
 from portfolio.services import applications, audit, eligibility, mail, workflow
 from portfolio.services.errors import DomainError
 

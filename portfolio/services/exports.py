@@ -16,8 +16,6 @@ columns are extra facts from DOMAIN-FACTS.md §2d that the template does not hol
 reference for checking. Money is a plain decimal string with 2 decimal places.
 """
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -32,9 +30,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy.orm import Session
 
+from portfolio import spreadsheets
 from portfolio.dates import UK, uk_today
 from portfolio.models import Award, AwardStatus, ProductType, Region
 from portfolio.models.base import utcnow
+from portfolio.references import reference
 from portfolio.services import claims, subsidy
 from portfolio.services.errors import DomainError
 
@@ -85,11 +85,6 @@ class Export:
     content: str
     count: int
     total: Decimal
-
-
-def reference(award: Award) -> str:
-    """Our reference for the award, as every page shows it: LSIMF-00001."""
-    return f"{award.fund.code}-{award.application_id:05d}"
 
 
 def grant_id(award: Award) -> str:
@@ -329,15 +324,6 @@ SUBSIDY_COLUMNS = (
 )
 TEMPLATE_COLUMNS = 20
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    """A spreadsheet runs a cell starting with =, +, - or @ as a formula: company names are typed by
-    applicants, so such a cell gets a leading apostrophe and stays text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def subsidy_awards(session: Session) -> list[Award]:
     """Awards needing a transparency entry that has not been marked uploaded, soonest due first."""
     return subsidy.transparency_due(session)
@@ -398,14 +384,9 @@ def export_subsidy_csv(session: Session) -> Export:
         problems += row_problems
     if problems:
         raise ExportError(problems)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(SUBSIDY_COLUMNS)
-    for row in rows:
-        writer.writerow([safe_cell(row[column]) for column in SUBSIDY_COLUMNS])
-    # A byte order mark, so Excel reads the UTF-8 (company names with accents, the £ sign) correctly.
-    return Export(content="\ufeff" + out.getvalue(), count=len(rows),
-                  total=sum((award.amount for award in awards), Decimal("0.00")))
+    # Formula-safe cells: company names are typed by applicants (see portfolio.spreadsheets).
+    content = spreadsheets.csv_text([SUBSIDY_COLUMNS, *([row[column] for column in SUBSIDY_COLUMNS] for row in rows)])
+    return Export(content=content, count=len(rows), total=sum((award.amount for award in awards), Decimal("0.00")))
 
 
 def filename_subsidy_csv(on: date | None = None) -> str:

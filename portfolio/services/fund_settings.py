@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.dates import UK
 from portfolio.models import Fund, FundRules, Round, User
+from portfolio.money import money
 from portfolio.services import audit, funds
 from portfolio.services.errors import DomainError
 
@@ -36,7 +37,7 @@ def change_budget(session: Session, *, fund: Fund, by: User, budget: Decimal) ->
     already = funds.allocated(fund)
     if budget < already:
         raise DomainError(
-            f"The budget must be at least £{already:,.2f}, the total already allocated to rounds",
+            f"The budget must be at least {money(already)}, the total already allocated to rounds",
             field="budget",
         )
     if budget == fund.budget:

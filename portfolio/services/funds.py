@@ -17,6 +17,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
+from portfolio.money import money
 from portfolio.services import audit
 from portfolio.services.errors import DomainError, NotFound
 
@@ -99,8 +100,8 @@ def allocated(fund: Fund, *, excluding: Round | None = None) -> Decimal:
 def budget_problem(fund: Fund, allocation: Decimal, *, excluding: Round | None = None) -> str | None:
     total = allocated(fund, excluding=excluding) + allocation
     if total > fund.budget:
-        return (f"The rounds' allocations would total £{total:,.2f}, "
-                f"more than the fund's budget of £{fund.budget:,.2f}")
+        return (f"The rounds' allocations would total {money(total)}, "
+                f"more than the fund's budget of {money(fund.budget)}")
     return None
 
 

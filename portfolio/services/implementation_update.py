@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from portfolio.dates import financial_year_bounds
 from portfolio.services import leverage, partnerships, scaleups
 
 ANNEX_A = {
@@ -41,7 +42,7 @@ class Update:
 
 
 def build(session: Session, financial_year: str) -> Update:
-    _, end = leverage.financial_year_bounds(financial_year)
+    _, end = financial_year_bounds(financial_year)
     in_year = leverage.report(session, leverage.Filters(programme="LSIMF", financial_year=financial_year))
     to_date = leverage.report(session, leverage.Filters(programme="LSIMF", decided_before=end))
     action_22 = partnerships.action_22(session, financial_year)

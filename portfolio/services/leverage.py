@@ -19,13 +19,14 @@ groups in Python with Decimal. Definitions, as the report states them:
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from portfolio.dates import UK
+from portfolio import charts
+from portfolio.dates import UK, financial_year_bounds, financial_year_of, financial_year_sql
 from portfolio.models import (
     AdditionalitySettings,
     Application,
@@ -46,6 +47,7 @@ from portfolio.models import (
     Round,
     User,
 )
+from portfolio.money import money, money_compact
 from portfolio.services import audit
 from portfolio.services.errors import DomainError
 
@@ -168,18 +170,6 @@ def describe(session: Session, filters: Filters) -> list[tuple[str, str]]:
     return words
 
 
-def financial_year_of(moment: datetime) -> str:
-    local = moment.astimezone(UK)
-    start = local.year if local.month >= 4 else local.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def financial_year_bounds(label: str) -> tuple[datetime, datetime]:
-    """1 April 00:00 to the next 1 April 00:00, UK time."""
-    start = int(label[:4])
-    return (datetime.combine(date(start, 4, 1), time(), UK), datetime.combine(date(start + 1, 4, 1), time(), UK))
-
-
 # --- the figures ----------------------------------------------------------------------------------------------
 
 @dataclass
@@ -274,15 +264,6 @@ class Report:
 SUMMED = ("grant_committed", "grant_paid", "total_project_cost", "private_contracted", "private_actual",
           "jobs_created_contracted", "jobs_created_actual", "jobs_safeguarded_contracted", "jobs_safeguarded_actual",
           "rd_spend", "collaborations", "patents_filed", "training_places", "supply_chain_spend")
-FIRST_YEAR = 2015
-
-
-def _financial_year(column):
-    """The financial year (UK time) of a timestamp, as SQL any database runs: a CASE over the years' starts."""
-    current = datetime.now(UK).year + 1
-    whens = [(column >= financial_year_bounds(f"{year}/00")[0], f"{year}/{(year + 1) % 100:02d}")
-             for year in range(current, FIRST_YEAR - 1, -1)]
-    return sa.case(*whens, else_="earlier")
 
 
 def _grouped(session: Session, filters: Filters):
@@ -300,7 +281,7 @@ def _grouped(session: Session, filters: Filters):
                        sa.func.sum(MonitoringReturn.training_places).label("training_places"),
                        sa.func.sum(MonitoringReturn.supply_chain_spend).label("supply_chain_spend"))
              .where(verified).group_by(MonitoringReturn.award_id).subquery())
-    year = _financial_year(Award.decided_at).label("financial_year")
+    year = financial_year_sql(Award.decided_at).label("financial_year")
     values = {
         "grant_committed": Award.amount, "grant_paid": paid.c.paid,
         "total_project_cost": Application.total_project_cost,
@@ -419,64 +400,16 @@ def report(session: Session, filters: Filters | None = None) -> Report:
 
 # --- the chart ------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: Decimal
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Grant committed and private investment contracted per financial year, as SVG geometry."""
-
-    width: int
-    height: int
-    years: list[tuple[str, float]]  # label, centre x
-    grant: list[Bar]
-    private: list[Bar]
-    ticks: list[tuple[float, str]]  # y, label
-    baseline: float
-
-
-def chart(by_year: dict[str, Figures], *, width: int = 640, height: int = 280) -> Chart:
-    left, right, top, bottom = 90, 10, 10, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([max(f.grant_committed, f.private_contracted) for f in by_year.values()] + [Decimal(1)])
-    step = _nice_step(peak)
-    ceiling = step * ((peak / step).to_integral_value(rounding="ROUND_CEILING") or 1)
-    slot = plot_w / max(len(by_year), 1)
-    bar_w = min(40.0, slot / 3)
-    years, grant, private = [], [], []
-    for index, (label, f) in enumerate(by_year.items()):
-        centre = left + slot * index + slot / 2
-        years.append((label, centre))
-        for bars, value, offset, name in ((grant, f.grant_committed, -bar_w, "Grant committed"),
-                                          (private, f.private_contracted, 0.0, "Private investment contracted")):
-            h = float(value / ceiling) * plot_h
-            bars.append(Bar(centre + offset, top + plot_h - h, bar_w, h, value, f"{name} {label}"))
-    ticks = [(top + plot_h - float(step * i / ceiling) * plot_h, _short_money(step * i))
-             for i in range(int(ceiling / step) + 1)]
-    return Chart(width, height, years, grant, private, ticks, top + plot_h)
-
-
-def _nice_step(peak: Decimal) -> Decimal:
-    magnitude = Decimal(10) ** (len(str(int(peak))) - 1)
-    for factor in (Decimal("0.2"), Decimal("0.5"), Decimal(1), Decimal(2), Decimal(5)):
-        if peak / (magnitude * factor) <= 6:
-            return magnitude * factor
-    return magnitude * 10
-
-
-def _short_money(value: Decimal) -> str:
-    if value >= 1_000_000:
-        return f"£{value / 1_000_000:,.0f}m" if value % 1_000_000 == 0 else f"£{value / 1_000_000:,.1f}m"
-    if value >= 1_000:
-        return f"£{value / 1_000:,.0f}k"
-    return f"£{value:,.0f}"
+def chart(by_year: dict[str, Figures]) -> charts.BarChart:
+    """Grant committed and private investment contracted per financial year of the decision."""
+    return charts.bar_chart(
+        title="Grant committed and private investment contracted, by financial year of the decision",
+        category_name="Financial year", categories=list(by_year), empty="No awards.", tick_label=money_compact,
+        series=[charts.Series("Grant committed", [f.grant_committed for f in by_year.values()], charts.GOVUK_BLUE,
+                              show=money, describe=lambda value: f"grant {money(value)}"),
+                charts.Series("Private investment contracted", [f.private_contracted for f in by_year.values()],
+                              charts.GOVUK_GREEN, show=money,
+                              describe=lambda value: f"private investment {money(value)}")])
 
 
 # --- tables for downloads --------------------------------------------------------------------------------------

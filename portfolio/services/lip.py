@@ -46,6 +46,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.models.roles import CASE_WORKERS
+from portfolio.references import reference
 from portfolio.services import audit, organisations, policy, postcodes, subsidy, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
 
@@ -155,7 +156,7 @@ def add_component(session: Session, *, case: LipCase, by: User, kind: LipCompone
         if any(c.award_id == award_id for c in case.components):
             raise DomainError("That award is already in the package", field="award_id")
         kind, amount, is_subsidy = LipComponentKind.LSIMF_GRANT, None, True
-        owner_body = owner_body or f"Office for Life Sciences (LSIMF-{award.application_id:05d})"
+        owner_body = owner_body or f"Office for Life Sciences ({reference(award)})"
     elif amount is None and not description:
         raise DomainError("Enter the amount or describe the support", field="amount")
     if is_subsidy and award is None and amount is None:

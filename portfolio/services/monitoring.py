@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.dates import add_months, uk_today
+from portfolio.dates import add_months, financial_year_start, uk_today
 from portfolio.models import (
     Award,
     AwardStatus,
@@ -36,8 +36,8 @@ from portfolio.models import (
 )
 from portfolio.models.roles import VERIFIERS
 from portfolio.models.base import utcnow
-from portfolio.filters import money
 from portfolio.models.monitoring import COUNTS, FIGURES, FTES
+from portfolio.money import money
 from portfolio.services import audit, claims, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
@@ -68,7 +68,7 @@ def schedule(rules: FundRules, *, start: date, completion: date) -> list[Period]
     due = timedelta(days=rules.return_due_days)
     step = rules.build_return_months
     # Build periods are aligned to the financial year: from 1 April, every `step` months.
-    boundary = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
+    boundary = financial_year_start(start)
     while boundary <= start:
         boundary = add_months(boundary, step)
     periods, period_start = [], start
@@ -181,7 +181,7 @@ def contracted(award: Award) -> dict[str, Decimal]:
 
 
 def _show(figure: str, value) -> str:
-    return f"£{value:,.2f}" if figure in CUMULATIVE else f"{value:,}"
+    return money(value) if figure in CUMULATIVE else f"{value:,}"
 
 
 def queries(session: Session, monitoring_return: MonitoringReturn, values: dict) -> list[Query]:
@@ -301,7 +301,7 @@ def assess_clawback(session: Session, award: Award, final: MonitoringReturn, *, 
     award.clawback_flagged_at = utcnow()
     label = dict(CLAWBACK_MEASURES)[figure]
     award.clawback_reason = (f"Verified {label} fell {worst:.1%} short of the contract at the end of monitoring "
-                             f"(tolerance {tolerance:.0%}): {worst:.1%} of the £{paid:,.2f} paid")
+                             f"(tolerance {tolerance:.0%}): {worst:.1%} of the {money(paid)} paid")
     audit.record(session, actor=by, action="award.clawback_flagged", entity=award, after={
         "shortfalls": {k: str(v) for k, v in found.items()}, "measure": figure,
         "amount": award.clawback_amount, "paid": paid})

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.dates import uk_today
+from portfolio.dates import financial_year_dates, financial_year_of, uk_today
 from portfolio.models import (
     Commitment,
     CommitmentMeasure,
@@ -48,19 +48,6 @@ SPENDING_REVIEW_YEARS = ("2025/26", "2026/27", "2027/28", "2028/29")
 DEPARTMENTS = ("DSIT", "DHSC", "DBT", "HM Treasury", "NHS England", "Office for Investment", "MHRA", "NICE", "NIHR")
 
 P = PartnershipStatus
-
-
-# --- financial years (April to March; 31 March belongs to the year before 1 April) -------------------
-
-def financial_year_of_date(day: date) -> str:
-    start = day.year if day.month >= 4 else day.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def financial_year_dates(label: str) -> tuple[date, date]:
-    """First and last day of a financial year: 1 April to 31 March."""
-    start = int(label[:4])
-    return date(start, 4, 1), date(start + 1, 3, 31)
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -290,7 +277,7 @@ def by_year(session: Session, on: date | None = None, years: tuple[str, ...] = S
     with one), and the investment they committed and secured by `on`."""
     lines = {year: YearLine(year) for year in years}
     for partnership in signed(all_partnerships(session), on):
-        year = financial_year_of_date(partnership.signed_on)
+        year = financial_year_of(partnership.signed_on)
         line = lines.setdefault(year, YearLine(year))
         line.partnerships += 1
         line.investment_committed += investment_committed(partnership)

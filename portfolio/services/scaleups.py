@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.dates import uk_today
+from portfolio import charts
+from portfolio.dates import financial_year_dates, quarter_label, quarter_start, uk_today
 from portfolio.models import (
     Engagement,
     EngagementKind,
@@ -38,35 +39,12 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.services import audit, policy, workflow
 from portfolio.services.errors import DomainError, NotFound
-from portfolio.services.partnerships import financial_year_dates, financial_year_of_date
 
 MAX_ACTIVE = 20  # PRODUCT.md §5: a 21st is refused
 MIN_ACTIVE = 10  # below this the service warns
 SME_EMPLOYEES = 250  # a UK SME has fewer than 250 employees (Annex A: people employed by SMEs)
 COHORT_ID = 1
 ZERO = Decimal("0.00")
-
-
-# --- quarters ---------------------------------------------------------------------------------------
-
-def quarter_start(day: date) -> date:
-    """The first day of the financial quarter holding `day` (1 April, 1 July, 1 October, 1 January)."""
-    return date(day.year, ((day.month - 1) // 3) * 3 + 1, 1)
-
-
-def quarter_label(start: date) -> str:
-    number = {4: 1, 7: 2, 10: 3, 1: 4}[start.month]
-    return f"{financial_year_of_date(start)} Q{number}"
-
-
-def recent_quarters(today: date | None = None, count: int = 6) -> list[date]:
-    """The current quarter and the ones before it, newest first (the snapshot form's choices)."""
-    start = quarter_start(today or uk_today())
-    quarters = []
-    for _ in range(count):
-        quarters.append(start)
-        start = date(start.year - 1, 10, 1) if start.month == 1 else date(start.year, start.month - 3, 1)
-    return quarters
 
 
 # --- the cohort -------------------------------------------------------------------------------------
@@ -356,48 +334,14 @@ def cohort_trend(session: Session) -> list[QuarterTotal]:
     return [totals[q] for q in sorted(totals)]
 
 
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    value: int
-
-
-@dataclass
-class TrendChart:
-    width: int
-    height: int
-    bars: list[Bar]
-    ticks: list[tuple[float, str]]
-    baseline: float
-
-
-def employees_chart(trend: list[QuarterTotal], *, width: int = 640, height: int = 240) -> TrendChart:
-    left, right, top, bottom = 60, 10, 10, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([t.uk_employees for t in trend] + [1])
-    step = max(1, _nice(peak))
-    ceiling = step * max(1, -(-peak // step))
-    slot = plot_w / max(len(trend), 1)
-    bar_w = min(40.0, slot / 2)
-    bars = []
-    for index, total in enumerate(trend):
-        centre = left + slot * index + slot / 2
-        h = total.uk_employees / ceiling * plot_h
-        bars.append(Bar(centre - bar_w / 2, top + plot_h - h, bar_w, h, total.label, total.uk_employees))
-    ticks = [(top + plot_h - (step * i / ceiling) * plot_h, f"{step * i:,}") for i in range(ceiling // step + 1)]
-    return TrendChart(width, height, bars, ticks, top + plot_h)
-
-
-def _nice(peak: int) -> int:
-    magnitude = 10 ** (len(str(peak)) - 1)
-    for factor in (1, 2, 5):
-        if peak / (magnitude * factor) <= 6:
-            return magnitude * factor
-    return magnitude * 10
+def employees_chart(trend: list[QuarterTotal]) -> charts.BarChart:
+    """UK employees of the cohort companies per quarter (confirmed snapshots)."""
+    return charts.bar_chart(
+        title="UK employees of the cohort companies, by quarter", category_name="Quarter",
+        categories=[total.label for total in trend], empty="No confirmed snapshots.", whole=True,
+        tick_label="{:,}".format, height=240, left=60,
+        series=[charts.Series("UK employees", [total.uk_employees for total in trend],
+                              describe=lambda value: f"{value:,} UK employees")])
 
 
 # --- Annex A (Action 23) ----------------------------------------------------------------------------

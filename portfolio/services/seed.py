@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.models import ApplicantType, Fund, Organisation, ProductType, Region, Role, Round, User
 from portfolio.models.base import utcnow
+from portfolio.references import reference
 from portfolio.services import audit, criteria, fund_settings, funds
 from portfolio.services.passwords import hash_password
 
@@ -110,7 +111,7 @@ def seed_demo(session: Session) -> SeedResult:
     session.flush()
     application = _submitted_application(session, fund)
     if application is not None:
-        created.append(f"a submitted application ready to assess: LSIMF-{application.id:05d} "
+        created.append(f"a submitted application ready to assess: {reference(application)} "
                        f"({application.organisation.name}, {application.round.name})")
     case = _demo_case(session)
     if case is not None:

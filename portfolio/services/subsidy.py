@@ -20,8 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.dates import UK, add_months, uk_today
-from portfolio.filters import govuk_date
+from portfolio.dates import UK, add_months, financial_year_dates, financial_years, govuk_date, uk_today
 from portfolio.models import (
     Application,
     Award,
@@ -81,9 +80,9 @@ def add_threshold(session: Session, *, key: ThresholdKey, amount: Decimal, effec
 # --- the assessment at decision ---------------------------------------------------------------
 
 def applicable_period_start(on: date) -> date:
-    """1 April of the financial year two before the one `on` falls in."""
-    start_year = on.year if on.month >= 4 else on.year - 1
-    return date(start_year - 2, 4, 1)
+    """1 April of the financial year two before the one `on` falls in (the applicable period is that
+    year and the two before it)."""
+    return financial_year_dates(financial_years(on, count=3)[-1])[0]
 
 
 def declared_public_funding(application: Application) -> Decimal:

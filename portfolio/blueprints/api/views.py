@@ -28,7 +28,7 @@ from portfolio.blueprints.api.schemas import (
     OrganisationSchema,
     PaymentSchema,
 )
-from portfolio.dates import uk_today
+from portfolio.dates import EARLIEST_YEAR, financial_year_label, financial_year_of, uk_today
 from portfolio.extensions import db
 from portfolio.models import (
     Application,
@@ -311,7 +311,8 @@ class TextFilter(Filter):
 
 
 CompanySize = Enum("CompanySize", {key.upper(): key for key in leverage.COMPANY_SIZES})
-FinancialYear = Enum("FinancialYear", {f"FY{year}": f"{year}/{(year + 1) % 100:02d}" for year in range(2015, 2051)})
+FinancialYear = Enum("FinancialYear", {f"FY{year}": financial_year_label(year)
+                                      for year in range(EARLIEST_YEAR, 2051)})
 LEVERAGE_FILTERS = (
     TextFilter("programme", "A programme's code, like LSIMF", pattern="[A-Z]{2,16}"),
     Filter("round_id", "Only awards of this round"),
@@ -364,7 +365,7 @@ ANNEX_A_FILTERS = (Filter("financial_year", "The financial year (April to March)
                        "listings, IPOs and amount raised, people employed by cohort SMEs) for a financial year.")
 def annex_a():
     chosen = ANNEX_A_FILTERS[0].value(request.args.get("financial_year"))
-    year = chosen.value if chosen is not None else partnerships.financial_year_of_date(uk_today())
+    year = chosen.value if chosen is not None else financial_year_of(uk_today())
     return jsonify(data=annex_a_schema.dump({"financial_year": year,
                                              "action_22": partnerships.action_22(db.session, year),
                                              "action_23": scaleups.action_23(db.session, year)}))

@@ -16,6 +16,7 @@ from portfolio.forms.monitoring import RetentionForm, ReturnForm, SendBackForm
 from portfolio.models import Award, DocumentKind, MonitoringReturn, Rag
 from portfolio.models.monitoring import FIGURES
 from portfolio.models.roles import COMPANY, FINANCE, PORTFOLIO_STAFF, VERIFIERS
+from portfolio.money import money
 from portfolio.services import claims, delivery, documents, evidence, monitoring, policy
 
 READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
@@ -73,7 +74,7 @@ def release_retention(award_id: int):
             db.session, award=award, by=current_user, amount=form.amount.amount, paid_on=form.paid_on.data,
             reference=form.reference.data), form=form)
         if done:
-            flash(f"Retention of £{payment.amount:,.2f} paid", "success")
+            flash(f"Retention of {money(payment.amount)} paid", "success")
             return redirect(url_for("awards.detail", award_id=award.id))
     return _award_page(award, retention_form=form)
 

@@ -4,14 +4,12 @@ approvals, stage, actions, meetings, risks and documents, the CSV and the case s
 Account and fund managers work cases; finance and administrators read them; company users get
 404 from every URL here (`confidential`), even for a case about their own company."""
 
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portfolio import spreadsheets
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page, send_upload
+from portfolio.blueprints import commit_or_refuse, form_page, send_spreadsheet, send_upload
 from portfolio.blueprints.cases import bp
 from portfolio.blueprints.evidence import upload_form
 from portfolio.dates import uk_today
@@ -75,13 +73,6 @@ def index():
                      can_open=workflow.can_start(LipCase, current_user))
 
 
-def _cell(value):
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 @bp.route("/pipeline.csv")
 @READERS
 def pipeline_csv():
@@ -89,12 +80,8 @@ def pipeline_csv():
     if filters is None:
         abort(400)
     rows, _ = lip.pipeline(db.session, filters)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in [lip.CSV_HEADER, *lip.csv_rows(rows)]:
-        writer.writerow([_cell(value) for value in row])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=lip-pipeline-{uk_today():%Y-%m-%d}.csv"})
+    return send_spreadsheet(spreadsheets.csv_text([lip.CSV_HEADER, *lip.csv_rows(rows)]),
+                            f"lip-pipeline-{uk_today():%Y-%m-%d}.csv")
 
 
 # --- opening and changing a case ----------------------------------------------------------------------

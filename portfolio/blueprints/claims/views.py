@@ -12,6 +12,7 @@ from portfolio.forms.base import ActionForm
 from portfolio.forms.claims import ClaimItemForm, PaymentForm, RejectClaimForm, StartClaimForm, review_form
 from portfolio.models import Award, Claim
 from portfolio.models.roles import COMPANY, DECISION_READERS, FINANCE, PORTFOLIO_STAFF
+from portfolio.money import money
 from portfolio.services import claims, evidence, policy
 
 READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
@@ -119,7 +120,7 @@ def review(claim_id: int):
             db.session, claim=claim, by=current_user, approved=form.approved(), reason=form.reason.data or None),
             form=form)
         if done:
-            flash(f"Claim {claim.number} approved: £{result.payable:,.2f} to pay", "success")
+            flash(f"Claim {claim.number} approved: {money(result.payable)} to pay", "success")
             return redirect(url_for("claims.detail", claim_id=claim.id))
     return _detail_page(claim, review=form)
 
@@ -148,7 +149,7 @@ def pay(claim_id: int):
             db.session, claim=claim, by=current_user, amount=form.amount.amount, paid_on=form.paid_on.data,
             reference=form.reference.data), form=form)
         if done:
-            flash(f"Payment of £{form.amount.amount:,.2f} recorded", "success")
+            flash(f"Payment of {money(form.amount.amount)} recorded", "success")
             return redirect(url_for("claims.detail", claim_id=claim.id))
     return _detail_page(claim, payment=form)
 

@@ -22,6 +22,7 @@ from portfolio.forms.decisions import (
 )
 from portfolio.models import Application, ApplicationStatus, Award, Rag
 from portfolio.models.roles import DECISION_READERS, FUND_MANAGERS
+from portfolio.money import money
 from portfolio.services import decisions, due_diligence, fund_settings, policy, subsidy
 from portfolio.services.errors import DomainError
 
@@ -190,7 +191,7 @@ def approve(application_id: int):
         if done:
             flash("First approval recorded: a different fund manager must give the second approval"
                   if approval.needs_second_approval else
-                  f"Approved: {application.organisation.name} is awarded £{approval.award.amount:,.2f}", "success")
+                  f"Approved: {application.organisation.name} is awarded {money(approval.award.amount)}", "success")
             return _back(application)
     return form_page("decisions/approve.html", form, application=application, decision=decision, second=second,
                      round_ledger=decisions.ledger(db.session, fund=application.fund, round_=application.round),

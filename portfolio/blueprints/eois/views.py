@@ -106,8 +106,8 @@ def _record_decision(eoi, form) -> None:
 
 def answer_rows(eoi, *, can_change: bool) -> list[dict]:
     """The EOI's answers as GOV.UK summary list rows, with Change links on a draft."""
-    from portfolio.filters import money
     from portfolio.models import ExcludedProduct
+    from portfolio.money import money
 
     def yes_no(value):
         return "" if value is None else ("Yes" if value else "No")

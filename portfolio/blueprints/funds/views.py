@@ -5,9 +5,8 @@ from markupsafe import Markup, escape
 from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
-from portfolio.dates import uk_today
+from portfolio.dates import govuk_date, uk_today
 from portfolio.extensions import db
-from portfolio.filters import govuk_date, money
 from portfolio.forms.funds import (
     MAX_CRITERIA,
     RULE_CHOICES,
@@ -25,6 +24,7 @@ from portfolio.forms.funds import (
 from portfolio.models import Fund, Round, ThresholdKey
 from portfolio.models.base import utcnow
 from portfolio.models.roles import ADMINS, FINANCE, FUND_TEAM
+from portfolio.money import money
 from portfolio.services import criteria, decisions, fund_settings, funds, subsidy
 
 

@@ -1,15 +1,12 @@
 """Reports for finance and OLS: the leverage report (page, CSV, XLSX, PDF), the additionality
 settings its net figures use, and the annual implementation update."""
 
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from openpyxl import Workbook
 
+from portfolio import spreadsheets
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.blueprints import commit_or_refuse, form_page, send_spreadsheet
 from portfolio.blueprints.reports import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db
@@ -56,45 +53,20 @@ def _table_or_400():
     return list(leverage.table(result)), settings + (words or [["Filter", "None: every award"]])
 
 
-def _cell(value):
-    """Numbers stay numbers; a text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 @bp.route("/leverage.csv")
 @roles_allowed(READERS)
 def leverage_csv():
     rows, notes = _table_or_400()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows + [[]] + notes:
-        writer.writerow([_cell(value) for value in row])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=leverage-report-{uk_today():%Y-%m-%d}.csv"})
+    return send_spreadsheet(spreadsheets.csv_text(rows + [[]] + notes), f"leverage-report-{uk_today():%Y-%m-%d}.csv")
 
 
 @bp.route("/leverage.xlsx")
 @roles_allowed(READERS)
 def leverage_xlsx():
     rows, notes = _table_or_400()
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Leverage"
-    for row in rows:
-        sheet.append([_cell(value) for value in row])
-    for cells in sheet.iter_rows(min_row=2, min_col=3):
-        for cell in cells:
-            cell.number_format = "#,##0.00"
-    about = book.create_sheet("About")
-    for row in notes:
-        about.append([_cell(value) for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    out.seek(0)
-    return send_file(out, as_attachment=True, download_name=f"leverage-report-{uk_today():%Y-%m-%d}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_spreadsheet(spreadsheets.xlsx_bytes(spreadsheets.Sheet("Leverage", rows),
+                                                    spreadsheets.Sheet("About", notes)),
+                            f"leverage-report-{uk_today():%Y-%m-%d}.xlsx")
 
 
 @bp.route("/leverage/pdf", methods=["POST"])

@@ -12,6 +12,7 @@ from flask_login import current_user
 from portfolio.access import roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.scaleups import bp
+from portfolio.dates import quarter_label, recent_quarters
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.scaleups import EngagementForm, JoinForm, LeaveForm, OutcomeForm, PlanForm, SnapshotForm
@@ -33,7 +34,7 @@ def _back(company, anchor: str = ""):
 
 
 def _quarters():
-    return [(q, scaleups.quarter_label(q)) for q in scaleups.recent_quarters()]
+    return [(q, quarter_label(q)) for q in recent_quarters()]
 
 
 @bp.route("/")
@@ -72,7 +73,7 @@ def _page(company, **forms):
     if refused is not None:
         context["form"] = refused
     return render_template("scaleups/detail.html", company=company, latest=scaleups.latest(company),
-                           quarter_label=scaleups.quarter_label, can_work=policy.may_act(current_user, company),
+                           can_work=policy.may_act(current_user, company),
                            **context), 400 if refused is not None else 200
 
 
@@ -155,7 +156,7 @@ def snapshot(company_id: int):
         done, saved = commit_or_refuse(lambda: scaleups.submit_snapshot(
             db.session, company=company, by=current_user, **form.values()), form=form)
         if done:
-            flash(f"Snapshot for {scaleups.quarter_label(saved.quarter_start)} saved and confirmed", "success")
+            flash(f"Snapshot for {quarter_label(saved.quarter_start)} saved and confirmed", "success")
             return _back(company, "#snapshots")
     return form_page("scaleups/snapshot.html", form, company=company,
                      back=url_for("scaleups.detail", company_id=company.id))
@@ -170,7 +171,7 @@ def confirm(company_id: int, snapshot_id: int):
     done, saved = commit_or_refuse(lambda: scaleups.confirm_snapshot(db.session, company=company, by=current_user,
                                                                      snapshot_id=snapshot_id))
     if done:
-        flash(f"Snapshot for {scaleups.quarter_label(saved.quarter_start)} confirmed", "success")
+        flash(f"Snapshot for {quarter_label(saved.quarter_start)} confirmed", "success")
     return _back(company, "#snapshots")
 
 
@@ -200,8 +201,7 @@ def _own_company():
 @roles_allowed(COMPANY)
 def own():
     company = _own_company()
-    return render_template("scaleups/company.html", company=company, latest=scaleups.latest(company),
-                           quarter_label=scaleups.quarter_label)
+    return render_template("scaleups/company.html", company=company, latest=scaleups.latest(company))
 
 
 @bp.route("/company/snapshot", methods=["GET", "POST"])
@@ -213,7 +213,7 @@ def own_snapshot():
         done, saved = commit_or_refuse(lambda: scaleups.submit_snapshot(
             db.session, company=company, by=current_user, **form.values()), form=form)
         if done:
-            flash(f"Snapshot for {scaleups.quarter_label(saved.quarter_start)} sent to your account manager",
+            flash(f"Snapshot for {quarter_label(saved.quarter_start)} sent to your account manager",
                   "success")
             return redirect(url_for("scaleups.own"))
     return form_page("scaleups/snapshot.html", form, company=company, back=url_for("scaleups.own"))
