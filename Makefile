@@ -49,7 +49,9 @@ run: os-packages seed
 worker: install
 	$(BIN)/python -m workers.run
 
+# The import-linter contracts in pyproject.toml (layers point one way), then the whole suite.
 test: install os-test-packages
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 # The benchmark (bench/run.py): needs PostgreSQL and Redis running; writes bench/results/latest.json.

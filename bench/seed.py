@@ -50,7 +50,8 @@ from portfolio.models import (
     SubsidyCategory,
     User,
 )
-from portfolio.services import criteria, fund_settings, funds, seed
+from portfolio import seed
+from portfolio.services import criteria, fund_settings, funds
 from portfolio.services.audit import GENESIS_HASH, compute_hash
 from portfolio.services.passwords import hash_password
 

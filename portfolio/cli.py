@@ -20,8 +20,8 @@ def register(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo():
     """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
-    from portfolio.services.seed import DEMO_PASSWORD
-    from portfolio.services.seed import seed_demo as run_seed
+    from portfolio.seed import DEMO_PASSWORD
+    from portfolio.seed import seed_demo as run_seed
 
     result = run_seed(db.session)
     db.session.commit()

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_date
 
+from portfolio.models.base import utcnow
+
 UK = ZoneInfo("Europe/London")
 
 FIRST_MONTH = 4  # April
@@ -31,8 +33,6 @@ _LABEL = re.compile(r"(\d{4})/(\d{2})")
 
 def uk_today() -> date:
     """Today's date in the UK (after midnight UK time it is already tomorrow in UTC terms in summer)."""
-    from portfolio.models.base import utcnow
-
     return utcnow().astimezone(UK).date()
 
 

@@ -29,36 +29,11 @@ def application_reference(application_id: int) -> str:
 
 
 def reference(record) -> str:
-    """The reference of a record (see the module docstring).
+    """The reference of a record (see the module docstring): each model that has one declares it as
+    its `reference` property, from `numbered` and the prefixes above.
 
-    :raise TypeError: a record that has no reference of its own."""
-    # Imported here: the models use this module for their own `reference` properties.
-    from portfolio.models import (
-        Application,
-        Assignment,
-        Award,
-        Claim,
-        Decision,
-        DueDiligence,
-        LipCase,
-        ModeratedScore,
-        MonitoringReturn,
-        Offer,
-        Partnership,
-        ScaleupCompany,
-        SubsidyCheck,
-    )
-
-    if isinstance(record, Application):
-        return application_reference(record.id)
-    if isinstance(record, Award | Assignment | Decision | DueDiligence | ModeratedScore | SubsidyCheck):
-        return application_reference(record.application_id)
-    if isinstance(record, Offer | Claim | MonitoringReturn):
-        return application_reference(record.award.application_id)
-    if isinstance(record, LipCase):
-        return numbered(LIP_CASE, record.id)
-    if isinstance(record, Partnership):
-        return numbered(PARTNERSHIP, record.id)
-    if isinstance(record, ScaleupCompany):
-        return numbered(SCALEUP_COMPANY, record.id)
-    raise TypeError(f"a {type(record).__name__} has no reference number")
+    :raise TypeError: a record that has no reference number."""
+    try:
+        return record.reference
+    except AttributeError:
+        raise TypeError(f"a {type(record).__name__} has no reference number") from None

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from portfolio.dates import financial_years
+from portfolio.forms.applications import SECTION_FORMS
 from portfolio.models import (
     Application,
     ApplicationStatus,
@@ -466,12 +467,12 @@ def test_concurrent_saves_of_one_section_never_lose_an_update(app, session, fund
     assert saved.data == {"answer": winner} and saved.revision == revision + 1
 
 
-@pytest.mark.parametrize("key", [s.key for s in applications.SECTIONS if s.form])
+@pytest.mark.parametrize("key", [s.key for s in applications.SECTIONS if s.answered])
 def test_every_required_field_of_every_section_says_what_is_missing(client, session, fund, applicant, fund_manager,
                                                                     key):
     application = invited_application(session, fund, applicant, fund_manager)
     client.sign_in(applicant.email)
-    form_class = applications.SECTIONS_BY_KEY[key].form
+    form_class = SECTION_FORMS[key]
     blank = {name: "" for name in SECTION_ANSWERS[key]}
     page = save(client, f"/applications/{application.id}/sections/{key}", blank)
     assert page.status == 400 and page.title.startswith("Error:")

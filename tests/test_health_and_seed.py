@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from portfolio.models import Application, ApplicationStatus, AuditEvent, Fund, Organisation, Role, User
-from portfolio.services.seed import DEMO_PASSWORD
+from portfolio.seed import DEMO_PASSWORD
 
 
 def test_healthz_reports_database_and_queue(client):

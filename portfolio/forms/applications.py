@@ -32,8 +32,9 @@ from portfolio.forms.base import (
     uk_postcode,
 )
 from portfolio.forms.eois import YES_NO
+from portfolio.models.base import utcnow
 from portfolio.models.statuses import Cluster, ProductType
-from portfolio.services.postcodes import region_for
+from portfolio.postcodes import region_for
 
 COMPANY_SIZES = [SelectChoice("micro", "Micro (fewer than 10 employees)"),
                  SelectChoice("small", "Small (10 to 49 employees)"),
@@ -155,8 +156,6 @@ class FundingSection(SectionForm):
 
 
     def answers(self) -> dict:
-        from portfolio.models.base import utcnow
-
         # Which years "this", "last" and "the year before" meant when this was saved, so the
         # amounts keep their years after 1 April.
         return {**super().answers(), "financial_years": ", ".join(financial_years(utcnow()))}
@@ -249,3 +248,12 @@ class ReturnForm(BaseForm):
                            validators=[Required("Enter what needs to change"),
                                        Length(max=5000, message="The reason must be 5,000 characters or fewer")])
     submit = SubmitField("Return for changes", widget=GovSubmitInput())
+
+
+# The questions of each task-list section that is a page of questions (portfolio.services.applications.SECTIONS).
+SECTION_FORMS: dict[str, type[SectionForm]] = {
+    "organisation": OrganisationSection, "project": ProjectSection, "products": ProductsSection,
+    "funding": FundingSection, "jobs": JobsSection, "spillovers": SpilloversSection,
+    "health_resilience": HealthResilienceSection, "net_zero": NetZeroSection, "delivery": DeliverySection,
+    "declarations": DeclarationsSection,
+}

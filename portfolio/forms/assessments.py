@@ -11,7 +11,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation
 
 from portfolio.forms.base import BaseForm, ChoiceMessage, NumberField, Required
-from portfolio.services.assessments import Answer
 
 def _in_sentence(title: str) -> str:
     """'Innovation and R&D spillovers' -> 'innovation and R&D spillovers'."""
@@ -48,9 +47,10 @@ class _ScoreForm(BaseForm):
     save = SubmitField("Save as draft", widget=GovSubmitInput())
     submit = SubmitField("Submit scores", widget=GovSubmitInput())
 
-    def answers(self) -> dict[int, Answer]:
-        return {cid: Answer(int(self[f"score_{cid}"].data) if self[f"score_{cid}"].data else None,
-                            self[f"comment_{cid}"].data or "") for cid in self.criterion_ids}
+    def answers(self) -> dict[int, tuple[int | None, str]]:
+        """Each criterion's (score, comment) (portfolio.services.assessments.Answer takes them)."""
+        return {cid: (int(self[f"score_{cid}"].data) if self[f"score_{cid}"].data else None,
+                      self[f"comment_{cid}"].data or "") for cid in self.criterion_ids}
 
 
 def score_form(criteria, **kwargs) -> _ScoreForm:

@@ -9,7 +9,7 @@ from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, NumberFiel
 from portfolio.forms.claims import PaymentForm
 from portfolio.models import Rag
 from portfolio.models.monitoring import COUNTS, FIGURES, FTES
-from portfolio.services.monitoring import HEADCOUNTS, CUMULATIVE
+from portfolio.models.monitoring import CUMULATIVE, HEADCOUNTS
 
 HINTS = {
     "capital_spent": "Total capital spent on the project since it started",

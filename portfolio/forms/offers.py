@@ -6,7 +6,6 @@ from wtforms.validators import Length
 
 from portfolio.forms.base import BaseForm, MoneyField, NumberField, Required
 from portfolio.forms.funds import GovDateField
-from portfolio.services.offers import Terms
 
 
 def _text(label: str, required: str, *, description: str | None = None) -> TextAreaField:
@@ -32,8 +31,9 @@ class OfferForm(BaseForm):
     clawback_terms = _text("Clawback terms", "Enter the clawback terms")
     submit = SubmitField("Issue the offer", widget=GovSubmitInput())
 
-    def terms(self) -> Terms:
-        return Terms(contracted_private_investment=self.contracted_private_investment.amount,
+    def terms(self) -> dict:
+        """The offer's terms (portfolio.services.offers.Terms takes them)."""
+        return dict(contracted_private_investment=self.contracted_private_investment.amount,
                      jobs_created=self.jobs_created.number, jobs_safeguarded=self.jobs_safeguarded.number,
                      milestones=self.milestones.data, claim_schedule=self.claim_schedule.data,
                      clawback_terms=self.clawback_terms.data, project_start=self.project_start.data,

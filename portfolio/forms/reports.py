@@ -11,7 +11,8 @@ from portfolio.dates import financial_years_since, uk_today
 from portfolio.forms.base import BaseForm, NumberField, Required, known_choice
 from portfolio.forms.funds import PercentField
 from portfolio.models import Cluster, Region
-from portfolio.services.leverage import ADDITIONALITY_LABELS, COMPANY_SIZES
+from portfolio.models.reporting import ADDITIONALITY_LABELS
+from portfolio.models.statuses import COMPANY_SIZES
 
 ANY = SelectChoice("", "Any")
 

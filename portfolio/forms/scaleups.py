@@ -1,5 +1,6 @@
 """Scale-up company service forms. Choices (companies, account managers, quarters) come from the view."""
 
+from datetime import date
 from decimal import Decimal
 
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
@@ -111,8 +112,6 @@ class SnapshotForm(BaseForm):
         self.ipo_venue.validators = [known_choice("Select where the IPO was")]
 
     def values(self) -> dict:
-        from datetime import date
-
         return {"quarter_start": date.fromisoformat(self.quarter_start.data),
                 "uk_employees": int(self.uk_employees.number), "revenue": self.revenue.amount,
                 "capital_raised": self.capital_raised.amount, "funding_round": self.funding_round.data or None,

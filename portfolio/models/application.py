@@ -10,6 +10,7 @@ from portfolio.models.fund import Fund, FundRules, Round
 from portfolio.models.organisation import Organisation
 from portfolio.models.statuses import ApplicationStatus, Cluster, Region
 from portfolio.models.user import User
+from portfolio.references import application_reference
 
 
 class Application(TimestampMixin, Base):
@@ -83,6 +84,10 @@ class Application(TimestampMixin, Base):
     def rules_in_force(self) -> FundRules:
         """The rules it was submitted under (the fund's current rules until it is submitted)."""
         return self.rules or self.fund.rules
+
+    @property
+    def reference(self) -> str:
+        return application_reference(self.id)
 
     def section(self, key: str) -> "ApplicationSection | None":
         return next((s for s in self.sections if s.key == key), None)

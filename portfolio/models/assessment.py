@@ -12,6 +12,7 @@ from portfolio.models.base import Base, TimestampMixin, enum_column, utcnow
 from portfolio.models.fund import Rate, Round
 from portfolio.models.statuses import AssignmentStatus
 from portfolio.models.user import User
+from portfolio.references import application_reference
 
 ScoreValue = sa.Numeric(4, 2)
 """A criterion score, 1 to 10; moderated scores may be fractional (6.50)."""
@@ -58,6 +59,10 @@ class Assignment(TimestampMixin, Base):
     scores: Mapped[list["Score"]] = relationship(back_populates="assignment", cascade="all, delete-orphan")
 
     @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)
+
+    @property
     def conflicted(self) -> bool:
         return self.status is AssignmentStatus.CONFLICTED
 
@@ -95,3 +100,7 @@ class ModeratedScore(TimestampMixin, Base):
     application: Mapped[Application] = relationship(back_populates="moderated_scores")
     criterion: Mapped[Criterion] = relationship()
     moderated_by: Mapped[User] = relationship()
+
+    @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)

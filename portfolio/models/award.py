@@ -21,6 +21,7 @@ from portfolio.models.statuses import (
     ThresholdKey,
 )
 from portfolio.models.user import User
+from portfolio.references import application_reference
 
 Fte = sa.Numeric(10, 1)
 """Jobs as full-time equivalents, to one decimal place."""
@@ -59,6 +60,10 @@ class Decision(TimestampMixin, Base):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)
+
+    @property
     def awaiting_second_approval(self) -> bool:
         """A first approval (above the threshold) is recorded and nobody has decided yet."""
         return self.status is DecisionStatus.AWAITING_SECOND_APPROVAL
@@ -89,6 +94,10 @@ class DueDiligence(TimestampMixin, Base):
     flags: Mapped[list["DueDiligenceFlag"]] = relationship(
         back_populates="check", cascade="all, delete-orphan", order_by="DueDiligenceFlag.id"
     )
+
+    @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)
 
 
 class DueDiligenceFlag(TimestampMixin, Base):
@@ -142,6 +151,10 @@ class SubsidyCheck(TimestampMixin, Base):
     application: Mapped[Application] = relationship(back_populates="subsidy_check")
     recorded_by: Mapped[User] = relationship()
 
+    @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)
+
 
 class Award(TimestampMixin, Base):
     """An approved grant: the money the budget ledger counts as committed, offered, accepted
@@ -177,6 +190,10 @@ class Award(TimestampMixin, Base):
     organisation: Mapped[Organisation] = relationship()
     offer: Mapped["Offer | None"] = relationship(back_populates="award", uselist=False)
 
+    @property
+    def reference(self) -> str:
+        return application_reference(self.application_id)
+
 
 class Offer(TimestampMixin, Base):
     """The grant offer letter's terms, and the company's answer."""
@@ -208,6 +225,10 @@ class Offer(TimestampMixin, Base):
     issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
     responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
     document: Mapped[Document | None] = relationship()
+
+    @property
+    def reference(self) -> str:
+        return self.award.reference
 
     @property
     def awaiting_answer(self) -> bool:

@@ -44,6 +44,10 @@ class Claim(TimestampMixin, Base):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
     @property
+    def reference(self) -> str:
+        return self.award.reference
+
+    @property
     def is_rejected(self) -> bool:
         return self.status is ClaimStatus.REJECTED
 

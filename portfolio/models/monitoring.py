@@ -25,6 +25,10 @@ FIGURES = (
     ("supply_chain_spend", "UK supply-chain spend in the period"),
 )
 FTES = ("jobs_created", "jobs_safeguarded")
+# Figures reported to date, which should never go down from one return to the next.
+CUMULATIVE = ("capital_spent", "private_investment")
+# Headcounts, which may go down, but not without a word.
+HEADCOUNTS = ("jobs_created", "jobs_safeguarded")
 COUNTS = ("collaborations", "patents_filed", "training_places")
 
 
@@ -73,6 +77,10 @@ class MonitoringReturn(TimestampMixin, Base):
     award: Mapped[Award] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    @property
+    def reference(self) -> str:
+        return self.award.reference
 
     @property
     def is_verified(self) -> bool:

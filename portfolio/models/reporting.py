@@ -11,6 +11,10 @@ from portfolio.models.fund import Rate
 from portfolio.models.user import User
 
 
+ADDITIONALITY_LABELS = {"deadweight": "Deadweight", "leakage": "Leakage", "displacement": "Displacement",
+                        "substitution": "Substitution", "multiplier": "Multiplier"}
+
+
 class AdditionalitySettings(TimestampMixin, Base):
     """One version of the additionality assumptions (DOMAIN-FACTS.md §3). Rows are never edited:
     a change adds a row, and the newest is in force. Every report states the version it used."""

@@ -5,6 +5,10 @@ from enum import StrEnum
 from portfolio.models.roles import Role  # noqa: F401  (re-exported: statuses and roles were one module)
 
 
+# Company sizes (the application's organisation section; the reports filter by them).
+COMPANY_SIZES = {"micro": "Micro", "small": "Small", "medium": "Medium", "large": "Large"}
+
+
 class Region(StrEnum):
     """UK ITL1 regions (International Territorial Level 1, ONS)."""
 

@@ -297,3 +297,8 @@ def _external_url(endpoint: str, **values) -> str:
     """A link for an email: built from SERVER_BASE_URL, so it works outside a request too."""
     base = current_app.config["SERVER_BASE_URL"].rstrip("/")
     return base + current_app.url_map.bind("").build(endpoint, values)
+
+
+def staff_users(session: Session) -> list[User]:
+    """Every member of staff (active or not), by name: the administrators' list."""
+    return list(session.scalars(sa.select(User).where(User.role != Role.APPLICANT).order_by(User.name)))

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, joinedload, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio.dates import govuk_date
-from portfolio.forms import applications as forms
 from portfolio.models import (
     ApplicationStatus,
     ExpressionOfInterest,
@@ -29,7 +28,7 @@ from portfolio.models.statuses import Cluster
 from portfolio.money import money
 from portfolio.services import audit, mail, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
-from portfolio.services.postcodes import region_for
+from portfolio.postcodes import region_for
 
 ZERO = Decimal("0.00")
 
@@ -38,22 +37,23 @@ ZERO = Decimal("0.00")
 class Section:
     key: str
     title: str
-    form: type | None  # None: a page of its own (costs)
+    answered: bool = True  # a page of questions (portfolio.forms.applications.SECTION_FORMS); False: a
+    #                        page of its own (costs, documents)
 
 
 SECTIONS = [
-    Section("organisation", "Organisation details", forms.OrganisationSection),
-    Section("project", "Project and site", forms.ProjectSection),
-    Section("products", "Products and modality", forms.ProductsSection),
-    Section("costs", "Project costs", None),
-    Section("funding", "Funding", forms.FundingSection),
-    Section("jobs", "Jobs created and safeguarded", forms.JobsSection),
-    Section("spillovers", "Research and development spillovers", forms.SpilloversSection),
-    Section("health_resilience", "Health resilience", forms.HealthResilienceSection),
-    Section("net_zero", "Net zero", forms.NetZeroSection),
-    Section("delivery", "Delivery milestones and risks", forms.DeliverySection),
-    Section("documents", "Supporting documents", None),
-    Section("declarations", "Declarations", forms.DeclarationsSection),
+    Section("organisation", "Organisation details"),
+    Section("project", "Project and site"),
+    Section("products", "Products and modality"),
+    Section("costs", "Project costs", answered=False),
+    Section("funding", "Funding"),
+    Section("jobs", "Jobs created and safeguarded"),
+    Section("spillovers", "Research and development spillovers"),
+    Section("health_resilience", "Health resilience"),
+    Section("net_zero", "Net zero"),
+    Section("delivery", "Delivery milestones and risks"),
+    Section("documents", "Supporting documents", answered=False),
+    Section("declarations", "Declarations"),
 ]
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -300,7 +300,7 @@ def snapshot(application: Application) -> dict:
     return {
         "project_title": application.project_title,
         "round_id": application.round_id,
-        "sections": {s.key: answers(application, s.key) for s in SECTIONS if s.form},
+        "sections": {s.key: answers(application, s.key) for s in SECTIONS if s.answered},
         "documents": [{"filename": u.original_filename, "kind": u.kind, "size": u.size, "sha256": u.sha256}
                       for u in documents(object_session(application), application)],
         "cost_items": [{"category": i.category, "description": i.description, "amount": str(i.amount),

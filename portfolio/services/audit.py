@@ -89,6 +89,16 @@ def events_of(session: Session, entity: Any) -> list[AuditEvent]:
         AuditEvent.entity_type == entity.__tablename__, AuditEvent.entity_id == str(entity.id)).order_by(AuditEvent.id)))
 
 
+def database_answers(session: Session) -> None:
+    """Ask the database a trivial question (the health check); raises when it does not answer."""
+    session.execute(sa.text("SELECT 1"))
+
+
+def latest(session: Session, *, limit: int) -> list[AuditEvent]:
+    """The newest events first."""
+    return list(session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
 @dataclass
 class ChainReport:
     checked: int

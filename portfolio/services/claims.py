@@ -29,8 +29,11 @@ from portfolio.models import (
     Claim,
     ClaimItem,
     ClaimStatus,
+    MonitoringReturn,
     Payment,
     PaymentKind,
+    ReturnKind,
+    ReturnStatus,
     Role,
     User,
 )
@@ -258,14 +261,19 @@ def record_payment(session: Session, *, claim: Claim, by: User, amount: Decimal,
     return payment
 
 
+def completion_verified(session: Session, award: Award) -> bool:
+    """Has the award's completion monitoring return been verified (the retention waits for it)?"""
+    return session.scalar(sa.select(sa.func.count()).select_from(MonitoringReturn).where(
+        MonitoringReturn.award_id == award.id, MonitoringReturn.kind == ReturnKind.COMPLETION,
+        MonitoringReturn.status == ReturnStatus.VERIFIED)) > 0
+
+
 def release_retention(session: Session, *, award: Award, by: User, amount: Decimal, paid_on: date,
                       reference: str) -> Payment:
     """Pay the retention held, once the completion monitoring return has been verified."""
-    from portfolio.services import monitoring
-
     award = session.scalar(sa.select(Award).where(Award.id == award.id).with_for_update()
                            .execution_options(populate_existing=True))
-    if not monitoring.completion_verified(session, award):
+    if not completion_verified(session, award):
         raise DomainError("The retention is released once the completion monitoring return is verified")
     current = position(session, award)
     if current.retention_held <= ZERO:

@@ -11,7 +11,7 @@ from portfolio.models import (
     ProductType,
 )
 from portfolio.money import money
-from portfolio.services.postcodes import region_for
+from portfolio.postcodes import region_for
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.money import money
-from portfolio.services import audit
+from portfolio.services import audit, criteria
 from portfolio.services.errors import DomainError, NotFound
 
 LSIMF = "LSIMF"
@@ -122,8 +122,6 @@ def save_round(session: Session, *, fund: Fund, by: User, details: RoundDetails,
         raise DomainError(problem, field="allocation")
     before = None
     if round_ is None:
-        from portfolio.services import criteria
-
         round_ = Round(fund=fund, **vars(details))
         session.add(round_)
         criteria.add_default_criteria(session, round_)

@@ -48,18 +48,17 @@ from portfolio.models import (
     User,
 )
 from portfolio.money import money, money_compact
-from portfolio.services import audit
+from portfolio.models.reporting import ADDITIONALITY_LABELS
+from portfolio.models.statuses import COMPANY_SIZES
+from portfolio.services import audit, lip
 from portfolio.services.errors import DomainError
 
 ZERO = Decimal("0.00")
-COMPANY_SIZES = {"micro": "Micro", "small": "Small", "medium": "Medium", "large": "Large"}
 
 # DOMAIN-FACTS.md §3a: no government default set exists; these are labelled illustrative.
 DEFAULT_ADDITIONALITY = {"deadweight": Decimal("0.2000"), "leakage": Decimal("0.1000"),
                          "displacement": Decimal("0.2500"), "substitution": Decimal("0.0000"),
                          "multiplier": Decimal("1.00")}
-ADDITIONALITY_LABELS = {"deadweight": "Deadweight", "leakage": "Leakage", "displacement": "Displacement",
-                        "substitution": "Substitution", "multiplier": "Multiplier"}
 
 
 # --- additionality settings -------------------------------------------------------------------------
@@ -346,8 +345,6 @@ def _lip_groups(session: Session, filters: Filters) -> list[tuple]:
     agreed public money; jobs are the case's expected jobs. Cases have no verified actuals, payments
     or cluster, and no round or company size: those filters leave them out. The region is the first
     site's; the financial year is that in which the case was agreed."""
-    from portfolio.services import lip
-
     if filters.programme not in (None, LIP) or filters.round_id or filters.cluster or filters.company_size:
         return []
     agreed_at = dict(session.execute(

@@ -47,7 +47,8 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.models.roles import CASE_WORKERS
 from portfolio.references import reference
-from portfolio.services import audit, organisations, policy, postcodes, subsidy, uploads, workflow
+from portfolio import postcodes
+from portfolio.services import audit, organisations, policy, subsidy, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
 
 MINIMUM_INVESTMENT = Decimal("250000000.00")  # PRODUCT.md §3: a case is for investments over £250m

@@ -36,17 +36,14 @@ from portfolio.models import (
 )
 from portfolio.models.roles import VERIFIERS
 from portfolio.models.base import utcnow
-from portfolio.models.monitoring import COUNTS, FIGURES, FTES
+from portfolio.models.monitoring import COUNTS, CUMULATIVE, FIGURES, FTES
 from portfolio.money import money
 from portfolio.services import audit, claims, workflow
+from portfolio.services.claims import completion_verified  # noqa: F401  (the retention waits for it)
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
 LABELS = dict(FIGURES)
-# Figures reported to date, which should never go down from one return to the next.
-CUMULATIVE = ("capital_spent", "private_investment")
-# Headcounts, which may go down, but not without a word.
-HEADCOUNTS = ("jobs_created", "jobs_safeguarded")
 CENT = Decimal("0.01")
 MAX_REMINDER_DAYS = 90  # the longest notice the settings form allows
 
@@ -124,12 +121,6 @@ def latest_verified(session: Session, award: Award) -> MonitoringReturn | None:
         sa.select(MonitoringReturn)
         .where(MonitoringReturn.award_id == award.id, MonitoringReturn.status == ReturnStatus.VERIFIED)
         .order_by(MonitoringReturn.number.desc()).limit(1))
-
-
-def completion_verified(session: Session, award: Award) -> bool:
-    return session.scalar(sa.select(sa.func.count()).select_from(MonitoringReturn).where(
-        MonitoringReturn.award_id == award.id, MonitoringReturn.kind == ReturnKind.COMPLETION,
-        MonitoringReturn.status == ReturnStatus.VERIFIED)) > 0
 
 
 def work_queue(session: Session, today: date | None = None) -> dict[str, list[MonitoringReturn]]:

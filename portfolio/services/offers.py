@@ -24,7 +24,7 @@ from portfolio.models import (
 )
 from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
-from portfolio.services import applications, documents, mail, workflow
+from portfolio.services import applications, documents, mail, monitoring, workflow
 from portfolio.services.errors import DomainError
 
 DEFAULT_CLAIM_SCHEDULE = (
@@ -135,8 +135,6 @@ def _respond(session: Session, offer: Offer, by: User, *, status: OfferStatus, a
 
 def accept(session: Session, *, offer: Offer, by: User) -> None:
     """Accept the offer: the award goes into delivery with its monitoring schedule."""
-    from portfolio.services import monitoring
-
     _respond(session, offer, by, status=OfferStatus.ACCEPTED, award_status=AwardStatus.ACCEPTED,
              application_status=ApplicationStatus.OFFER_ACCEPTED)
     monitoring.generate(session, offer.award, by=by)

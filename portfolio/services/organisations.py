@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portfolio.models import Organisation, User
-from portfolio.services import postcodes
+from portfolio import postcodes
 from portfolio.services.errors import DomainError, NotFound
 
 

@@ -1,4 +1,3 @@
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -8,18 +7,15 @@ from portfolio.blueprints.admin import bp
 from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
-from portfolio.models import AuditEvent, Role, User
+from portfolio.models import Role, User
 from portfolio.services import accounts, audit
 
 
 @bp.route("/users")
 @roles_allowed(Role.ADMIN)
 def users():
-    staff = db.session.scalars(
-        sa.select(User).where(User.role != Role.APPLICANT).order_by(User.name)
-    ).all()
     return render_template(
-        "admin/users.html", staff=staff, action_form=ActionForm(),
+        "admin/users.html", staff=accounts.staff_users(db.session), action_form=ActionForm(),
         invitations=accounts.pending_invitations(db.session, organisation=None),
     )
 
@@ -66,5 +62,5 @@ def toggle_active(user_id: int):
 @bp.route("/audit")
 @roles_allowed(Role.ADMIN)
 def audit_log():
-    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(100)).all()
-    return render_template("admin/audit.html", events=events, chain=audit.verify_chain(db.session))
+    return render_template("admin/audit.html", events=audit.latest(db.session, limit=100),
+                           chain=audit.verify_chain(db.session))

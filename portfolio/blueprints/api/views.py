@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-import sqlalchemy as sa
 from flask import abort, jsonify, request, url_for
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
 from portfolio.access import token_scope
@@ -31,30 +29,18 @@ from portfolio.blueprints.api.schemas import (
 from portfolio.dates import EARLIEST_YEAR, financial_year_label, financial_year_of, uk_today
 from portfolio.extensions import db
 from portfolio.models import (
-    Application,
     ApplicationStatus,
-    Award,
     AwardStatus,
-    Claim,
     ClaimStatus,
     Cluster,
-    LipCase,
-    LipComponent,
     LipStage,
-    MonitoringReturn,
-    Organisation,
-    Payment,
     Region,
     ReturnStatus,
 )
-from portfolio.services import leverage, lip, partnerships, scaleups
+from portfolio.services import api_reads, leverage, lip, partnerships, scaleups
+from portfolio.services.api_reads import APPLICATIONS, AWARDS, CASES, CLAIMS, ORGANISATIONS, PAYMENTS, RETURNS
 
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
-
-# Drafts are the company's work in progress: the API shows applications once they are submitted,
-# and claims once they are submitted (a return's draft figures are hidden by its schema).
-SUBMITTED_APPLICATIONS = Application.status != ApplicationStatus.DRAFT
-SUBMITTED_CLAIMS = Claim.status != ClaimStatus.DRAFT
 
 BY_ORGANISATION = Filter("organisation_id", "Only those of this organisation")
 BY_AWARD = Filter("award_id", "Only those of this award")
@@ -90,20 +76,16 @@ def _whole_number(name: str, *, default: int, maximum: int) -> int:
     return int(text)
 
 
-def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tuple = (), wrap=None):
-    """One page of `statement`'s rows, by id, in the list envelope."""
+def _paged(resource: api_reads.Resource, schema, *, filters: tuple[Filter, ...] = (), wrap=None):
+    """One page of the resource's rows, by id, in the list envelope."""
     page = _whole_number("page", default=1, maximum=MAX_PAGE)
     per_page = _whole_number("per_page", default=PER_PAGE, maximum=MAX_PER_PAGE)
-    model = statement.column_descriptions[0]["entity"]
-    given = {}
+    equal, given = {}, {}
     for item in filters:
         value = item.value(request.args.get(item.name))
         if value is not None:
-            statement = statement.where(getattr(model, item.name) == value)
-            given[item.name] = request.args[item.name]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
-    rows = db.session.scalars(statement.options(*options).order_by(model.id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
+            equal[item.name], given[item.name] = value, request.args[item.name]
+    rows, total = api_reads.page(db.session, resource, equal=equal, number=page, per_page=per_page)
     pages = math.ceil(total / per_page)
 
     def link(number: int) -> str:
@@ -117,11 +99,11 @@ def _paged(statement, schema, *, filters: tuple[Filter, ...] = (), options: tupl
     )
 
 
-def _one(statement, schema, noun: str, id_: int):
-    found = db.session.scalar(statement)
+def _one(resource: api_reads.Resource, schema, noun: str, id_: int, wrap=None):
+    found = api_reads.one(db.session, resource, id_)
     if found is None:
         abort(404, description=f"There is no {noun} {id_}")
-    return jsonify(data=schema.dump(found))
+    return jsonify(data=schema.dump(wrap(found) if wrap else found))
 
 
 # --- organisations ------------------------------------------------------------------------------
@@ -133,15 +115,14 @@ organisation_schema = OrganisationSchema()
 @token_scope("organisations:read")
 @operation("Organisations", "List organisations", OrganisationSchema, many=True)
 def organisations():
-    return _paged(sa.select(Organisation), organisation_schema)
+    return _paged(ORGANISATIONS, organisation_schema)
 
 
 @bp.get("/organisations/<int:organisation_id>")
 @token_scope("organisations:read")
 @operation("Organisations", "An organisation", OrganisationSchema)
 def organisation(organisation_id: int):
-    return _one(sa.select(Organisation).where(Organisation.id == organisation_id), organisation_schema,
-                "organisation", organisation_id)
+    return _one(ORGANISATIONS, organisation_schema, "organisation", organisation_id)
 
 
 # --- applications -------------------------------------------------------------------------------
@@ -157,16 +138,14 @@ APPLICATION_STATUS = Filter("status", "Only applications in this status", enum=A
            filters=(BY_ORGANISATION, APPLICATION_STATUS),
            description="Applications the company has submitted (drafts are not shown).")
 def applications():
-    return _paged(sa.select(Application).where(SUBMITTED_APPLICATIONS), application_schema,
-                  filters=(BY_ORGANISATION, APPLICATION_STATUS))
+    return _paged(APPLICATIONS, application_schema, filters=(BY_ORGANISATION, APPLICATION_STATUS))
 
 
 @bp.get("/applications/<int:application_id>")
 @token_scope("applications:read")
 @operation("Applications", "A submitted application", ApplicationSchema)
 def application(application_id: int):
-    return _one(sa.select(Application).where(Application.id == application_id, SUBMITTED_APPLICATIONS),
-                application_schema, "submitted application", application_id)
+    return _one(APPLICATIONS, application_schema, "submitted application", application_id)
 
 
 # --- awards -------------------------------------------------------------------------------------
@@ -180,16 +159,14 @@ AWARD_STATUS = Filter("status", "Only awards in this status", enum=AwardStatus)
 @operation("Awards", "List awards", AwardSchema, many=True, filters=(BY_ORGANISATION, AWARD_STATUS),
            description="Each award with its grant offer (null until one is issued).")
 def awards():
-    return _paged(sa.select(Award), award_schema, filters=(BY_ORGANISATION, AWARD_STATUS),
-                  options=(joinedload(Award.offer),))
+    return _paged(AWARDS, award_schema, filters=(BY_ORGANISATION, AWARD_STATUS))
 
 
 @bp.get("/awards/<int:award_id>")
 @token_scope("awards:read")
 @operation("Awards", "An award", AwardSchema)
 def award(award_id: int):
-    return _one(sa.select(Award).where(Award.id == award_id).options(joinedload(Award.offer)), award_schema,
-                "award", award_id)
+    return _one(AWARDS, award_schema, "award", award_id)
 
 
 # --- claims and payments ------------------------------------------------------------------------
@@ -206,16 +183,14 @@ CLAIM_STATUS = Filter("status", "Only claims in this status", enum=ClaimStatus, 
            description="Claims the company has submitted (drafts are not shown). `claimed` totals the costs; "
                        "the costs themselves are on each claim.")
 def claims():
-    return _paged(sa.select(Claim).where(SUBMITTED_CLAIMS), claim_schema, filters=(BY_AWARD, CLAIM_STATUS),
-                  options=(selectinload(Claim.items),))
+    return _paged(CLAIMS, claim_schema, filters=(BY_AWARD, CLAIM_STATUS))
 
 
 @bp.get("/claims/<int:claim_id>")
 @token_scope("claims:read")
 @operation("Claims and payments", "A submitted claim, with its costs", ClaimDetailSchema)
 def claim(claim_id: int):
-    return _one(sa.select(Claim).where(Claim.id == claim_id, SUBMITTED_CLAIMS).options(selectinload(Claim.items)),
-                claim_detail_schema, "submitted claim", claim_id)
+    return _one(CLAIMS, claim_detail_schema, "submitted claim", claim_id)
 
 
 payment_schema = PaymentSchema()
@@ -225,7 +200,7 @@ payment_schema = PaymentSchema()
 @token_scope("claims:read")
 @operation("Claims and payments", "List payments", PaymentSchema, many=True, filters=(BY_AWARD,))
 def payments():
-    return _paged(sa.select(Payment), payment_schema, filters=(BY_AWARD,))
+    return _paged(PAYMENTS, payment_schema, filters=(BY_AWARD,))
 
 
 # --- monitoring returns -------------------------------------------------------------------------
@@ -241,15 +216,14 @@ RETURN_STATUS = Filter("status", "Only returns in this status", enum=ReturnStatu
            description="Every scheduled return. Figures, RAG and narrative are shown once the company has "
                        "submitted the return.")
 def returns():
-    return _paged(sa.select(MonitoringReturn), return_schema, filters=(BY_AWARD, RETURN_STATUS))
+    return _paged(RETURNS, return_schema, filters=(BY_AWARD, RETURN_STATUS))
 
 
 @bp.get("/returns/<int:return_id>")
 @token_scope("returns:read")
 @operation("Monitoring returns", "A monitoring return", MonitoringReturnSchema)
 def monitoring_return(return_id: int):
-    return _one(sa.select(MonitoringReturn).where(MonitoringReturn.id == return_id), return_schema,
-                "monitoring return", return_id)
+    return _one(RETURNS, return_schema, "monitoring return", return_id)
 
 
 # --- Large Investment Portfolio cases -----------------------------------------------------------
@@ -266,7 +240,6 @@ class _CaseView:
 
 case_schema = LipCaseSchema()
 CASE_STAGE = Filter("stage", "Only cases at this stage", enum=LipStage)
-CASE_OPTIONS = (selectinload(LipCase.sites), selectinload(LipCase.components).joinedload(LipComponent.award))
 
 
 @bp.get("/cases")
@@ -275,19 +248,14 @@ CASE_OPTIONS = (selectinload(LipCase.sites), selectinload(LipCase.components).jo
            filters=(BY_ORGANISATION, CASE_STAGE),
            description="Headline figures of each case; the negotiation itself stays in Portfolio.")
 def cases():
-    response = _paged(sa.select(LipCase), case_schema, filters=(BY_ORGANISATION, CASE_STAGE), options=CASE_OPTIONS,
-                      wrap=_CaseView)
-    return response
+    return _paged(CASES, case_schema, filters=(BY_ORGANISATION, CASE_STAGE), wrap=_CaseView)
 
 
 @bp.get("/cases/<int:case_id>")
 @token_scope("cases:read")
 @operation("Large investment cases", "A Large Investment Portfolio case", LipCaseSchema)
 def case(case_id: int):
-    found = db.session.scalar(sa.select(LipCase).where(LipCase.id == case_id).options(*CASE_OPTIONS))
-    if found is None:
-        abort(404, description=f"There is no case {case_id}")
-    return jsonify(data=case_schema.dump(_CaseView(found)))
+    return _one(CASES, case_schema, "case", case_id, wrap=_CaseView)
 
 
 # --- leverage figures ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from portfolio.blueprints import commit_or_refuse, form_page, send_upload
 from portfolio.blueprints.applications import bp
 from portfolio.dates import financial_years
 from portfolio.extensions import db
-from portfolio.forms.applications import COST_CATEGORY_LABELS, CostItemForm, ReturnForm
+from portfolio.forms.applications import COST_CATEGORY_LABELS, SECTION_FORMS, CostItemForm, ReturnForm
 from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import (
@@ -79,7 +79,7 @@ def summary_context(application) -> dict:
     return {
         "sections": applications.SECTIONS,
         "answers": {s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
-        "forms": {s.key: s.form for s in applications.SECTIONS if s.form},
+        "forms": SECTION_FORMS,
         "totals": applications.totals(application.cost_items),
         "rate": applications.intervention_rate(application.grant_requested, application.total_project_cost),
         "categories": COST_CATEGORY_LABELS,
@@ -91,17 +91,17 @@ def summary_context(application) -> dict:
 @roles_allowed(COMPANY)
 def section(application_id: int, key: str):
     application = _application(application_id)
-    spec = applications.SECTIONS_BY_KEY.get(key)
-    if spec is None or spec.form is None:
+    spec, section_form = applications.SECTIONS_BY_KEY.get(key), SECTION_FORMS.get(key)
+    if spec is None or section_form is None:
         abort(404)
     if not _editable(application):
         return redirect(url_for("applications.detail", application_id=application.id))
     saved = application.section(key)
     if request.method == "GET":
-        form = spec.form(data={**applications.initial_answers(application, key),
-                               "revision": saved.revision if saved else 0})
+        form = section_form(data={**applications.initial_answers(application, key),
+                                  "revision": saved.revision if saved else 0})
     else:
-        form = spec.form()
+        form = section_form()
     _label_financial_years(form)
     conflict = None
     if form.validate_on_submit():

@@ -90,7 +90,8 @@ def assignment(assignment_id: int):
     if assignment.submitted_at is None and form.validate_on_submit():
         submit = bool(form.submit.data)
         done, _ = commit_or_refuse(lambda: assessments.save_scores(
-            db.session, assignment=assignment, by=current_user, answers=form.answers(), submit=submit), form=form)
+            db.session, assignment=assignment, by=current_user, submit=submit,
+            answers={cid: assessments.Answer(*answer) for cid, answer in form.answers().items()}), form=form)
         if done:
             flash("Your scores have been submitted" if submit else "Draft saved", "success")
             return redirect(url_for("assessments.assignment", assignment_id=assignment.id))

@@ -7,8 +7,9 @@ from portfolio.blueprints.eois import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.eois import EoiDecisionForm, EoiForm
-from portfolio.models import EoiStatus, ExpressionOfInterest, Round
+from portfolio.models import EoiStatus, ExcludedProduct, ExpressionOfInterest, Round
 from portfolio.models.roles import COMPANY, FUND_MANAGERS, FUND_TEAM
+from portfolio.money import money
 from portfolio.services import eois, funds, policy, workflow
 from portfolio.services.errors import DomainError
 
@@ -106,9 +107,6 @@ def _record_decision(eoi, form) -> None:
 
 def answer_rows(eoi, *, can_change: bool) -> list[dict]:
     """The EOI's answers as GOV.UK summary list rows, with Change links on a draft."""
-    from portfolio.models import ExcludedProduct
-    from portfolio.money import money
-
     def yes_no(value):
         return "" if value is None else ("Yes" if value else "No")
 

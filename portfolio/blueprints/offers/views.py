@@ -25,7 +25,7 @@ def issue(application_id: int):
     form = OfferForm(data=vars(offers.default_terms(application)) if request.method == "GET" else None)
     if form.validate_on_submit():
         done, offer = commit_or_refuse(lambda: offers.issue(db.session, application=application, by=current_user,
-                                                            terms=form.terms()), form=form)
+                                                            terms=offers.Terms(**form.terms())), form=form)
         if done:
             flash(f"Offer issued to {application.organisation.name}: the letter is being made", "success")
             return redirect(url_for("offers.detail", offer_id=offer.id))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from portfolio.models import Region
 
-_TABLE = Path(__file__).resolve().parent.parent / "data" / "postcode_areas.csv"
+_TABLE = Path(__file__).resolve().parent / "data" / "postcode_areas.csv"
 _AREA = re.compile(r"^([A-Z]{1,2})[0-9]")
 
 

@@ -1,17 +1,53 @@
-"""Demo data: the LSIMF fund, one user per role and two demo companies. Idempotent."""
+"""Demo data: the LSIMF fund, one user per role and two demo companies. Idempotent.
 
+It drives the services (and the application's forms) as the people using the service would, so it
+sits beside the CLI that runs it, above the services."""
+
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage, MultiDict
 
-from portfolio.models import ApplicantType, Fund, Organisation, ProductType, Region, Role, Round, User
+from portfolio.forms.applications import SECTION_FORMS
+from portfolio.models import (
+    ApplicantType,
+    Application,
+    CommitmentMeasure,
+    ExpressionOfInterest,
+    Fund,
+    LipComponentKind,
+    LipComponentStatus,
+    LipSector,
+    LipStage,
+    Organisation,
+    Partnership,
+    PartnershipStatus,
+    ProductType,
+    Region,
+    Role,
+    Round,
+    ScaleupCompany,
+    User,
+)
 from portfolio.models.base import utcnow
 from portfolio.references import reference
-from portfolio.services import audit, criteria, fund_settings, funds
+from portfolio.services import (
+    applications,
+    audit,
+    criteria,
+    eois,
+    fund_settings,
+    funds,
+    lip,
+    partnerships,
+    scaleups,
+)
 from portfolio.services.passwords import hash_password
 
 DEMO_PASSWORD = "portfolio-demo-2026"
@@ -123,9 +159,6 @@ def seed_demo(session: Session) -> SeedResult:
 def _demo_partnership_and_cohort(session: Session) -> list[str]:
     """A signed strategic partnership with a commitment, and Northern Biologics in the scale-up cohort
     (so its user sees the company's page), through the services an account manager uses. Once only."""
-    from portfolio.models import CommitmentMeasure, Partnership, PartnershipStatus, ScaleupCompany
-    from portfolio.services import partnerships, scaleups
-
     created = []
     manager = session.scalar(sa.select(User).where(User.email == "account.manager@portfolio.example"))
     today = utcnow().date()
@@ -155,9 +188,6 @@ def _demo_partnership_and_cohort(session: Session) -> list[str]:
 
 def _demo_case(session: Session):
     """A £400m investment being negotiated, through the same services an account manager uses. Once only."""
-    from portfolio.models import LipComponentKind, LipComponentStatus, LipSector, LipStage
-    from portfolio.services import lip
-
     if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == "08123456")):
         return None
     manager = session.scalar(sa.select(User).where(User.email == "account.manager@portfolio.example"))
@@ -219,14 +249,6 @@ DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%
 
 def _submitted_application(session: Session, fund: Fund):
     """Through the same services (and forms) a company and fund manager use. Once only."""
-    import io
-
-    from flask import current_app
-    from werkzeug.datastructures import FileStorage, MultiDict
-
-    from portfolio.models import Application, ExpressionOfInterest
-    from portfolio.services import applications, eois
-
     organisation = session.scalar(sa.select(Organisation).where(Organisation.company_number == "SC654321"))
     round_ = next((r for r in fund.rounds if r.is_open(utcnow())), None)
     if round_ is None or session.scalar(sa.select(ExpressionOfInterest.id).where(
@@ -244,7 +266,7 @@ def _submitted_application(session: Session, fund: Fund):
                                    is_eligible=eligible)
     with current_app.test_request_context():
         for key, answers in DEMO_SECTIONS.items():
-            form = applications.SECTIONS_BY_KEY[key].form(formdata=MultiDict(answers), meta={"csrf": False})
+            form = SECTION_FORMS[key](formdata=MultiDict(answers), meta={"csrf": False})
             if not form.validate():
                 raise RuntimeError(f"demo section {key} is invalid: {form.errors}")
             applications.save_section(session, application=application, key=key, data=form.answers(),
