@@ -16,6 +16,7 @@ from portfolio.dates import financial_year_of
 from portfolio.models import (
     AuditEvent,
     CommitmentMeasure,
+    CommitmentStatus,
     Document,
     DocumentStatus,
     Partnership,
@@ -256,3 +257,30 @@ def test_staff_roles(client, session, people, records):
     client.sign_in(people["am"].email)
     assert client.get("/partnerships/999999").status == 404
     assert client.get(f"/partnerships/{pid}/commitments/999999").status == 404
+
+
+def test_a_commitment_is_met_withdrawn_with_its_reason_or_reopened(client, session, make, people):
+    """Commitments have a status of their own, moved by the workflow table: met, withdrawn (the
+    reason required and shown), reopened; only the account managers who work partnerships move it."""
+    partnership = new_partnership(session, make, people, signed_on=date(2025, 1, 1))
+    commitment = commit_to(session, partnership, people["am"])
+    url = f"/partnerships/{partnership.id}/commitments/{commitment.id}"
+    client.sign_in(people["fm"].email)
+    assert "Change the commitment" not in client.get(url).text
+    assert client.post(f"{url}/status", {"status": "met"}).status in (400, 403)
+    client.sign_out()
+    client.sign_in(people["am"].email)
+    refused = client.submit(f"{url}/status", {"status": "withdrawn", "reason": " "}, form_url=url)
+    assert refused.status == 400 and "Enter why the commitment was withdrawn" in refused.error_summary()
+    done = client.submit(f"{url}/status", {"status": "withdrawn", "reason": "The trial site closed"}, form_url=url)
+    assert done.status == 302
+    page = client.get(url)
+    assert "Withdrawn: The trial site closed" in page.text
+    assert client.submit(f"{url}/status", {"status": "open"}, form_url=url).status == 302
+    assert client.submit(f"{url}/status", {"status": "met"}, form_url=url).status == 302
+    session.expire_all()
+    assert commitment.status is CommitmentStatus.MET and commitment.status_reason is None
+    actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "partnership_commitments")
+                              .order_by(AuditEvent.id)).all()
+    assert actions == ["partnership.commitment_added", "partnership.commitment_withdrawn",
+                       "partnership.commitment_reopened", "partnership.commitment_met"]
