@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portfolio.services import documents  # noqa: E402
+from portfolio.services import document_kinds  # noqa: E402
 from workers import run  # noqa: E402
 
 HANG_SECONDS = 600
@@ -31,7 +31,7 @@ def main() -> int:
         time.sleep(HANG_SECONDS)
         raise RuntimeError("this render should have been killed")
 
-    documents.render_pdf = hanging_render_pdf  # services.documents looks render_pdf up by name
+    document_kinds.render_pdf = hanging_render_pdf  # the renderers look render_pdf up by name
     return run.main(sys.argv[2:])
 
 

@@ -47,8 +47,8 @@ def test_status_endpoint_reports_progress_before_the_job_runs(app, client, make,
     client.sign_in(applicant.email)
     document_url = _request_summary(client, applicant.organisation_id)
     status = client.get(document_url + "/status.json").response.get_json()
-    assert status == {"id": status["id"], "status": "queued", "finished": False, "error": None,
-                      "download_url": None}
+    assert status == {"id": status["id"], "status": "queued", "label": "waiting to be made", "finished": False,
+                      "error": None, "download_url": None}
     page = client.get(document_url)
     assert page.html.find(attrs={"data-document-status-url": document_url + "/status.json"})
 
