@@ -180,10 +180,21 @@ def make(session):
 
 
 @pytest.fixture
-def fund(session, make):
-    """The LSIMF (default rules) with Round 1 open and £50m allocated: where assessment, decision,
-    offer and claim tests start. Modules that need another shape of fund define their own `fund`."""
+def people(make, session):
+    """The usual cast, one user per part, by name: people["finance"], people["am"]... (see
+    Builders.cast for who is who). Committed."""
+    people = make.cast()
+    session.commit()
+    return people
+
+
+@pytest.fixture
+def fund(request, session, make):
+    """The LSIMF (default rules) with Round 1 open and £50m allocated: where application, assessment,
+    decision, offer and claim tests start. Tests (or a module, with `pytestmark`) marked
+    `fund_without_rounds` get the LSIMF alone, and add the rounds they need."""
     fund = make.fund()
-    make.open_round(fund, allocation=Decimal("50000000.00"))
+    if request.node.get_closest_marker("fund_without_rounds") is None:
+        make.open_round(fund, allocation=Decimal("50000000.00"))
     session.commit()
     return fund

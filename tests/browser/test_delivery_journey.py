@@ -16,10 +16,8 @@ from portfolio.extensions import queue
 from portfolio.models import Rag, Role
 from portfolio.services import monitoring
 from tests.browser.steps import choose, expect_h1, expect_success, fill_date, sign_in, sign_out
-from tests.builders import Builders
+from tests.builders import GOOD, PDF, Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
-from tests.test_delivery_access import PDF
-from tests.test_monitoring import GOOD, accepted_award
 
 FIGURES = {"Capital spent to date": "6,000,000", "Private investment to date": "3,500,000",
            "Jobs created (FTE at the end of the period)": "42.5", "Jobs safeguarded (FTE)": "37",

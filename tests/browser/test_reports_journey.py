@@ -12,9 +12,8 @@ from portfolio.extensions import queue
 from portfolio.models import Rag, Region, Role
 from portfolio.services import monitoring
 from tests.browser.steps import expect_h1, expect_success, sign_in, sign_out
-from tests.builders import Builders
+from tests.builders import GOOD, Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
-from tests.test_monitoring import GOOD, accepted_award
 
 
 @pytest.mark.browser
