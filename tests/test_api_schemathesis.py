@@ -60,6 +60,7 @@ def run_schemathesis(app, secret: str) -> tuple[list[str], Counter]:
 # hypothesis warns when a failing example's repr is long; under filterwarnings=error that would
 # abort the scenario instead of reporting it.
 @pytest.mark.filterwarnings("ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning")
+@pytest.mark.slow  # ~8 s: hundreds of generated requests
 def test_every_operation_conforms_to_the_openapi_document(app, session, people, records):  # noqa: F811
     """Data in every list: an award with a paid claim, submitted and open returns, a draft claim and a
     draft application (which the API must not show)."""

@@ -168,12 +168,12 @@ def test_retries_left_keep_the_document_queued(app, session, make):
         session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=None, by=applicant
     )  # no organisation: the renderer fails
     session.commit()
-    from rq import SimpleWorker
+    from tests.helpers import work_burst
 
     queue.queue.empty()
     queue.queue.enqueue(jobs.render_document, document.id, retry=Retry(max=1, interval=60))
     with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+        work_burst(queue.queue)
     session.expire_all()
     waiting = session.get(Document, document.id)
     assert waiting.status is DocumentStatus.QUEUED and "has no attribute" in waiting.error
