@@ -8,7 +8,11 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install assets os-packages os-test-packages run worker test test-fast bench db-upgrade seed clean
+# Test processes (pytest-xdist): 3 on the 2-core machines this runs on, so a core is not idle
+# while a worker waits (for Chromium, a subprocess, rq's timings, PostgreSQL); `make test TEST_WORKERS=1` for one.
+TEST_WORKERS ?= 3
+
+.PHONY: install assets os-packages os-test-packages run worker test test-fast test-quick bench db-upgrade seed clean
 
 install: $(VENV)/.installed assets
 
@@ -49,10 +53,12 @@ run: os-packages seed
 worker: install
 	$(BIN)/python -m workers.run
 
-# The import-linter contracts in pyproject.toml (layers point one way), then the whole suite.
+# The import-linter contracts in pyproject.toml (layers point one way), then everything (CI runs this
+# twice: on SQLite, then on PostgreSQL + Redis), in parallel; the slow tests (marked `slow`: browser
+# journeys, the worker-fault and schemathesis runs) start first.
 test: install os-test-packages
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The benchmark (bench/run.py): needs PostgreSQL and Redis running; writes bench/results/latest.json.
 bench: install
@@ -60,7 +66,11 @@ bench: install
 
 # Everything except the browser tests.
 test-fast: install
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser"
+
+# What to run while developing: everything but the slow tests (a browser journey counts as slow).
+test-quick: install
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow and not browser"
 
 clean:
 	rm -rf $(VENV) node_modules portfolio/static/vendor portfolio/static/images portfolio/static/manifest.json test-artifacts

@@ -1,9 +1,15 @@
-"""Test data builders: make_x(**overrides) with sensible defaults. They flush, tests commit."""
+"""Test data builders: make_x(**overrides) with sensible defaults. They flush, tests commit.
+
+Also the data several modules share: the `cast` of people (the `people` fixture), an accepted
+award (`accepted_award`), good monitoring-return figures (`GOOD`) and a minimal PDF (`PDF`)."""
 
 import itertools
 import secrets
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 
-from portfolio.models import Organisation, Region, Role, User
+from portfolio.models import Organisation, Rag, Region, Role, User
 from portfolio.services.passwords import hash_password
 from tests.helpers import DEMO_PASSWORD
 
@@ -53,6 +59,34 @@ class Builders:
         self.session.add(user)
         self.session.flush()
         return user
+
+    def cast(self) -> dict[str, User]:
+        """The people most tests need, one user per part (the `people` fixture; it commits):
+
+        - "company": an applicant, signatory of its own organisation; "stranger": an applicant of another
+        - "assessor" (also "ada"; "Ada Assessor"), "bo" ("Bo Assessor"), "cy" ("Cy Assessor"): assessors
+        - "recommender" (also "manager"; "Farah Manager"), "approver" ("Vera Verifier"), "fm" ("Fay Fund"):
+          fund managers; `accepted_award` uses the recommender, the assessor and the approver
+        - "finance" ("Fin Finance"), "admin"
+        - "account_manager" (also "am"; "Ada Account"), "am2" ("Ben Builder"): account managers
+
+        A test may add its own with `make.user(...)` (or `people |= {...}`); a test that needs another
+        shape of cast builds it with `make`.
+        """
+        assessor = self.user(Role.ASSESSOR, name="Ada Assessor")
+        recommender = self.user(Role.FUND_MANAGER, name="Farah Manager")
+        account_manager = self.user(Role.ACCOUNT_MANAGER, name="Ada Account")
+        return {
+            "company": self.user(Role.APPLICANT), "stranger": self.user(Role.APPLICANT),
+            "assessor": assessor, "ada": assessor,
+            "bo": self.user(Role.ASSESSOR, name="Bo Assessor"), "cy": self.user(Role.ASSESSOR, name="Cy Assessor"),
+            "recommender": recommender, "manager": recommender,
+            "approver": self.user(Role.FUND_MANAGER, name="Vera Verifier"),
+            "fm": self.user(Role.FUND_MANAGER, name="Fay Fund"),
+            "finance": self.user(Role.FINANCE, name="Fin Finance"), "admin": self.user(Role.ADMIN),
+            "account_manager": account_manager, "am": account_manager,
+            "am2": self.user(Role.ACCOUNT_MANAGER, name="Ben Builder"),
+        }
 
     def fund(self, **overrides):
         """The LSIMF with its default rules (PRODUCT.md §2.1)."""
@@ -165,3 +199,37 @@ class Builders:
                           conditions="Planning permission granted before the first claim")
         self.session.commit()
         return application
+
+
+# Figures of a monitoring return that raise no query against `accepted_award`'s contract.
+GOOD = {"capital_spent": Decimal("5000000.00"), "private_investment": Decimal("4000000.00"),
+        "jobs_created": Decimal("40.0"), "jobs_safeguarded": Decimal("37.0"), "average_salary": Decimal("38500.00"),
+        "rd_spend": Decimal("250000.00"), "collaborations": 2, "patents_filed": 1, "training_places": 6,
+        "supply_chain_spend": Decimal("1200000.00")}
+
+# The smallest file the upload checks accept as a PDF.
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def accepted_award(session, make, fund, people, *, start: date, completion: date):
+    """A £4m award (25% of £16m eligible capital costs; contracted £16m private investment, 134.5 jobs
+    created, 37 safeguarded) whose offer was accepted with this project period. `people` needs a
+    "recommender", an "assessor" and an "approver" (the `people` fixture has them)."""
+    from portfolio.services import offers
+
+    application = make.approved_application(fund, recommender=people["recommender"], assessor=people["assessor"],
+                                            approver=people["approver"])
+    terms = replace(offers.default_terms(application), project_start=start, project_completion=completion)
+    offer = offers.issue(session, application=application, by=people["approver"], terms=terms)
+    offers.accept(session, offer=offer, by=application.organisation.users[0])
+    session.commit()
+    return application.award
+
+
+def submit_return(session, monitoring_return, values=GOOD, **explanations):
+    """The company submits the return with these figures (and explanations of queried ones)."""
+    from portfolio.services import monitoring
+
+    monitoring.submit(session, monitoring_return=monitoring_return, by=monitoring_return.award.organisation.users[0],
+                      values=values, narrative="On plan", rag=Rag.GREEN, explanations=explanations)
+    session.commit()

@@ -3,6 +3,14 @@ Redis when DATABASE_URL and REDIS_URL are set (CI runs both).
 
 Isolation: the schema is built once per run with the real Alembic migrations; each test
 then gets an empty database (SQLite: a copy of the migrated file; PostgreSQL: TRUNCATE).
+Under pytest-xdist (`make test` runs `pytest -n ...`) each worker process has its own
+PostgreSQL database, DATABASE_URL's name + "_gw0", "_gw1"... (created if missing, its schema
+rebuilt at the start; .ci/run drops them), and its own Redis database (REDIS_URL's number + 0,
+1, 2...; queues are also per test). Live servers take a free port, and files go under each
+test's tmp_path.
+
+Shared data: `make` (tests/builders.py), `people` (the usual cast), `fund` (the LSIMF with
+Round 1 open; `pytest.mark.fund_without_rounds` for the fund alone).
 """
 
 import os
@@ -10,6 +18,7 @@ import shutil
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 import pytest
@@ -18,14 +27,54 @@ from flask_migrate import upgrade
 
 from portfolio import create_app
 from portfolio.extensions import db, queue
-from tests.helpers import PageClient
+from tests.helpers import PageClient, work_burst
 
-DATABASE_URL = os.environ.get("DATABASE_URL")
-REDIS_URL = os.environ.get("REDIS_URL")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"... in a pytest-xdist worker
+
+
+def worker_database_url(url: str | None, worker: str | None) -> str | None:
+    """The PostgreSQL database this test process uses: DATABASE_URL's own, or under pytest-xdist
+    one per worker next to it (portfolio_ci -> portfolio_ci_gw0), so workers never share tables."""
+    if not (url and worker and url.startswith("postgres")):
+        return url
+    parsed = sa.engine.make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+def worker_redis_url(url: str | None, worker: str | None) -> str | None:
+    """The Redis database this test process uses: REDIS_URL's, or under pytest-xdist the next ones
+    (/0 for gw0, /1 for gw1...). Queues are per test, but rq's job ids are global in a database
+    and a document's job id comes from its id (`document-1-0`), which every worker's database
+    numbers from 1: two workers sharing a Redis database would run and delete each other's jobs."""
+    if not (url and worker):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = base + int(worker.removeprefix("gw"))
+    if number > 15:
+        raise pytest.UsageError(f"REDIS_URL {url}: worker {worker} would need Redis database {number}; "
+                                "give a lower database number or fewer workers (-n)")
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_URL = worker_redis_url(os.environ.get("REDIS_URL"), XDIST_WORKER)
+SERVER_DATABASE_URL = os.environ.get("DATABASE_URL")  # what the run was given
+DATABASE_URL = worker_database_url(SERVER_DATABASE_URL, XDIST_WORKER)  # what this process tests on
 ON_POSTGRES = bool(DATABASE_URL and DATABASE_URL.startswith("postgres"))
 
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (set DATABASE_URL)")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server (set REDIS_URL)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser journeys count as slow. Slow tests go first: pytest-xdist hands tests out in this
+    order, so the long ones start while quick ones keep the other workers busy, rather than
+    one of them running alone at the end of the run."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: same order otherwise
 
 
 def _base_config(tmp: Path, database_uri: str) -> dict:
@@ -42,30 +91,53 @@ def _base_config(tmp: Path, database_uri: str) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory):
-    """A database URL whose schema was built by `flask db upgrade` from empty."""
-    tmp = tmp_path_factory.mktemp("schema")
-    if ON_POSTGRES:
-        uri = DATABASE_URL
-        app = create_app(_base_config(tmp, uri))
-        with app.app_context():
+def _create_if_missing(name: str) -> None:
+    """Create a database on the server of the run's DATABASE_URL (connected to that database, outside
+    a transaction as CREATE DATABASE needs). It is kept after the run: the next run empties its
+    schema, and .ci/run drops it. (Not DROP DATABASE here: that forces a checkpoint of the whole
+    server, which took 40-50 s on a busy machine.)"""
+    url = sa.engine.make_url(SERVER_DATABASE_URL).set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+def _migrate(tmp: Path, uri: str) -> None:
+    """Build the schema with the real migrations (`flask db upgrade`) from empty."""
+    app = create_app(_base_config(tmp, uri))
+    with app.app_context():
+        if ON_POSTGRES:
             with db.engine.begin() as connection:
                 connection.execute(sa.text("DROP SCHEMA public CASCADE"))
                 connection.execute(sa.text("CREATE SCHEMA public"))
-            upgrade()
+        upgrade()
+        if ON_POSTGRES:
             with db.engine.connect() as connection:
                 for table in REFERENCE_TABLES:
                     _reference_rows[table] = [dict(row._mapping) for row in
                                               connection.execute(sa.text(f"SELECT * FROM {table}"))]
-            db.engine.dispose()
-        return uri
-    template = tmp / "template.sqlite"
-    app = create_app(_base_config(tmp, f"sqlite:///{template}"))
-    with app.app_context():
-        upgrade()
         db.engine.dispose()
-    return template
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A database URL whose schema was built by `flask db upgrade` from empty (SQLite: the path of
+    the migrated file each test copies)."""
+    tmp = tmp_path_factory.mktemp("schema")
+    if not ON_POSTGRES:
+        template = tmp / "template.sqlite"
+        _migrate(tmp, f"sqlite:///{template}")
+        yield template
+        return
+    if DATABASE_URL != SERVER_DATABASE_URL:  # this xdist worker's own database
+        _create_if_missing(sa.engine.make_url(DATABASE_URL).database)
+    _migrate(tmp, DATABASE_URL)  # from an empty schema
+    yield DATABASE_URL
 
 
 def _database_for_test(migrated_database, tmp_path) -> str:
@@ -160,13 +232,12 @@ def client(app) -> PageClient:
 def run_jobs(app):
     """Run whatever is queued. Embedded mode already ran it at commit; with Redis, an
     in-process rq worker drains the real queue in a fresh app context (its own session)."""
-    from rq import SimpleWorker
 
     def run() -> None:
         if queue.embedded:
             return
         with app.app_context():
-            SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+            work_burst(queue.queue)
         db.session.expire_all()
 
     return run
@@ -180,10 +251,21 @@ def make(session):
 
 
 @pytest.fixture
-def fund(session, make):
-    """The LSIMF (default rules) with Round 1 open and £50m allocated: where assessment, decision,
-    offer and claim tests start. Modules that need another shape of fund define their own `fund`."""
+def people(make, session):
+    """The usual cast, one user per part, by name: people["finance"], people["am"]... (see
+    Builders.cast for who is who). Committed."""
+    people = make.cast()
+    session.commit()
+    return people
+
+
+@pytest.fixture
+def fund(request, session, make):
+    """The LSIMF (default rules) with Round 1 open and £50m allocated: where application, assessment,
+    decision, offer and claim tests start. Tests (or a module, with `pytestmark`) marked
+    `fund_without_rounds` get the LSIMF alone, and add the rounds they need."""
     fund = make.fund()
-    make.open_round(fund, allocation=Decimal("50000000.00"))
+    if request.node.get_closest_marker("fund_without_rounds") is None:
+        make.open_round(fund, allocation=Decimal("50000000.00"))
     session.commit()
     return fund

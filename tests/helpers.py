@@ -2,6 +2,7 @@
 (CSRF token included), and hands back parsed HTML to assert on what the user sees."""
 
 import re
+import signal
 from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
@@ -109,3 +110,22 @@ def link_in(email, pattern: str) -> str:
 
 def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def work_burst(rq_queue) -> None:
+    """Run the jobs on `rq_queue` with an in-process rq worker, until the queue is empty.
+
+    rq's worker installs its own SIGINT and SIGTERM handlers when it starts working (they raise
+    StopRequested, or exit) and never puts the old ones back: left installed, they turn a later
+    Ctrl+C or SIGTERM of the test run, in whatever test is running then, into StopRequested from
+    a worker long gone. So the handlers the test process had are restored after the burst.
+    """
+    from rq import SimpleWorker
+
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
+    finally:
+        for number, handler in saved.items():
+            if handler is not None:  # None: set outside Python, nothing we can put back
+                signal.signal(number, handler)

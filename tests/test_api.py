@@ -26,23 +26,13 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.services import api_tokens, claims, monitoring
-from tests.test_monitoring import GOOD, accepted_award
-from tests.test_monitoring import submit as submit_return
+from tests.builders import GOOD, accepted_award, submit_return
 
 ALL_SCOPES = list(api_tokens.SCOPES)
 TODAY = date.today()
 YESTERDAY = TODAY - timedelta(days=1)
 LIST_URLS = ["/api/v1/organisations", "/api/v1/applications", "/api/v1/awards", "/api/v1/claims",
              "/api/v1/payments", "/api/v1/returns"]
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "finance": make.user(Role.FINANCE, name="Fin Finance"),
-              "admin": make.user(Role.ADMIN), "account_manager": make.user(Role.ACCOUNT_MANAGER)}
-    session.commit()
-    return people
 
 
 def new_token(session, by, scopes=ALL_SCOPES, **kwargs) -> str:

@@ -24,7 +24,7 @@ from schemathesis.engine import Status, events
 
 from portfolio.models import ApiToken
 from portfolio.services import api_tokens
-from tests.test_api import bearer, new_token, people, records  # noqa: F401  (fixtures)
+from tests.test_api import bearer, new_token, records  # noqa: F401  (the records fixture)
 
 MAX_EXAMPLES = 30  # per operation in the fuzzing phase; examples and coverage cases come on top
 
@@ -60,6 +60,7 @@ def run_schemathesis(app, secret: str) -> tuple[list[str], Counter]:
 # hypothesis warns when a failing example's repr is long; under filterwarnings=error that would
 # abort the scenario instead of reporting it.
 @pytest.mark.filterwarnings("ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning")
+@pytest.mark.slow  # ~8 s: hundreds of generated requests
 def test_every_operation_conforms_to_the_openapi_document(app, session, people, records):  # noqa: F811
     """Data in every list: an award with a paid claim, submitted and open returns, a draft claim and a
     draft application (which the API must not show)."""
@@ -72,7 +73,7 @@ def test_every_operation_conforms_to_the_openapi_document(app, session, people, 
     assert sum(statuses.values()) > 300, statuses
 
 
-def test_every_operation_refuses_a_request_without_a_token(app, client, session, people):  # noqa: F811
+def test_every_operation_refuses_a_request_without_a_token(app, client, session, people):
     """What schemathesis's ignored_auth check would do: each operation of the document, called
     without credentials or with a revoked token, answers 401 with the documented error body."""
     secret = new_token(session, people["admin"])

@@ -60,14 +60,6 @@ COSTS = [
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund)
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def applicant(make, session, fund):
     user = make.user(Role.APPLICANT)
     session.commit()

@@ -32,14 +32,6 @@ DEFAULT_TITLES = ["Health resilience", "Economic value (jobs, wages, GVA)", "Add
 
 
 @pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    make.open_round(fund)
-    session.commit()
-    return fund
-
-
-@pytest.fixture
 def round_(fund):
     return fund.rounds[0]
 

@@ -12,16 +12,6 @@ from tests.helpers import sent_emails
 
 
 @pytest.fixture
-def people(make, session):
-    people = {"manager": make.user(Role.FUND_MANAGER, name="Farah Manager"),
-              "ada": make.user(Role.ASSESSOR, name="Ada Assessor"),
-              "bo": make.user(Role.ASSESSOR, name="Bo Assessor"),
-              "cy": make.user(Role.ASSESSOR, name="Cy Assessor")}
-    session.commit()
-    return people
-
-
-@pytest.fixture
 def application(session, make, fund):
     return make.submitted_application(fund)
 

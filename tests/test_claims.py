@@ -18,14 +18,6 @@ YESTERDAY = date.today() - timedelta(days=1)
 
 
 @pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "finance": make.user(Role.FINANCE, name="Fin Finance")}
-    session.commit()
-    return people
-
-
-@pytest.fixture
 def award(session, make, fund, people):
     """A £4m award on £16m of eligible capital costs (a 25% grant rate), its offer accepted."""
     application = make.approved_application(fund, recommender=people["recommender"], assessor=people["assessor"],

@@ -12,18 +12,9 @@ from werkzeug.datastructures import FileStorage
 from portfolio.access import declared_roles
 from portfolio.models import AuditEvent, DocumentKind, Role
 from portfolio.services import claims, documents, evidence, monitoring
-from tests.test_monitoring import accepted_award
+from tests.builders import PDF, accepted_award
 
 BLUEPRINTS = ("claims.", "awards.", "documents.")
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "stranger": make.user(Role.APPLICANT)}
-    session.commit()
-    return people
 
 
 @pytest.fixture

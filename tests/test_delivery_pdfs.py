@@ -14,23 +14,15 @@ from pypdf import PdfReader
 
 from portfolio.dates import govuk_date
 from portfolio.extensions import queue
-from portfolio.models import Document, DocumentKind, DocumentStatus, Rag, Role
+from portfolio.models import Document, DocumentKind, DocumentStatus, Rag
 from portfolio.money import money
 from portfolio.services import claims, documents, monitoring
 from portfolio.services.monitoring import show_figure
+from tests.builders import GOOD, accepted_award
 from tests.conftest import REDIS_URL, needs_redis
-from tests.test_monitoring import GOOD, accepted_award
 from tests.test_workers import ROOT, _worker_env
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER, name="Vera Verifier"), "finance": make.user(Role.FINANCE)}
-    session.commit()
-    return people
 
 
 @pytest.fixture

@@ -170,12 +170,12 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     )
     document.record_id = 2**31 - 1  # names an organisation that does not exist: the renderer fails
     session.commit()
-    from rq import SimpleWorker
+    from tests.helpers import work_burst
 
     queue.queue.empty()
     queue.queue.enqueue(jobs.render_document, document.id, retry=Retry(max=1, interval=60))
     with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+        work_burst(queue.queue)
     session.expire_all()
     waiting = session.get(Document, document.id)
     assert waiting.status is DocumentStatus.QUEUED and "has no attribute" in waiting.error

@@ -31,11 +31,8 @@ GOOD = {
 }
 
 
-@pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    session.commit()
-    return fund
+# The `fund` fixture makes the LSIMF alone: these tests add the rounds they need.
+pytestmark = pytest.mark.fund_without_rounds
 
 
 @pytest.fixture

@@ -39,14 +39,6 @@ def official_validator() -> Draft202012Validator:
     return Draft202012Validator(package, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-@pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "admin": make.user(Role.ADMIN)}
-    session.commit()
-    return people
-
-
 def award_at(session, make, fund, people, stage: str, *, amount: Decimal | None = None, organisation=None,
              size: str | None = "large"):
     """An award taken to `stage`: approved (no offer), offered, accepted or declined."""

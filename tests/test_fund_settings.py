@@ -83,11 +83,8 @@ def form(valid: dict, changes: dict) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-@pytest.fixture
-def fund(session, make):
-    fund = make.fund()
-    session.commit()
-    return fund
+# The `fund` fixture makes the LSIMF alone: these tests add the rounds they need.
+pytestmark = pytest.mark.fund_without_rounds
 
 
 @pytest.fixture

@@ -11,17 +11,9 @@ from portfolio.dates import UK, financial_year_bounds, financial_year_of
 from portfolio.models import Cluster, Rag, Region, Role
 from portfolio.services import claims, leverage, monitoring, offers
 from portfolio.services.errors import DomainError
-from tests.test_monitoring import GOOD, accepted_award
+from tests.builders import GOOD, accepted_award
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "finance": make.user(Role.FINANCE, name="Fin Finance")}
-    session.commit()
-    return people
 
 
 @pytest.fixture

@@ -33,24 +33,11 @@ from portfolio.models import (
 from portfolio.services import documents, lip, subsidy, workflow
 from portfolio.services.errors import DomainError
 from portfolio.services.workflow import InvalidTransition
-from tests.test_delivery_access import PDF
-from tests.test_monitoring import accepted_award
+from tests.builders import PDF, accepted_award
 
 TODAY = date.today()
 S = LipStage
 OVER = Decimal("250000000.01")
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"am": make.user(Role.ACCOUNT_MANAGER, name="Ada Account"),
-              "am2": make.user(Role.ACCOUNT_MANAGER, name="Ben Builder"),
-              "fm": make.user(Role.FUND_MANAGER, name="Fay Fund"), "finance": make.user(Role.FINANCE),
-              "admin": make.user(Role.ADMIN), "assessor": make.user(Role.ASSESSOR),
-              # accepted_award's cast
-              "recommender": make.user(Role.FUND_MANAGER), "approver": make.user(Role.FUND_MANAGER)}
-    session.commit()
-    return people
 
 
 def open_case(session, make, people, *, organisation=None, total=Decimal("300000000.01"), sro=None, **overrides):

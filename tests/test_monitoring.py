@@ -1,7 +1,6 @@
 """Monitoring returns: the schedule, queried figures, verification, reminders, the retention
 release and the clawback flag."""
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -11,16 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portfolio.models import AuditEvent, MonitoringReturn, Rag, ReturnKind, ReturnStatus, Role
-from portfolio.services import claims, funds, monitoring, offers
+from portfolio.services import claims, funds, monitoring
 from portfolio.services.errors import DomainError
+from tests.builders import GOOD, accepted_award
+from tests.builders import submit_return as submit
 from tests.helpers import sent_emails
 
 TODAY = date.today()
 M = Decimal("1000000.00")
-GOOD = {"capital_spent": Decimal("5000000.00"), "private_investment": Decimal("4000000.00"),
-        "jobs_created": Decimal("40.0"), "jobs_safeguarded": Decimal("37.0"), "average_salary": Decimal("38500.00"),
-        "rd_spend": Decimal("250000.00"), "collaborations": 2, "patents_filed": 1, "training_places": 6,
-        "supply_chain_spend": Decimal("1200000.00")}
 
 
 def as_form(values: dict, **extra) -> dict:
@@ -29,37 +26,10 @@ def as_form(values: dict, **extra) -> dict:
 
 
 @pytest.fixture
-def people(make, session):
-    people = {"recommender": make.user(Role.FUND_MANAGER), "assessor": make.user(Role.ASSESSOR),
-              "approver": make.user(Role.FUND_MANAGER), "finance": make.user(Role.FINANCE),
-              "account_manager": make.user(Role.ACCOUNT_MANAGER)}
-    session.commit()
-    return people
-
-
-def accepted_award(session, make, fund, people, *, start: date, completion: date):
-    """A £4m award (25% of £16m eligible capital costs; contracted £16m private investment, 134.5 jobs
-    created, 37 safeguarded) whose offer was accepted with this project period."""
-    application = make.approved_application(fund, recommender=people["recommender"], assessor=people["assessor"],
-                                            approver=people["approver"])
-    terms = replace(offers.default_terms(application), project_start=start, project_completion=completion)
-    offer = offers.issue(session, application=application, by=people["approver"], terms=terms)
-    offers.accept(session, offer=offer, by=application.organisation.users[0])
-    session.commit()
-    return application.award
-
-
-@pytest.fixture
 def award(session, make, fund, people):
     """Built from April three years ago to March last year: the build returns are all past."""
     start = date(TODAY.year - 3, 4, 1)
     return accepted_award(session, make, fund, people, start=start, completion=date(TODAY.year - 1, 3, 31))
-
-
-def submit(session, monitoring_return, values=GOOD, **explanations):
-    monitoring.submit(session, monitoring_return=monitoring_return, by=monitoring_return.award.organisation.users[0],
-                      values=values, narrative="On plan", rag=Rag.GREEN, explanations=explanations)
-    session.commit()
 
 
 def test_the_schedule_is_quarterly_through_the_build_then_annual_for_five_years(session, make, fund):

@@ -27,19 +27,10 @@ from portfolio.models import (
 from portfolio.services import documents, partnerships, workflow
 from portfolio.services.errors import DomainError
 from portfolio.services.workflow import InvalidTransition
-from tests.test_delivery_access import PDF
+from tests.builders import PDF
 
 TODAY = date.today()
 P = PartnershipStatus
-
-
-@pytest.fixture
-def people(make, session):
-    people = {"am": make.user(Role.ACCOUNT_MANAGER, name="Ada Account"), "fm": make.user(Role.FUND_MANAGER),
-              "finance": make.user(Role.FINANCE), "admin": make.user(Role.ADMIN),
-              "assessor": make.user(Role.ASSESSOR), "company": make.user(Role.APPLICANT)}
-    session.commit()
-    return people
 
 
 def new_partnership(session, make, people, *, signed_on=None, title="Cancer therapies partnership",

@@ -38,15 +38,6 @@ TODAY = date.today()
 THIS_QUARTER = quarter_start(TODAY)
 
 
-@pytest.fixture
-def people(make, session):
-    people = {"am": make.user(Role.ACCOUNT_MANAGER, name="Ada Account"), "fm": make.user(Role.FUND_MANAGER),
-              "finance": make.user(Role.FINANCE), "admin": make.user(Role.ADMIN),
-              "assessor": make.user(Role.ASSESSOR)}
-    session.commit()
-    return people
-
-
 def join(session, make, people, organisation=None, on=date(2025, 4, 1)):
     company = scaleups.join(session, by=people["am"], organisation_id=(organisation or make.organisation()).id,
                             account_manager_id=people["am"].id, joined_on=on, reason="High growth cell therapy")

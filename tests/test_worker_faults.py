@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
@@ -74,6 +75,7 @@ def _tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+@pytest.mark.slow  # ~75 s, mostly waiting out rq's fixed 60 s TTL
 @needs_redis
 def test_worker_killed_mid_render_loses_nothing(app, client, make, session, tmp_path):
     app.config["STORAGE_BACKEND"] = "database"  # workers are other processes: share files via the DB

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,13 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+# How long a journey waits for a condition (an element, a text, a URL) or for an action (a click,
+# a navigation) before it fails. Generous: the journeys run beside other tests (pytest-xdist) on 2
+# cores, where a page that takes 50 ms alone can take seconds. Waiting is always for a condition,
+# so a fast machine does not wait longer; only a real failure takes this long to report.
+EXPECT_TIMEOUT = 20_000
+ACTION_TIMEOUT = 30_000
+expect.set_options(timeout=EXPECT_TIMEOUT)
 
 
 def _pinned_axe_version() -> str:
@@ -127,9 +135,9 @@ def live_server(app):
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         server.server_close()
-        assert in_flight.wait(timeout=10), f"still running after 10 s: {in_flight.running}"
+        assert in_flight.wait(timeout=30), f"still running after 30 s: {in_flight.running}"
 
 
 @pytest.fixture(autouse=True)
@@ -236,11 +244,11 @@ def open_journey(browser, live_server, axe_source):
         context = browser.new_context(base_url=live_server, accept_downloads=True,
                                       viewport={"width": 1280, "height": 900})
         contexts.append(context)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT)
         page = context.new_page()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for old in SCREENSHOTS.glob(f"{prefix}-*.png"):  # no stale pictures from an earlier run
-            old.unlink()
+            old.unlink(missing_ok=True)
         checker = PageChecker(page, axe_source, prefix)
         checker.watch()
         return page, checker

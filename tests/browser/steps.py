@@ -1,9 +1,21 @@
-"""Steps the browser journeys share: signing in and out, answering radios, and expecting a
-page (saying what the form refused when the expectation fails)."""
+"""Steps the browser journeys share: signing in and out, answering radios, expecting a page
+(saying what the form refused when the expectation fails), and waiting for a PDF.
 
+Every step waits for a condition (`expect` retries until it holds), never for a fixed time: on
+a loaded machine a page can take seconds, and a fixed sleep is either too short or wasted."""
+
+import io
 import re
 
 from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from portfolio.extensions import queue
+
+DOCUMENT_PAGE = re.compile(r"/documents/\d+$")
+# The document page polls the PDF's status after 1 s, then backs off to every 10 s, and reloads
+# when it has finished; a render can take 10 s or more on a busy 2-core machine.
+PDF_TIMEOUT = 60_000
 
 
 def sign_in(page, email: str, password: str, checker=None) -> None:
@@ -55,3 +67,25 @@ def fill_date(page, legend: str, day) -> None:
     group = page.get_by_role("group", name=legend)
     for box, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
         group.get_by_label(box).fill(str(value))
+
+
+def expect_pdf_ready(page, run_jobs) -> None:
+    """After asking for a PDF: wait until the browser is on the document's page (so the request
+    that queued the job has been answered), run the job when a real queue has it, then wait for
+    the page's status poll to see the PDF finished and reload with its download link."""
+    expect(page).to_have_url(DOCUMENT_PAGE)
+    if not queue.embedded:
+        run_jobs()
+    ready = page.get_by_text("Your PDF is ready")
+    expect(ready.or_(page.get_by_text("We could not create this PDF"))).to_be_visible(timeout=PDF_TIMEOUT)
+    expect(ready).to_be_visible()  # and not the failure
+
+
+def download_pdf(page, run_jobs, tmp_path) -> str:
+    """After asking for a PDF: wait for it, download it and return its text."""
+    expect_pdf_ready(page, run_jobs)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile(r"^Download .+\.pdf")).click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages)

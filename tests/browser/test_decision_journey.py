@@ -13,9 +13,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from portfolio.extensions import queue
 from portfolio.models import Role
-from tests.browser.steps import choose, expect_h1, expect_success, fill_date, sign_in, sign_out
+from tests.browser.steps import choose, expect_h1, expect_pdf_ready, expect_success, fill_date, sign_in, sign_out
 from tests.builders import Builders
 from tests.helpers import DEMO_PASSWORD
 
@@ -165,9 +164,7 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     expect_h1(page, "Grant offer")
     checker.check("offer-staff")
     page.get_by_role("link", name="Grant offer letter (PDF)").click()
-    if not queue.embedded:
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    expect_pdf_ready(page, run_jobs)
     checker.check("offer-letter-ready")
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile(r"^Download .+\.pdf")).click()

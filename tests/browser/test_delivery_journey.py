@@ -4,40 +4,24 @@ finance approves and pays the claim; a fund manager verifies the return; the com
 the claim statement and the verified return as PDFs made by a job. Every page is checked by
 axe-core and screenshotted as delivery-NN-name.png."""
 
-import io
 import re
 from datetime import date
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from portfolio.extensions import queue
 from portfolio.models import Rag, Role
 from portfolio.services import monitoring
-from tests.browser.steps import choose, expect_h1, expect_success, fill_date, sign_in, sign_out
-from tests.builders import Builders
+from tests.browser.steps import choose, download_pdf, expect_h1, expect_success, fill_date, sign_in, sign_out
+from tests.builders import GOOD, PDF, Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
-from tests.test_delivery_access import PDF
-from tests.test_monitoring import GOOD, accepted_award
 
 FIGURES = {"Capital spent to date": "6,000,000", "Private investment to date": "3,500,000",
            "Jobs created (FTE at the end of the period)": "42.5", "Jobs safeguarded (FTE)": "37",
            "Average salary of the jobs created": "39,000", "R&D spend in the period": "300,000",
            "Collaborations": "1", "Patents filed": "2", "Training places": "5",
            "UK supply-chain spend in the period": "800,000"}
-
-
-def download_pdf(page, run_jobs, tmp_path) -> str:
-    """On a document's page: wait for the job, download the PDF and return its text."""
-    if not queue.embedded:
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile(r"^Download .+\.pdf")).click()
-    saved = tmp_path / download_info.value.suggested_filename
-    download_info.value.save_as(saved)
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages)
 
 
 @pytest.mark.browser

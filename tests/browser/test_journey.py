@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from portfolio.extensions import queue
 from tests.browser.conftest import path_of
+from tests.browser.steps import expect_pdf_ready
 
 START_TITLE = "Apply for and manage life sciences grants and investments"
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -84,8 +85,7 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
     if not queue.embedded:
         expect(page.locator("#document-status-live")).to_have_text(re.compile(r"^Status: "))
         checker.check("document-in-progress")
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    expect_pdf_ready(page, run_jobs)
     checker.check("document-ready")
 
     with page.expect_download() as download_info:

@@ -18,7 +18,7 @@ from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import funds
 from tests.builders import Builders
-from tests.browser.steps import choose, expect_h1, expect_success, sign_in, sign_out
+from tests.browser.steps import choose, expect_h1, expect_pdf_ready, expect_success, sign_in, sign_out
 from tests.helpers import DEMO_PASSWORD
 
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -267,8 +267,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     expect(page).to_have_url(re.compile(r"/documents/\d+$"))
     if not queue.embedded:
         expect(page.locator("#document-status-live")).to_have_text(re.compile(r"^Status: "))
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    expect_pdf_ready(page, run_jobs)
     checker.check("document-ready")
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile(r"^Download .+\.pdf")).click()

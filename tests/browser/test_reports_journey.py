@@ -11,10 +11,9 @@ from playwright.sync_api import expect
 from portfolio.extensions import queue
 from portfolio.models import Rag, Region, Role
 from portfolio.services import monitoring
-from tests.browser.steps import expect_h1, expect_success, sign_in, sign_out
-from tests.builders import Builders
+from tests.browser.steps import expect_h1, expect_pdf_ready, expect_success, sign_in, sign_out
+from tests.builders import GOOD, Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
-from tests.test_monitoring import GOOD, accepted_award
 
 
 @pytest.mark.browser
@@ -60,18 +59,14 @@ def test_finance_reads_filters_and_downloads_the_leverage_report(app, session, f
     expect(page.locator("#settings-used")).to_contain_text("multiplier 1.30")
 
     page.get_by_role("button", name="Download PDF").click()
-    if not queue.embedded:
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    expect_pdf_ready(page, run_jobs)
     checker.check("leverage-pdf")
     page.get_by_role("link", name="Reports", exact=True).click()
     page.get_by_role("link", name="Annual implementation update (Sector Plan Annex A)").click()
     expect_h1(page, "Annual implementation update")
     checker.check("implementation-update")
     page.get_by_role("button", name="Make the update (PDF)").click()
-    if not queue.embedded:
-        run_jobs()
-    expect(page.get_by_text("Your PDF is ready")).to_be_visible(timeout=20_000)
+    expect_pdf_ready(page, run_jobs)
     expect(page.get_by_role("link", name=re.compile(r"^Download implementation-update-"))).to_be_visible()
     sign_out(page)
     checker.assert_clean()

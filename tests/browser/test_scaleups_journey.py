@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from portfolio.dates import quarter_label, quarter_start
 from portfolio.models import Role
-from tests.browser.steps import choose, expect_h1, expect_success, fill_date, sign_in, sign_out
-from tests.browser.test_delivery_journey import download_pdf
+from tests.browser.steps import choose, download_pdf, expect_h1, expect_success, fill_date, sign_in, sign_out
 from tests.builders import Builders
 from tests.helpers import DEMO_PASSWORD
 
