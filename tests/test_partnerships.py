@@ -261,9 +261,11 @@ def test_a_commitment_is_met_withdrawn_with_its_reason_or_reopened(client, sessi
     assert client.post(f"{url}/status", {"status": "met"}).status in (400, 403)
     client.sign_out()
     client.sign_in(people["am"].email)
-    refused = client.submit(f"{url}/status", {"status": "withdrawn", "reason": " "}, form_url=url)
+    refused = client.submit(f"{url}/status", {"status": "withdrawn", "status_reason": " "}, form_url=url)
     assert refused.status == 400 and "Enter why the commitment was withdrawn" in refused.error_summary()
-    done = client.submit(f"{url}/status", {"status": "withdrawn", "reason": "The trial site closed"}, form_url=url)
+    assert refused.field_error("status_reason") == "Enter why the commitment was withdrawn"
+    assert len(refused.html.select("#reason")) <= 1  # beside the RAG form's reason: ids stay unique
+    done = client.submit(f"{url}/status", {"status": "withdrawn", "status_reason": "The trial site closed"}, form_url=url)
     assert done.status == 302
     page = client.get(url)
     assert "Withdrawn: The trial site closed" in page.text

@@ -66,13 +66,17 @@ class CommitmentStatusForm(BaseForm):
     """Mark a commitment met, withdraw it (with the reason) or reopen it: the moves open to the user."""
 
     status = SelectField("Change the status to", widget=GovSelect(), validate_choice=False)
-    reason = _text_area("Reason", None, max_length=3000, description="Needed when the commitment is withdrawn")
+    status_reason = _text_area("Why", None, max_length=3000, description="Needed when the commitment is withdrawn")
     submit = SubmitField("Change the status", widget=GovSubmitInput())
 
     def __init__(self, *args, statuses: list, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = [SelectChoice(s.value, s.label) for s in statuses]
         self.status.validators = [Required("Select the status"), known_choice("Select a status from the list")]
+
+    def add_error(self, field_name: str | None, message: str) -> None:
+        # The workflow names the reason "reason"; on this page (beside the RAG form's) it is status_reason.
+        super().add_error("status_reason" if field_name == "reason" else field_name, message)
 
 
 class CommitmentForm(BaseForm):

@@ -182,7 +182,7 @@ def commitment_status(partnership_id: int, commitment_id: int):
     if form.validate_on_submit():
         to = CommitmentStatus(form.status.data)
         done, _ = commit_or_refuse(lambda: partnerships.set_commitment_status(
-            db.session, commitment=commitment, to=to, by=current_user, reason=form.reason.data), form=form)
+            db.session, commitment=commitment, to=to, by=current_user, reason=form.status_reason.data), form=form)
         if done:
             flash(f"Commitment is now {to.label.lower()}", "success")
             return redirect(url_for("partnerships.commitment", partnership_id=partnership.id,
