@@ -79,7 +79,9 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
     from workers import jobs
 
     job = queue.queue.fetch_job(document.job_id)
-    assert job.failure_callback is jobs.render_document_failed  # an abandoned render is not left rendering
+    assert (job.func, job.args) == (jobs.run, ("render_document", document.id))  # by name, through one entry point
+    assert (job.retries_left, job.retry_intervals) == (3, [10, 30, 60])
+    assert job.failure_callback is jobs.failed  # an abandoned render is not left rendering
 
 
 def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client, session, make):
@@ -171,7 +173,7 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     from rq import SimpleWorker
 
     queue.queue.empty()
-    queue.queue.enqueue(jobs.render_document, document.id, retry=Retry(max=1, interval=60))
+    queue.queue.enqueue(jobs.run, "render_document", document.id, retry=Retry(max=1, interval=60))
     with app.app_context():
         SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
     session.expire_all()

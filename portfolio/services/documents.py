@@ -3,10 +3,11 @@
 import traceback
 
 from flask import current_app
-from rq import Callback, Retry, get_current_job
+from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import queue
+from portfolio.jobqueue import JobName
 from portfolio.models import (
     Document,
     DocumentKind,
@@ -35,33 +36,25 @@ def request_document(
     session: Session, *, kind: DocumentKind, organisation: Organisation | None, by: User, application=None,
     monitoring_return=None, parameters: dict | None = None,
 ) -> Document:
-    """Record the request; the render job is enqueued once the transaction commits."""
-    from workers import jobs
-
+    """Record the request; the render job is handed to the queue once the transaction commits."""
     document = Document(kind=kind, organisation=organisation, requested_by=by, application=application,
                         monitoring_return=monitoring_return, parameters=parameters)
     session.add(document)
     session.flush()
-    document.job_id = f"document-{document.id}-{document.attempts}"
+    document.job_id = queue.request(session, JobName.RENDER_DOCUMENT, document.id, retry=RENDER_RETRY).job_id
     audit.record(session, actor=by, action="document.requested", entity=document,
                  after={"kind": kind.value, "organisation_id": document.organisation_id})
-    queue.enqueue_after_commit(session, jobs.render_document, document.id, job_id=document.job_id,
-                               retry=RENDER_RETRY, on_failure=Callback(jobs.render_document_failed))
     return document
 
 
 def retry_document(session: Session, *, document: Document, by: User) -> None:
     """Ask again for a document whose rendering failed."""
-    from workers import jobs
-
     if document.status is not DocumentStatus.FAILED:
         return
     document.status = DocumentStatus.QUEUED
     document.error = None
-    document.job_id = f"document-{document.id}-{document.attempts}"
+    document.job_id = queue.request(session, JobName.RENDER_DOCUMENT, document.id, retry=RENDER_RETRY).job_id
     audit.record(session, actor=by, action="document.retried", entity=document)
-    queue.enqueue_after_commit(session, jobs.render_document, document.id, job_id=document.job_id,
-                               retry=RENDER_RETRY, on_failure=Callback(jobs.render_document_failed))
 
 
 def get_document_for(session: Session, user: User, document_id: int) -> Document:
