@@ -112,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "INVITATION_TTL": timedelta(days=int(os.environ.get("INVITATION_TTL_DAYS", 7))),
         "PASSWORD_RESET_TTL": timedelta(hours=int(os.environ.get("PASSWORD_RESET_TTL_HOURS", 2))),
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "portfolio"),
+        # A document queued for longer than this offers the user "Try again".
+        "DOCUMENT_STUCK_AFTER_SECONDS": int(os.environ.get("DOCUMENT_STUCK_AFTER_SECONDS", 600)),
     }
     if overrides:
         config.update(overrides)

@@ -1,6 +1,7 @@
 """Requested PDFs: tracked in the documents table, rendered by a background job."""
 
 import traceback
+from datetime import timedelta
 
 from flask import current_app
 from rq import Retry, get_current_job
@@ -55,6 +56,30 @@ def retry_document(session: Session, *, document: Document, by: User) -> None:
     document.error = None
     document.job_id = queue.request(session, JobName.RENDER_DOCUMENT, document.id, retry=RENDER_RETRY).job_id
     audit.record(session, actor=by, action="document.retried", entity=document)
+
+
+def stuck(document: Document) -> bool:
+    """Queued for longer than DOCUMENT_STUCK_AFTER_SECONDS: the user may ask again."""
+    after = timedelta(seconds=current_app.config["DOCUMENT_STUCK_AFTER_SECONDS"])
+    return document.status is DocumentStatus.QUEUED and document.updated_at < utcnow() - after
+
+
+def waiting_for_queue(session: Session, document: Document) -> bool:
+    """The render job has not reached the queue (Redis did not answer): it will once Redis is back."""
+    return document.status is DocumentStatus.QUEUED and queue.waiting(session, document.job_id)
+
+
+def retry_stuck_document(session: Session, *, document: Document, by: User) -> None:
+    """Ask again for a document queued for too long. The same render job is handed to the queue
+    again: if the queue still holds it nothing changes, if the queue lost it it is queued anew,
+    so there is never a second render of the document waiting (and a render that runs twice
+    still leaves one ready file)."""
+    if not stuck(document):
+        return
+    if queue.request_again(session, document.job_id) is None:  # asked for before the job outbox
+        document.job_id = queue.request(session, JobName.RENDER_DOCUMENT, document.id, retry=RENDER_RETRY).job_id
+    document.updated_at = utcnow()  # not stuck again until another DOCUMENT_STUCK_AFTER_SECONDS
+    audit.record(session, actor=by, action="document.retried", entity=document, after={"was": "queued"})
 
 
 def get_document_for(session: Session, user: User, document_id: int) -> Document:

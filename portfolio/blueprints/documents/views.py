@@ -16,8 +16,10 @@ def _document(document_id: int):
 @bp.route("/<int:document_id>")
 @roles_allowed(*ALL_SIGNED_IN)
 def detail(document_id: int):
+    document = _document(document_id)
     return render_template(
-        "documents/detail.html", document=_document(document_id), action_form=ActionForm()
+        "documents/detail.html", document=document, action_form=ActionForm(), stuck=documents.stuck(document),
+        waiting_for_queue=documents.waiting_for_queue(db.session, document),
     )
 
 
@@ -55,6 +57,9 @@ def retry(document_id: int):
     document = _document(document_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    documents.retry_document(db.session, document=document, by=current_user)
+    if documents.stuck(document):
+        documents.retry_stuck_document(db.session, document=document, by=current_user)
+    else:
+        documents.retry_document(db.session, document=document, by=current_user)
     db.session.commit()
     return redirect(url_for("documents.detail", document_id=document.id))
