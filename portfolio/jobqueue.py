@@ -62,6 +62,7 @@ ENTRY_POINT = "workers.jobs.run"
 FAILURE_CALLBACK = "workers.jobs.failed"
 
 PENDING_KEY = "portfolio_job_intents"
+COMMITTED_KEY = "portfolio_job_intents_committed"
 DISPATCH_BATCH = 100
 # An intent handed over this long ago, not completed and with no rq job left, was lost by Redis.
 LOST_AFTER = timedelta(minutes=2)
@@ -151,6 +152,7 @@ class JobQueue:
         if not self._listening:
             event.listen(Session, "after_commit", self._after_commit)
             event.listen(Session, "after_rollback", self._after_rollback)
+            event.listen(Session, "after_transaction_end", self._after_transaction_end)
             self._listening = True
 
     @property
@@ -205,7 +207,18 @@ class JobQueue:
         session.info.pop(PENDING_KEY, None)
 
     def _after_commit(self, session: Session) -> None:
-        pending: dict[int, bool] = session.info.pop(PENDING_KEY, None)
+        pending = session.info.pop(PENDING_KEY, None)
+        if pending:
+            session.info[COMMITTED_KEY] = pending
+
+    def _after_transaction_end(self, session: Session, transaction) -> None:
+        # Handed over once the committed transaction has given its connection back to the pool:
+        # the hand-over takes one of its own, and a request must never hold two (a pool full of
+        # requests each waiting for a second connection would wait for ever).
+        if transaction.parent is not None:
+            return
+        session.info.pop(PENDING_KEY, None)  # asked for in a transaction that ended uncommitted
+        pending: dict[int, bool] = session.info.pop(COMMITTED_KEY, None)
         if not pending:
             return
         try:

@@ -55,7 +55,27 @@ def test_a_rolled_back_request_leaves_no_intent_and_queues_nothing(app, session,
         assert queue.queue.count == 0
 
 
-def test_the_embedded_default_runs_jobs_at_commit_and_flask_jobs_dispatch_runs_what_was_left(make_app):
+def test_jobs_are_handed_over_even_with_a_pool_of_one_connection(app, make_app):  # (app: an empty database)
+    """The hand-over takes a connection of its own, so it waits until the committed request has
+    given its connection back (a request holding two would wait for ever in a full pool)."""
+    small = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
+    with small.app_context():
+        from tests.builders import Builders
+
+        user = Builders(db.session).user(Role.FINANCE)
+        _email(db.session, user)
+        db.session.commit()
+        intent = db.session.scalar(sa.select(JobIntent))
+        assert intent.dispatched_at is not None and intent.last_error is None
+        if queue.embedded:
+            assert [m["Subject"] for m in sent_emails(small)] == ["Message 1"]
+        else:
+            assert queue.queue.job_ids == [intent.job_id]
+            queue.queue.empty()
+        db.session.remove()
+
+
+def test_the_embedded_default_runs_jobs_at_commit_and_flask_jobs_dispatch_runs_what_was_left(app, make_app):
     """No REDIS_URL: the job runs in the web process straight after the commit. An intent left
     waiting (the process died between its commit and the hand-over) runs with `flask jobs dispatch`."""
     embedded = make_app(REDIS_URL=None)
