@@ -106,3 +106,21 @@ def test_a_page_that_needs_the_queue_while_redis_is_down_shows_the_unavailable_p
     signed_in = PageClient(app)
     signed_in.http.set_cookie("session", signed_in_cookie)
     _assert_unavailable_page(signed_in.get("/needs-the-queue"))
+
+
+def test_a_write_conflict_at_commit_stays_a_409_not_a_503(app):
+    """SQLite refuses a COMMIT with "database is locked" (an error with no statement, as a failed
+    connection has): still the contention page asking to try again."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from portfolio.access import public
+
+    @public
+    def contended_commit():
+        raise OperationalError(None, None, sqlite3.OperationalError("database is locked"))
+
+    app.add_url_rule("/test-contended-commit", "test_contended_commit", contended_commit)
+    response = app.test_client().get("/test-contended-commit")
+    assert response.status_code == 409 and b"try again" in response.data

@@ -67,9 +67,9 @@ def register(app: Flask) -> None:
         """Two requests changed the same rows at the same moment and the database gave up on one
         (SQLite "database is locked", PostgreSQL deadlock or lock timeout): nothing was saved, so
         the user can simply try again. The database out of reach is a 503; anything else is a real fault."""
-        if _is_unavailable(error):
-            return unavailable(error)
-        if not _is_contention(error):
+        if not _is_contention(error):  # (first: "database is locked" at COMMIT has no statement either)
+            if _is_unavailable(error):
+                return unavailable(error)
             raise error
         db.session.rollback()
         conflict = Conflict("Someone else was changing the same record at the same moment, so nothing was saved. "
