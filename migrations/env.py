@@ -11,7 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# (Without disabling the loggers that already exist: run in-process, as the tests do, it would
+# silence the app's libraries, such as flask-limiter's warning that Redis is out of reach.)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

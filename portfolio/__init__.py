@@ -124,9 +124,11 @@ def register_extensions(app: Flask) -> None:
 
     @app.after_request
     def no_store_for_signed_in_pages(response):
-        from flask_login import current_user
+        from flask import session
 
-        if current_user.is_authenticated:
+        # A browser with a signed-in session (Flask-Login's key): decided from the cookie, never by
+        # loading the user, so an error page sent because the database is down stays as it is.
+        if "_user_id" in session:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -1,5 +1,5 @@
 """Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`,
-`flask returns remind`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
+`flask returns remind`, `flask jobs dispatch`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
 from flask import Flask
@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(returns_cli)
     app.cli.add_command(offers_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(export_cli)
 
 
@@ -109,6 +110,28 @@ def returns_remind():
     sent = monitoring.send_reminders(db.session)
     db.session.commit()
     click.echo(f"{sent} reminder{'' if sent == 1 else 's'} sent.")
+
+
+jobs_cli = AppGroup("jobs", help="Background job commands.")
+
+
+@jobs_cli.command("dispatch")
+def jobs_dispatch():
+    """Hand the background jobs still waiting for the queue to it, and queue again any the queue
+    lost (every worker does this itself; safe to run at any time, in any number of processes).
+    Exit 1 if the queue does not answer."""
+    from redis.exceptions import RedisError
+
+    from portfolio.extensions import queue
+
+    try:
+        lost = queue.recover_lost()
+        handed = queue.dispatch_waiting()
+    except RedisError as error:
+        click.echo(f"The queue did not answer ({error}): the jobs keep waiting.", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{handed} waiting job{'' if handed == 1 else 's'} handed to the queue"
+               + (f" ({lost} lost by the queue and queued again)." if lost else "."))
 
 
 export_cli = AppGroup("export", help="Exports of awarded grants (360Giving JSON, UK Subsidy Database CSV).")

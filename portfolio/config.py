@@ -74,6 +74,7 @@ def load_config(overrides: dict | None = None) -> dict:
         instance.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{instance / 'portfolio.sqlite'}"
 
+    ratelimit_storage = os.environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://"
     config = {
         "PORTFOLIO_ENV": env,
         "INSTANCE_PATH": str(instance),
@@ -82,7 +83,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         # Rate-limit counters live in Redis when there is one, so every web process shares them.
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        # While Redis does not answer, each process counts in its own memory (and logs it), so
+        # signing in still works; limits then apply per process.
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 2, "socket_timeout": 2} if ratelimit_storage.startswith("redis") else {}),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         # Cookies: secure by default; only plain-http local development turns Secure off.
@@ -112,6 +118,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "INVITATION_TTL": timedelta(days=int(os.environ.get("INVITATION_TTL_DAYS", 7))),
         "PASSWORD_RESET_TTL": timedelta(hours=int(os.environ.get("PASSWORD_RESET_TTL_HOURS", 2))),
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "portfolio"),
+        # A document queued for longer than this offers the user "Try again".
+        "DOCUMENT_STUCK_AFTER_SECONDS": int(os.environ.get("DOCUMENT_STUCK_AFTER_SECONDS", 600)),
     }
     if overrides:
         config.update(overrides)

@@ -2,11 +2,12 @@
 # Install the Debian packages Portfolio needs, when they are missing.
 #   runtime: WeasyPrint's libraries (Pango, HarfBuzz subset) and a font
 #   test:    runtime + Chromium for the browser tests (Playwright cannot download a browser here)
+#            + redis-server, which the queue outage tests start and stop on a port of their own
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "${1:-runtime}" = "test" ]; then
-  packages+=(chromium)
+  packages+=(chromium redis-server)
 fi
 
 missing=()

@@ -15,6 +15,9 @@ Round 1 open; `pytest.mark.fund_without_rounds` for the fund alone).
 
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -197,7 +200,12 @@ def app(app_config):
         yield app
         db.session.remove()
         if not queue.embedded:
-            queue.queue.empty()
+            from redis.exceptions import ConnectionError
+
+            try:
+                queue.queue.empty()
+            except ConnectionError:  # a test that stopped its own Redis and failed before starting it
+                pass
         db.engine.dispose()
 
 
@@ -269,3 +277,56 @@ def fund(request, session, make):
         make.open_round(fund, allocation=Decimal("50000000.00"))
     session.commit()
     return fund
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class RedisServer:
+    """A real redis-server of the test's own, on a free port, that the test stops and starts
+    again (on the same port, with no data kept, as after a crash)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        from redis import Redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with Redis.from_url(self.url) as client:
+                    client.ping()
+                return
+            except Exception:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A running redis-server the test may stop and start (needs the Debian package redis-server)."""
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip("needs the redis-server binary (Debian package redis-server: `make test` installs it)")
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    yield server
+    server.stop()

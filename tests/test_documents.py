@@ -79,7 +79,9 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
     from workers import jobs
 
     job = queue.queue.fetch_job(document.job_id)
-    assert job.failure_callback is jobs.render_document_failed  # an abandoned render is not left rendering
+    assert (job.func, job.args) == (jobs.run, ("render_document", document.id))  # by name, through one entry point
+    assert (job.retries_left, job.retry_intervals) == (3, [10, 30, 60])
+    assert job.failure_callback is jobs.failed  # an abandoned render is not left rendering
 
 
 def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client, session, make):
@@ -109,6 +111,33 @@ def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client,
     session.commit()
     documents.abandoned(session, document.id, retrying=False)  # finished meanwhile: nothing changes
     assert document.status is DocumentStatus.READY
+
+
+def test_a_document_stuck_in_the_queue_can_be_asked_for_again(app, client, session, make, run_jobs):
+    """Queued for longer than DOCUMENT_STUCK_AFTER_SECONDS (here, one left queued before the job
+    outbox existed, its job lost with nothing to hand it over again): the page offers Try again,
+    which queues the render; a fresh queued document offers nothing."""
+    from datetime import timedelta
+
+    from portfolio.models.base import utcnow
+
+    applicant = make.user(Role.APPLICANT)
+    stuck = Document(kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation,
+                     requested_by=applicant, job_id="document-1-0", updated_at=utcnow() - timedelta(seconds=601))
+    session.add(stuck)
+    session.commit()
+    client.sign_in(applicant.email)
+    page = client.get(f"/documents/{stuck.id}")
+    assert "taking longer than it should" in page.text
+    assert client.submit(f"/documents/{stuck.id}/retry", form_url=f"/documents/{stuck.id}").status == 302
+    run_jobs()
+    assert "Your PDF is ready" in client.get(f"/documents/{stuck.id}").text
+
+    fresh = documents.request_document(session, kind=DocumentKind.ORGANISATION_SUMMARY,
+                                       organisation=applicant.organisation, by=applicant)
+    session.commit()
+    if not queue.embedded:
+        assert "taking longer than it should" not in client.get(f"/documents/{fresh.id}").text
 
 
 def test_rendering_twice_keeps_one_ready_document(app, session, make, run_jobs):
@@ -173,7 +202,7 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     from tests.helpers import work_burst
 
     queue.queue.empty()
-    queue.queue.enqueue(jobs.render_document, document.id, retry=Retry(max=1, interval=60))
+    queue.queue.enqueue(jobs.run, "render_document", document.id, retry=Retry(max=1, interval=60))
     with app.app_context():
         work_burst(queue.queue)
     session.expire_all()

@@ -202,12 +202,14 @@ def test_rq_cron_runs_the_expiry_job_hourly_and_the_return_reminders_daily(sessi
 
     scheduler = CronScheduler(connection=fakeredis.FakeRedis())
     scheduler.load_config_from_file("workers.cron")  # what `rq cron workers.cron` does
-    assert [(job.func, job.cron) for job in scheduler.get_jobs()] == [
-        (jobs.expire_offers, "5 * * * *"), (jobs.send_return_reminders, "0 7 * * *")]
+    assert [(job.func, job.args, job.cron, job.interval) for job in scheduler.get_jobs()] == [
+        (jobs.run, ("expire_offers",), "5 * * * *", None),
+        (jobs.run, ("send_return_reminders",), "0 7 * * *", None),
+        (jobs.run, ("dispatch_jobs",), None, 60)]
     offer = issue(session, approved, staff["approver"])
     offer.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
-    assert jobs.expire_offers() == 1
+    assert jobs.run("expire_offers") == 1
     session.expire_all()
     assert offer.status is OfferStatus.EXPIRED
 

@@ -2,18 +2,27 @@
 
 Run one of these, from the project root, alongside the workers: it only enqueues the jobs and
 the workers run them. Each `rq cron` process keeps its own schedule, so a second one would
-enqueue every job twice: harmless here (expiry and reminders are idempotent) but wasted. Without
-Redis, run `flask offers expire` and `flask returns remind` from the system's cron instead (see
-the README).
+enqueue every job twice: harmless here (every job is idempotent) but wasted. Without Redis, run
+`flask offers expire`, `flask returns remind` and `flask jobs dispatch` from the system's cron
+instead (see the README). Every entry runs through `workers.jobs.run` under its job name.
 """
 
 import os
 
 from rq import cron
 
+from portfolio.jobqueue import JobName
 from workers import jobs
 
 QUEUE = os.environ.get("RQ_QUEUE", "portfolio")
 
-cron.register(jobs.expire_offers, QUEUE, cron="5 * * * *")  # five past every hour
-cron.register(jobs.send_return_reminders, QUEUE, cron="0 7 * * *")  # 07:00 every day
+
+
+def _register(name: JobName, **schedule) -> None:
+    cron.register(jobs.run, QUEUE, args=(name.value,), name=name.value, **schedule)
+
+
+_register(JobName.EXPIRE_OFFERS, cron="5 * * * *")  # five past every hour
+_register(JobName.SEND_RETURN_REMINDERS, cron="0 7 * * *")  # 07:00 every day
+# Job intents still waiting for Redis, or lost by it (every worker does this too, more often).
+_register(JobName.DISPATCH_JOBS, interval=60)

@@ -1,6 +1,13 @@
-"""GOV.UK-style error pages. Bad input gets a 4xx page, never a stack trace."""
+"""GOV.UK-style error pages. Bad input gets a 4xx page, never a stack trace.
 
-from flask import Flask, render_template, request
+The pages for faults (500, and 503 when the database or the queue is unavailable) need neither:
+they are rendered from the templates alone (`_standalone`), without the context processor that
+would load the signed-in user.
+"""
+
+import redis.exceptions
+import sqlalchemy.exc
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Conflict, HTTPException
@@ -16,6 +23,7 @@ TEMPLATES = {
     429: "errors/429.html",
     500: "errors/500.html",
 }
+STANDALONE = {500: "errors/500.html", 503: "errors/503.html"}
 
 
 def _wants_json() -> bool:
@@ -27,11 +35,19 @@ def _headers(error: HTTPException) -> list[tuple[str, str]]:
     return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
+def _standalone(status: int):
+    """The fault page for `status`, from the templates alone: no database, no Redis."""
+    return current_app.jinja_env.get_template(STANDALONE[status]).render(), status
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if _wants_json():
             return {"error": error.name, "status": error.code}, error.code, _headers(error)
+        if error.code in STANDALONE:
+            page, status = _standalone(error.code)
+            return page, status, _headers(error)
         template = TEMPLATES.get(error.code, "errors/generic.html")
         return render_template(template, error=error), error.code, _headers(error)
 
@@ -50,19 +66,38 @@ def register(app: Flask) -> None:
     def busy(error: OperationalError):
         """Two requests changed the same rows at the same moment and the database gave up on one
         (SQLite "database is locked", PostgreSQL deadlock or lock timeout): nothing was saved, so
-        the user can simply try again. Anything else is a real fault."""
-        if not _is_contention(error):
+        the user can simply try again. The database out of reach is a 503; anything else is a real fault."""
+        if not _is_contention(error):  # (first: "database is locked" at COMMIT has no statement either)
+            if _is_unavailable(error):
+                return unavailable(error)
             raise error
         db.session.rollback()
         conflict = Conflict("Someone else was changing the same record at the same moment, so nothing was saved. "
                             "Go back and try again.")
         return http_error(conflict)
 
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)  # every connection in the pool is in use
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def unavailable(error: Exception):
+        """The database (or the queue, for anything that still needs it) is out of reach or out of
+        connections: a 503 page that needs neither."""
+        current_app.logger.error("service unavailable: %s: %s", type(error).__name__, error)
+        if _wants_json():
+            return {"error": "Service Unavailable", "status": 503}, 503
+        return _standalone(503)
+
     @app.errorhandler(500)
     def server_error(error):
         if _wants_json():
             return {"error": "Internal Server Error", "status": 500}, 500
-        return render_template("errors/500.html"), 500
+        return _standalone(500)
+
+
+def _is_unavailable(error: OperationalError) -> bool:
+    """No connection to the database: refused, out of connections, or lost mid-request. (An error
+    raised while connecting has no SQL statement.)"""
+    return error.statement is None or error.connection_invalidated
 
 
 def _is_contention(error: OperationalError) -> bool:

@@ -22,6 +22,7 @@ from portfolio.models.claim import Claim, ClaimItem, Payment
 from portfolio.models.document import Document, StoredFile
 from portfolio.models.eoi import ExpressionOfInterest
 from portfolio.models.fund import Fund, FundRules, Round
+from portfolio.models.job_intent import JobIntent
 from portfolio.models.lip import (
     LipAction,
     LipApproval,
@@ -134,6 +135,7 @@ __all__ = [
     "Fund",
     "FundRules",
     "Invitation",
+    "JobIntent",
     "LipAction",
     "LipApproval",
     "LipApprovalKind",

@@ -9,17 +9,19 @@ the workflow engine: queued -> rendering -> ready, or failed (and queued again o
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from rq import Callback, Retry, get_current_job
+from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import queue
+from portfolio.jobqueue import JobName
 from portfolio.models import Document, DocumentKind, DocumentStatus, User
 from portfolio.models.base import utcnow
 from portfolio.models.records import Report, record_type_of
-from portfolio.services import policy, workflow
+from portfolio.services import audit, policy, workflow
 from portfolio.services.storage import get_storage
 
 # Back-off between attempts: 10 s, 30 s, then 60 s before the document is marked failed.
@@ -47,8 +49,8 @@ def register_kind(kind: DocumentKind, record: type, render: Renderer) -> None:
 
 def request_document(session: Session, *, kind: DocumentKind, record, by: User,
                      parameters: dict | None = None) -> Document:
-    """Record the request for a PDF of `record` (a Report for reports); the render job is
-    enqueued once the transaction commits. Only someone who may read the record may ask."""
+    """Record the request for a PDF of `record` (a Report for reports); the render job is handed to
+    the queue once the transaction commits. Only someone who may read the record may ask."""
     spec = KINDS[kind]
     if not isinstance(record, spec.record):
         raise TypeError(f"a {kind.value} is made from a {spec.record.__name__}, not {type(record).__name__}")
@@ -67,11 +69,7 @@ def request_report(session: Session, *, kind: DocumentKind, by: User, parameters
 
 
 def _enqueue(session: Session, document: Document) -> None:
-    from workers import jobs
-
-    document.job_id = f"document-{document.id}-{document.attempts}"
-    queue.enqueue_after_commit(session, jobs.render_document, document.id, job_id=document.job_id,
-                               retry=RENDER_RETRY, on_failure=Callback(jobs.render_document_failed))
+    document.job_id = queue.request(session, JobName.RENDER_DOCUMENT, document.id, retry=RENDER_RETRY).job_id
 
 
 def retry_document(session: Session, *, document: Document, by: User) -> None:
@@ -82,6 +80,31 @@ def retry_document(session: Session, *, document: Document, by: User) -> None:
     document.error = None
     workflow.transition(session, document, DocumentStatus.QUEUED, by=by)
     _enqueue(session, document)
+
+
+def stuck(document: Document) -> bool:
+    """Queued for longer than DOCUMENT_STUCK_AFTER_SECONDS: the user may ask again."""
+    after = timedelta(seconds=current_app.config["DOCUMENT_STUCK_AFTER_SECONDS"])
+    return document.status is DocumentStatus.QUEUED and document.updated_at < utcnow() - after
+
+
+def waiting_for_queue(session: Session, document: Document) -> bool:
+    """The render job has not reached the queue (Redis did not answer): it will once Redis is back."""
+    return document.status is DocumentStatus.QUEUED and queue.waiting(session, document.job_id)
+
+
+def retry_stuck_document(session: Session, *, document: Document, by: User) -> None:
+    """Ask again for a document queued for too long. The same render job is handed to the queue
+    again: if the queue still holds it nothing changes, if the queue lost it it is queued anew,
+    so there is never a second render of the document waiting (and a render that runs twice
+    still leaves one ready file)."""
+    workflow.lock(session, document)
+    if not stuck(document):
+        return
+    if queue.request_again(session, document.job_id) is None:  # asked for before the job outbox
+        _enqueue(session, document)
+    document.updated_at = utcnow()  # not stuck again until another DOCUMENT_STUCK_AFTER_SECONDS
+    audit.record(session, actor=by, action="document.retried", entity=document, after={"was": "queued"})
 
 
 def for_organisation(session: Session, user: User, organisation_id: int, *, limit: int) -> list[Document]:

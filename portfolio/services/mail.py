@@ -8,6 +8,7 @@ from flask import current_app, render_template
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import queue
+from portfolio.jobqueue import JobName
 from portfolio.models import OutboxMessage, OutboxStatus
 from portfolio.models.base import utcnow
 from portfolio.services import workflow
@@ -15,12 +16,10 @@ from portfolio.services import workflow
 
 def send_email(session: Session, *, to: str, subject: str, template: str, **context) -> OutboxMessage:
     """Write the message to the outbox; it is delivered once the transaction commits."""
-    from workers import jobs
-
     body = render_template(f"email/{template}.txt", **context)
     message = OutboxMessage(recipient=to, subject=subject, body=body)
     workflow.start(session, message, by=None, system_label="mail")
-    queue.enqueue_after_commit(session, jobs.deliver_email, message.id)
+    queue.request(session, JobName.DELIVER_EMAIL, message.id)
     return message
 
 

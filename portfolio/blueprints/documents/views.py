@@ -20,8 +20,10 @@ def _document(document_id: int) -> Document:
 @roles_allowed(EVERYONE)
 def detail(document_id: int):
     document = _document(document_id)
-    return render_template("documents/detail.html", document=document, record=document.record,
-                           action_form=ActionForm())
+    return render_template(
+        "documents/detail.html", document=document, record=document.record, action_form=ActionForm(),
+        stuck=documents.stuck(document), waiting_for_queue=documents.waiting_for_queue(db.session, document),
+    )
 
 
 @bp.route("/<int:document_id>/status.json")
@@ -59,5 +61,8 @@ def retry(document_id: int):
     document = _document(document_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    commit_or_refuse(lambda: documents.retry_document(db.session, document=document, by=current_user))
+    if documents.stuck(document):
+        commit_or_refuse(lambda: documents.retry_stuck_document(db.session, document=document, by=current_user))
+    else:
+        commit_or_refuse(lambda: documents.retry_document(db.session, document=document, by=current_user))
     return redirect(url_for("documents.detail", document_id=document.id))
