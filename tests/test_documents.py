@@ -122,8 +122,10 @@ def test_a_document_stuck_in_the_queue_can_be_asked_for_again(app, client, sessi
     from portfolio.models.base import utcnow
 
     applicant = make.user(Role.APPLICANT)
-    stuck = Document(kind=DocumentKind.ORGANISATION_SUMMARY, organisation=applicant.organisation,
-                     requested_by=applicant, job_id="document-1-0", updated_at=utcnow() - timedelta(seconds=601))
+    stuck = Document(kind=DocumentKind.ORGANISATION_SUMMARY, record_type="organisation",
+                     record_id=applicant.organisation_id, organisation=applicant.organisation, requested_by=applicant,
+                     status=DocumentStatus.QUEUED, job_id="document-1-0",
+                     updated_at=utcnow() - timedelta(seconds=601))
     session.add(stuck)
     session.commit()
     client.sign_in(applicant.email)
@@ -134,7 +136,7 @@ def test_a_document_stuck_in_the_queue_can_be_asked_for_again(app, client, sessi
     assert "Your PDF is ready" in client.get(f"/documents/{stuck.id}").text
 
     fresh = documents.request_document(session, kind=DocumentKind.ORGANISATION_SUMMARY,
-                                       organisation=applicant.organisation, by=applicant)
+                                       record=applicant.organisation, by=applicant)
     session.commit()
     if not queue.embedded:
         assert "taking longer than it should" not in client.get(f"/documents/{fresh.id}").text

@@ -40,7 +40,7 @@ def _burst(app) -> None:
 def test_a_rolled_back_request_leaves_no_intent_and_queues_nothing(app, session, make):
     user = make.user(Role.APPLICANT)
     session.commit()
-    documents.request_document(session, kind=DocumentKind.ORGANISATION_SUMMARY, organisation=user.organisation, by=user)
+    documents.request_document(session, kind=DocumentKind.ORGANISATION_SUMMARY, record=user.organisation, by=user)
     _email(session, user)
     assert _count(session, JobIntent) == 2  # written in the request's transaction...
     session.rollback()
@@ -91,7 +91,8 @@ def test_the_embedded_default_runs_jobs_at_commit_and_flask_jobs_dispatch_runs_w
 
         # What a process that died between its commit and the hand-over leaves behind (an intent
         # written without queue.request, so nothing hands it over at commit):
-        message = OutboxMessage(recipient=user.email, subject="Message 2", body="Hello")
+        message = OutboxMessage(recipient=user.email, subject="Message 2", body="Hello",
+                                status=OutboxStatus.PENDING)
         db.session.add(message)
         db.session.flush()
         db.session.add(JobIntent(name=JobName.DELIVER_EMAIL.value, args=[message.id], job_id="left-behind-1"))
