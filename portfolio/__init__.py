@@ -32,7 +32,7 @@ def register_url_converters(app: Flask) -> None:
         """<int:…> ids larger than a PostgreSQL INTEGER cannot exist: 404, not a database error."""
 
         def __init__(self, url_map, *args, **kwargs):
-            kwargs.setdefault("max", 2**31 - 1)
+            kwargs.setdefault("max", 2**31 - 1)  # portfolio.blueprints.LARGEST_ID
             super().__init__(url_map, *args, **kwargs)
 
     app.url_map.converters["int"] = IdConverter

@@ -2,7 +2,7 @@
 `flask returns remind`, `flask jobs dispatch`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portfolio.extensions import db
@@ -21,6 +21,10 @@ def register(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo():
     """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
+    if current_app.config["PORTFOLIO_ENV"] == "production":
+        # Demo accounts have a password anyone can read in the README.
+        raise click.ClickException("seed-demo refuses to run with PORTFOLIO_ENV=production: demo accounts have a "
+                                   "published password")
     from portfolio.seed import DEMO_PASSWORD
     from portfolio.seed import seed_demo as run_seed
 

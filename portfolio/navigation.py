@@ -12,8 +12,8 @@ from portfolio.models.roles import (
     FINANCE,
     FINANCE_TEAM,
     FUND_TEAM,
-    ORGANISATION_READERS,
     PORTFOLIO_STAFF,
+    STAFF,
 )
 
 # (label, endpoint, roles that see it, endpoints that mark it current; "blueprint." marks all of one)
@@ -33,7 +33,7 @@ NAVIGATION = [
      {"scaleups.index", "scaleups.join", "scaleups.detail", "scaleups.plan", "scaleups.snapshot"}),
     ("Reports", "reports.leverage", PORTFOLIO_STAFF, {"reports."}),
     ("Exports", "exports.index", DECISION_READERS, {"exports."}),
-    ("Organisations", "organisations.index", ORGANISATION_READERS, {"organisations.index", "organisations.detail"}),
+    ("Organisations", "organisations.index", STAFF, {"organisations.index", "organisations.detail"}),
     ("Funds", "funds.index", FUND_TEAM, {"funds."}),
     ("Users", "admin.users", ADMINS, {"admin.users", "admin.invite", "admin.change_role"}),
     ("Audit log", "admin.audit_log", ADMINS, {"admin.audit_log"}),

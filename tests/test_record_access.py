@@ -113,7 +113,8 @@ def world(session, make, fund, run_jobs):
     for kind, record in records.items():
         parameters = {"financial_year": "2025/26"} if kind is DocumentKind.IMPLEMENTATION_UPDATE else \
             {} if kind is DocumentKind.LEVERAGE_REPORT else None
-        made[kind] = documents.request_document(session, kind=kind, record=record, by=people["admin"],
+        asker = company if record is draft else people["admin"]  # a draft is the company's alone
+        made[kind] = documents.request_document(session, kind=kind, record=record, by=asker,
                                                 parameters=parameters).id
     # The assessed application's own summary too (finance and its assessor read it; the other assessor not).
     made["assessed application"] = documents.request_document(

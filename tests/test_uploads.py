@@ -343,9 +343,9 @@ def test_uploads_for_lists_a_records_files(app, session, make):
 
 # --- who may see it: whoever may read the record the file belongs to (portfolio.services.policy) ---
 
-def _application_file(session, make, fund, uploader, *, assessor=None):
+def _application_file(session, make, fund, uploader, *, assessor=None, status=ApplicationStatus.DRAFT):
     application = make.moderated_application(fund, organisation=uploader.organisation, assessor=assessor,
-                                             status=ApplicationStatus.DRAFT)
+                                             status=status)
     upload = save(session, uploader, upload_file(pdf_bytes()), owner_type="application", owner_id=application.id)
     session.commit()
     return application, upload
@@ -369,10 +369,11 @@ def test_another_organisation_gets_not_found(app, session, make, fund):
 
 
 def test_staff_see_it_only_when_the_record_s_rule_allows(app, session, make, fund):
-    """An assessor reads the files of an application assigned to them, and of no other."""
+    """An assessor reads the files of a submitted application assigned to them, and of no other."""
     uploader = make.user(Role.APPLICANT)
     assigned, other = make.user(Role.ASSESSOR), make.user(Role.ASSESSOR)
-    application, upload = _application_file(session, make, fund, uploader, assessor=assigned)
+    application, upload = _application_file(session, make, fund, uploader, assessor=assigned,
+                                            status=ApplicationStatus.IN_ASSESSMENT)
     assert uploads.file_of(session, assigned, application, upload.id) is upload
     with pytest.raises(NotFound):
         uploads.file_of(session, other, application, upload.id)

@@ -4,7 +4,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, render_template, send_file, url_for
+from flask import Response, abort, flash, render_template, request, send_file, url_for
 
 from portfolio import spreadsheets
 from portfolio.extensions import db
@@ -28,6 +28,20 @@ RECORD_PAGES = {
 }
 REPORT_PAGES = {"leverage_report": ("reports.leverage", "the leverage report"),
                 "implementation_update": ("reports.implementation_update", "the implementation update")}
+
+
+LARGEST_ID = 2**31 - 1  # a PostgreSQL INTEGER: no id or page number is ever larger
+
+
+def whole_number_arg(name: str, *, label: str) -> int | None:
+    """A query-string argument that must be a whole number from 1 to LARGEST_ID (None when it is
+    absent or blank). Anything else is a 400 that says what was wrong, never a database error."""
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= LARGEST_ID:
+        abort(400, description=f"The {label} must be a whole number from 1 to {LARGEST_ID:,}")
+    return int(text)
 
 
 def record_url(record) -> str | None:

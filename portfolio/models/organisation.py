@@ -20,6 +20,7 @@ class Organisation(TimestampMixin, Base):
     users: Mapped[list["User"]] = relationship(  # noqa: F821
         back_populates="organisation", order_by="User.name"
     )
+    applications: Mapped[list["Application"]] = relationship(viewonly=True)  # noqa: F821
 
     @property
     def signatories(self) -> list["User"]:  # noqa: F821

@@ -54,5 +54,5 @@ VERIFIERS = frozenset({Role.FUND_MANAGER, Role.ACCOUNT_MANAGER})
 CASE_WORKERS = VERIFIERS
 # Finance's own settings: API tokens, additionality.
 FINANCE_TEAM = frozenset({Role.FINANCE, Role.ADMIN})
-# See the organisations list.
-ORGANISATION_READERS = STAFF
+# See every organisation (an assessor sees only the companies of the applications assigned to them).
+ORGANISATION_READERS = STAFF - {Role.ASSESSOR}

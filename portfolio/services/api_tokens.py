@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portfolio.models import ApiToken, User
 from portfolio.models.base import utcnow
+from portfolio.models.roles import FINANCE_TEAM
 from portfolio.services import audit
 from portfolio.services.errors import DomainError, NotFound
 
@@ -55,11 +56,19 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def owner_may_use(token: ApiToken) -> bool:
+    """A token works only while the person who made it can still sign in and still manages tokens:
+    deactivating them, or moving them to a role that may not make tokens, stops their tokens."""
+    return token.created_by.is_active and token.created_by.role in FINANCE_TEAM
+
+
 def status_of(token: ApiToken, now: datetime) -> str:
     if token.revoked_at is not None:
         return "revoked"
     if token.expires_at is not None and now >= token.expires_at:
         return "expired"
+    if not owner_may_use(token):
+        return "suspended"
     return "active"
 
 
@@ -164,6 +173,9 @@ def authenticate(session: Session, authorization: str | None, *, scope: str | No
         raise _refuse("The token has been revoked", "invalid_token")
     if not token.is_usable(now):
         raise _refuse("The token has expired", "invalid_token")
+    if not owner_may_use(token):
+        raise _refuse("The person who made this token can no longer use it: ask finance for a new one",
+                      "invalid_token")
     if scope is not None and scope not in token.scopes:
         raise Refusal(403, f"The token does not have the {scope} scope",
                       f'Bearer realm="api", error="insufficient_scope", scope="{scope}"')

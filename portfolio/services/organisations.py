@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import Organisation, User
+from portfolio.models import Application, Assignment, AssignmentStatus, Organisation, User
+from portfolio.models.roles import ORGANISATION_READERS
 from portfolio import postcodes
 from portfolio.services.errors import DomainError, NotFound
 
@@ -17,6 +18,17 @@ def get_member(session: Session, organisation: Organisation, user_id: int) -> Us
 
 def list_organisations(session: Session) -> list[Organisation]:
     return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
+
+
+def visible_to(session: Session, user: User) -> list[Organisation]:
+    """The organisations `user` may see, by name: every one for most staff, for an assessor only the
+    companies of the applications assigned to them (portfolio.services.policy)."""
+    if user.role in ORGANISATION_READERS:
+        return list_organisations(session)
+    assigned = sa.select(Application.organisation_id).join(Assignment).where(
+        Assignment.assessor_id == user.id, Assignment.status == AssignmentStatus.ACTIVE)
+    return list(session.scalars(sa.select(Organisation).where(Organisation.id.in_(assigned))
+                                .order_by(Organisation.name)))
 
 
 def existing_or_new(session: Session, *, organisation_id: int | None, new_organisation: dict | None) -> Organisation:

@@ -29,6 +29,7 @@ from portfolio.models import (
     Commitment,
     Decision,
     Document,
+    EoiStatus,
     ExpressionOfInterest,
     KpiSnapshot,
     LipCase,
@@ -142,15 +143,27 @@ def _org(record) -> int | None:
     return record.organisation_id
 
 
-rule(Organisation, read=_company_or(ORGANISATION_READERS, lambda o: o.id), act=_company_only(lambda o: o.id),
-     organisation_id=lambda o: o.id)
+def _assessing_for(user: User, organisation: Organisation) -> bool:
+    """An assessor sees a company only through an application assigned to them (no conflict declared)."""
+    return user.role is Role.ASSESSOR and any(
+        _assigned(user, application) for application in organisation.applications)
 
-rule(ExpressionOfInterest, read=_company_or(FUND_TEAM, _org), act=_company_only(_org), organisation_id=_org)
 
+rule(Organisation, read=lambda user, o: (_company(user, o.id) or user.role in ORGANISATION_READERS
+                                         or _assessing_for(user, o)),
+     act=_company_only(lambda o: o.id), organisation_id=lambda o: o.id)
+
+rule(ExpressionOfInterest, read=lambda user, eoi: _company(user, eoi.organisation_id) or (
+    user.role in FUND_TEAM and eoi.status is not EoiStatus.DRAFT), act=_company_only(_org), organisation_id=_org)
+
+# A draft is the company's work in progress: staff see that it exists and how complete it is (the
+# applications list), never its answers or files, until it is submitted.
 rule(Application,
-     read=lambda user, a: (_company(user, a.organisation_id) or user.role in FUND_TEAM
-                           or (user.role in (Role.ASSESSOR, Role.FUND_MANAGER) and _assigned(user, a))
-                           or (user.role in DECISION_READERS and a.status.assessed)),
+     read=lambda user, a: (_company(user, a.organisation_id)
+                           or (a.status.submitted and (
+                               user.role in FUND_TEAM
+                               or (user.role in (Role.ASSESSOR, Role.FUND_MANAGER) and _assigned(user, a))
+                               or (user.role in DECISION_READERS and a.status.assessed)))),
      act=_company_only(_org), organisation_id=_org)
 
 rule(Assignment, read=lambda user, a: a.assessor_id == user.id and not a.status.closed,

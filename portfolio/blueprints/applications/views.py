@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page, send_upload
+from portfolio.blueprints import commit_or_refuse, form_page, send_upload, whole_number_arg
 from portfolio.blueprints.applications import bp
 from portfolio.dates import financial_years
 from portfolio.extensions import db
@@ -41,20 +41,20 @@ def _editable(application):
 def index():
     args = request.args
     statuses = {s.value: s for s in ApplicationStatus}
-    round_id = args.get("round", "")
     filters = applications.Filters(
-        round_id=int(round_id) if round_id.isdigit() else None,
+        round_id=whole_number_arg("round", label="round"),
         status=statuses.get(args.get("status", "")),
         region=args.get("region") if args.get("region") in {r.value for r in Region} else None,
         cluster=args.get("cluster") if args.get("cluster") in {c.value for c in Cluster} else None,
         product_type=args.get("product_type") if args.get("product_type") in {p.value for p in ProductType} else None,
     )
-    page = int(args["page"]) if args.get("page", "").isdigit() and int(args["page"]) > 0 else 1
+    page = whole_number_arg("page", label="page number") or 1
     rows, total = applications.search(db.session, filters, page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     rounds = funds.all_rounds(db.session)
     return render_template(
         "applications/index.html", rows=rows, total=total, page=page, pages=pages, filters=filters, rounds=rounds,
+        completeness=applications.completeness(db.session, rows), section_count=len(applications.SECTIONS),
         args={k: v for k, v in args.items() if k != "page"},
         region_labels=[(r.value, r.label) for r in Region], cluster_labels=[(c.value, c.label) for c in Cluster],
         product_labels=[(p.value, p.label) for p in ProductType])
@@ -256,8 +256,9 @@ def return_for_changes(application_id: int):
         done, _ = commit_or_refuse(lambda: applications.return_for_changes(
             db.session, application=application, by=current_user, reason=form.reason.data), form=form)
         if done:
-            flash(f"{application.organisation.name}'s application was returned for changes", "success")
-            return redirect(url_for("applications.detail", application_id=application.id))
+            flash(f"{application.organisation.name}'s application was returned for changes: it is theirs to change "
+                  "until they submit it again", "success")
+            return redirect(url_for("applications.index"))
     return form_page("applications/return.html", form, application=application)
 
 

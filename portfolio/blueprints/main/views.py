@@ -50,7 +50,7 @@ def home():
     if current_user.role in ADMINS:
         context["pending_invitations"] = accounts.pending_invitations(db.session, organisation=None)
     return render_template(
-        "main/home_staff.html", organisations=organisations.list_organisations(db.session), **context
+        "main/home_staff.html", organisations=organisations.visible_to(db.session, current_user), **context
     )
 
 

@@ -8,7 +8,7 @@ from portfolio.extensions import db
 from portfolio.forms.accounts import InviteColleagueForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import DocumentKind, Organisation, Role
-from portfolio.models.roles import COMPANY, EVERYONE, ORGANISATION_READERS
+from portfolio.models.roles import COMPANY, EVERYONE, STAFF
 from portfolio.services import accounts, documents, organisations, policy
 
 
@@ -17,10 +17,10 @@ def _organisation(organisation_id: int) -> Organisation:
 
 
 @bp.route("/")
-@roles_allowed(ORGANISATION_READERS)
+@roles_allowed(STAFF)
 def index():
     return render_template(
-        "organisations/index.html", organisations=organisations.list_organisations(db.session)
+        "organisations/index.html", organisations=organisations.visible_to(db.session, current_user)
     )
 
 
