@@ -30,6 +30,11 @@ def _submitted_email() -> str:
     return "sign-in:" + (request.form.get("email") or "").strip().lower()
 
 
+def _start_session(user) -> None:
+    """The one place a person becomes signed in (registration, sign-in, invitation)."""
+    login_user(user)
+
+
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: never an absolute URL (open redirect).
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -54,7 +59,7 @@ def register():
             password=form.password.data,
         ), form=form)
         if done:
-            login_user(user)
+            _start_session(user)
             flash("Your organisation is registered and you are signed in", "success")
             return redirect(url_for("main.home"))
     return form_page("auth/register.html", form)
@@ -70,7 +75,7 @@ def sign_in():
         user = accounts.authenticate(db.session, email=form.email.data, password=form.password.data)
         db.session.commit()  # the audit event is kept whether or not sign-in succeeded
         if user is not None:
-            login_user(user)
+            _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         form.add_error("email", "Enter a correct email address and password")
     return form_page("auth/sign_in.html", form)
@@ -126,7 +131,7 @@ def accept_invitation(token: str):
             db.session, token=token, name=form.name.data, password=form.password.data), form=form)
         if done:
             logout_user()
-            login_user(user)
+            _start_session(user)
             flash("Your account has been created", "success")
             return redirect(url_for("main.home"))
     return form_page("auth/accept_invitation.html", form, invitation=invitation)
