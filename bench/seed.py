@@ -9,7 +9,6 @@ hash chain. Run it against an empty, migrated database (bench/run.py does both).
 
 import argparse
 import json
-import secrets
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -91,7 +90,7 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
     rounds = [r.id for r in fund.rounds]
     staff = {}
     for role, name, email in STAFF:
-        user = User(email=email, name=name, role=role, password_hash=password, session_token=secrets.token_hex(16))
+        user = User(email=email, name=name, role=role, password_hash=password)
         db.session.add(user)
         db.session.flush()
         staff[email] = user.id
@@ -104,8 +103,7 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
                            for n in range(organisations)])
     org_ids = _ids(Organisation)
     _insert(User, [{"email": f"company{n}@bench.example", "name": f"Company User {n}", "role": Role.APPLICANT.value,
-                    "organisation_id": org_id, "is_signatory": True, "password_hash": password,
-                    "session_token": secrets.token_hex(16)} for n, org_id in enumerate(org_ids)])
+                    "organisation_id": org_id, "is_signatory": True, "password_hash": password} for n, org_id in enumerate(org_ids)])
     user_of = dict(zip(org_ids, _ids(User, after=max(staff.values())), strict=True))
 
     _insert(ExpressionOfInterest, [{"fund_id": fund.id, "organisation_id": org_ids[n % len(org_ids)],

@@ -1,6 +1,6 @@
 """Portfolio: the Office for Life Sciences grant and investment portfolio service."""
 
-from flask import Flask
+from flask import Flask, flash, g, session
 
 from portfolio.config import ROOT, load_config
 
@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
         talisman,
     )
     from portfolio.models import User
+    from portfolio.services import sessions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
@@ -110,22 +111,25 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_key: str) -> User | None:
-        user_id, _, token = user_key.partition(":")
-        if not user_id.isdigit():
+    def load_user(user_id: str) -> User | None:
+        """Signed in only while the browser's server-side session is open (services/sessions.py)."""
+        found = sessions.check(db.session, session.get(sessions.SESSION_KEY))
+        if db.session.dirty:
+            db.session.commit()  # an idle or expired session was ended, or recent use recorded
+        if found.row is None or str(found.row.user_id) != user_id:
+            if found.ended_reason in (sessions.Ended.IDLE, sessions.Ended.EXPIRED):
+                flash("You were signed out because you had not used the service for a while. "
+                      "Sign in again to continue", "important")
+            session.pop(sessions.SESSION_KEY, None)
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_active or user.session_token != token:
-            return None
-        return user
+        g.user_session = found.row
+        return found.row.user
 
     app.before_request(enforce_declared_roles)
     register_template_globals(app)
 
     @app.after_request
     def no_store_for_signed_in_pages(response):
-        from flask import session
-
         # A browser with a signed-in session (Flask-Login's key): decided from the cookie, never by
         # loading the user, so an error page sent because the database is down stays as it is.
         if "_user_id" in session:

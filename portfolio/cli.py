@@ -64,7 +64,6 @@ def audit_verify():
 @click.password_option()
 def create_admin(email: str, name: str, password: str):
     """Create the first administrator of a new installation."""
-    import secrets
 
     from email_validator import EmailNotValidError, validate_email
 
@@ -82,7 +81,7 @@ def create_admin(email: str, name: str, password: str):
     if accounts.find_user_by_email(db.session, email):
         raise click.BadParameter("an account with this email address already exists", param_hint="email")
     user = User(email=accounts.normalise_email(email), name=name.strip(), role=Role.ADMIN,
-                password_hash=hash_password(password), session_token=secrets.token_hex(16))
+                password_hash=hash_password(password))
     db.session.add(user)
     audit.record(db.session, actor=None, actor_label="cli", action="user.created", entity=user,
                  after={"email": user.email, "role": "admin"})

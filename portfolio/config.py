@@ -99,6 +99,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        # Server-side sessions (portfolio/services/sessions.py): signed out after this long without a
+        # request (staff, who can move money, sooner than companies), and after the absolute lifetime
+        # whatever they do.
+        "SESSION_IDLE_MINUTES_STAFF": int(os.environ.get("SESSION_IDLE_MINUTES_STAFF", 30)),
+        "SESSION_IDLE_MINUTES_COMPANY": int(os.environ.get("SESSION_IDLE_MINUTES_COMPANY", 60)),
+        "SESSION_ABSOLUTE_HOURS": int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12)),
         "FORCE_HTTPS": _flag("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),

@@ -35,7 +35,7 @@ NAVIGATION = [
     ("Exports", "exports.index", DECISION_READERS, {"exports."}),
     ("Organisations", "organisations.index", STAFF, {"organisations.index", "organisations.detail"}),
     ("Funds", "funds.index", FUND_TEAM, {"funds."}),
-    ("Users", "admin.users", ADMINS, {"admin.users", "admin.invite", "admin.change_role"}),
+    ("Users", "admin.users", ADMINS, {"admin.users", "admin.invite", "admin.change_role", "admin.user_sessions"}),
     ("Audit log", "admin.audit_log", ADMINS, {"admin.audit_log"}),
     ("API tokens", "tokens.index", FINANCE_TEAM, {"tokens."}),
 ]

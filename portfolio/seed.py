@@ -4,7 +4,6 @@ It drives the services (and the application's forms) as the people using the ser
 sits beside the CLI that runs it, above the services."""
 
 import io
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -85,7 +84,7 @@ def _user(session: Session, *, email: str, name: str, role: Role, organisation=N
         return user, False
     user = User(
         email=email, name=name, role=role, organisation=organisation, is_signatory=is_signatory,
-        password_hash=hash_password(DEMO_PASSWORD), session_token=secrets.token_hex(16),
+        password_hash=hash_password(DEMO_PASSWORD),
     )
     session.add(user)
     session.flush()

@@ -4,7 +4,6 @@ Also the data several modules share: the `cast` of people (the `people` fixture)
 award (`accepted_award`), good monitoring-return figures (`GOOD`) and a minimal PDF (`PDF`)."""
 
 import itertools
-import secrets
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -49,7 +48,6 @@ class Builders:
             "name": f"Test User {n}",
             "role": role,
             "password_hash": _password_hash(),
-            "session_token": secrets.token_hex(16),
         }
         if role is Role.APPLICANT and "organisation" not in overrides and "organisation_id" not in overrides:
             values["organisation"] = self.organisation()

@@ -25,7 +25,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.services import funds, subsidy
-from tests.test_fund_settings import assert_refused, audit_events, sign_in_as
+from tests.test_fund_settings import assert_refused, audit_events
 
 DEFAULT_TITLES = ["Health resilience", "Economic value (jobs, wages, GVA)", "Additionality and value for money",
                   "Innovation and R&D spillovers", "Deliverability and risk"]
@@ -40,7 +40,7 @@ def round_(fund):
 def fund_manager(client, make, session):
     user = make.user(Role.FUND_MANAGER, name="Fenella Fund-Manager")
     session.commit()
-    sign_in_as(client, user)
+    client.sign_in_as(user)
     return user
 
 
@@ -48,7 +48,7 @@ def fund_manager(client, make, session):
 def admin(client, make, session):
     user = make.user(Role.ADMIN, name="Ada Admin")
     session.commit()
-    sign_in_as(client, user)
+    client.sign_in_as(user)
     return user
 
 
@@ -137,7 +137,7 @@ def test_the_change_page_shows_every_criterion_and_a_blank_row(client, fund_mana
 def test_staff_change_titles_guidance_and_weights_remove_one_and_add_one(client, make, session, fund, round_, who):
     user = make.user(who)
     session.commit()
-    sign_in_as(client, user)
+    client.sign_in_as(user)
     ids = [c.id for c in round_.criteria]
     before = saved_criteria(session, round_)
     data = posted(round_, {
@@ -332,7 +332,7 @@ def threshold_count(session) -> int:
 
 @pytest.mark.parametrize("who", [Role.ADMIN, Role.FUND_MANAGER, Role.FINANCE])
 def test_the_thresholds_page_shows_every_dated_amount_and_which_is_in_force(client, make, session, who):
-    sign_in_as(client, make.user(who))
+    client.sign_in_as(make.user(who))
     session.commit()
     page = client.get("/admin/funds/subsidy-thresholds")
     assert page.status == 200
@@ -434,7 +434,7 @@ def test_a_second_amount_for_the_same_threshold_and_date_is_refused(client, admi
 
 @pytest.mark.parametrize("who", [Role.ASSESSOR, Role.APPLICANT, Role.ACCOUNT_MANAGER, Role.FINANCE])
 def test_only_fund_managers_and_admins_see_or_change_criteria(client, make, session, fund, round_, who):
-    sign_in_as(client, make.user(who))
+    client.sign_in_as(make.user(who))
     session.commit()
     before, events = saved_criteria(session, round_), audit_count(session)
     assert client.get(criteria_url(fund, round_)).status == 403
@@ -446,14 +446,14 @@ def test_only_fund_managers_and_admins_see_or_change_criteria(client, make, sess
 
 @pytest.mark.parametrize("who", [Role.ASSESSOR, Role.APPLICANT, Role.ACCOUNT_MANAGER])
 def test_thresholds_are_not_shown_to_other_roles(client, make, session, who):
-    sign_in_as(client, make.user(who))
+    client.sign_in_as(make.user(who))
     session.commit()
     assert client.get("/admin/funds/subsidy-thresholds").status == 403
 
 
 @pytest.mark.parametrize("who", [Role.FUND_MANAGER, Role.FINANCE, Role.ASSESSOR, Role.APPLICANT])
 def test_only_admins_add_thresholds(client, make, session, who):
-    sign_in_as(client, make.user(who))
+    client.sign_in_as(make.user(who))
     session.commit()
     before, events = threshold_count(session), audit_count(session)
     assert client.get("/admin/funds/subsidy-thresholds/new").status == 403

@@ -49,13 +49,6 @@ SECRET_COMPANY = "SC999999"
 SECRET_PERSON = "Quentin Hiddenfield"
 
 
-def sign_in_as(client, user) -> None:
-    """Start a signed-in session without the sign-in form, which costs a scrypt check
-    (~0.1 s); signing in through the form is covered by the sign-in tests."""
-    with client.app.app_context(), client.http.session_transaction() as browser:
-        browser["_user_id"] = user.get_id()
-        browser["_fresh"] = True
-
 
 def row_counts(session) -> dict[str, int]:
     """Rows in every table the forms can write to, read fresh from the database."""
@@ -338,7 +331,7 @@ def email_link(app, session, run_jobs):
 def test_choose_new_password_rejects_bad_input(client, session, email_link, taken, changes, field, message):
     accounts.request_password_reset(session, email=TAKEN_EMAIL)
     url = email_link("/reset-password/")
-    hash_before, token_before = taken.password_hash, taken.session_token
+    hash_before = taken.password_hash
     before = row_counts(session)
 
     page = client.submit(url, form({"password": GOOD_PASSWORD, "confirm_password": GOOD_PASSWORD}, changes))
@@ -346,7 +339,7 @@ def test_choose_new_password_rejects_bad_input(client, session, email_link, take
     assert_rejected(page, field, message)
     assert row_counts(session) == before
     user = session.get(User, taken.id)
-    assert (user.password_hash, user.session_token) == (hash_before, token_before)
+    assert user.password_hash == hash_before
     assert session.scalar(select(PasswordReset)).used_at is None
     assert client.get(url).status == 200, "the link still works after a mistake"
 
@@ -401,7 +394,7 @@ INVITE_COLLEAGUE_REQUIRED = "Enter your colleague's email address"
 
 @pytest.mark.parametrize(("changes", "field", "message"), email_cases(required=INVITE_COLLEAGUE_REQUIRED))
 def test_invite_colleague_rejects_bad_input(client, session, taken, changes, field, message):
-    sign_in_as(client, taken)
+    client.sign_in_as(taken)
     url = f"/organisations/{taken.organisation_id}/invite"
     before = row_counts(session)
 
@@ -416,7 +409,7 @@ def test_invite_colleague_with_a_junk_checkbox_value_just_ticks_it(client, sessi
     """A checkbox only says "ticked" or not, so any value is ticked: no error, no crash."""
     taken.is_signatory = True  # only a signatory may invite another
     session.commit()
-    sign_in_as(client, taken)
+    client.sign_in_as(taken)
 
     page = client.submit(f"/organisations/{taken.organisation_id}/invite",
                          {"email": "new.person@example.com", "is_signatory": HUGE + "\x00😀"})
@@ -444,7 +437,7 @@ def admin(make, session):
       ]],
 ])
 def test_invite_staff_rejects_bad_input(client, session, admin, taken, changes, field, message):
-    sign_in_as(client, admin)
+    client.sign_in_as(admin)
     before = row_counts(session)
 
     page = client.submit("/admin/users/invite", form({"email": "new.staff@example.com", "role": "assessor"}, changes))
@@ -467,7 +460,7 @@ def test_change_role_rejects_bad_input(client, session, make, admin, target, rol
     session.commit()
     user = assessor if target == "other" else admin
     role_before = user.role
-    sign_in_as(client, admin)
+    client.sign_in_as(admin)
     before = row_counts(session)
 
     page = client.submit(f"/admin/users/{user.id}/role", form({}, {"role": role}))
@@ -576,7 +569,7 @@ def _state(session) -> tuple:
     """Everything a POST could change: row counts and the user fields the forms edit."""
     counts = row_counts(session)
     users = session.scalars(select(User).order_by(User.id)).all()
-    return counts, [(u.email, u.role, u.is_signatory, u.is_active, u.password_hash, u.session_token) for u in users]
+    return counts, [(u.email, u.role, u.is_signatory, u.is_active, u.password_hash) for u in users]
 
 
 CSRF_CASES = [
@@ -614,7 +607,7 @@ def test_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(
         with subtests.test(name):
             client = PageClient(app)
             if who:
-                sign_in_as(client, world[who])
+                client.sign_in_as(world[who])
             payload = dict(data) if token is None else {**data, "csrf_token": token}
 
             page = client.post(url, payload)
@@ -652,7 +645,7 @@ def _request(client, method: str, url: str, token: str):
 
 @pytest.mark.parametrize("who", ["admin", "applicant"])
 def test_malformed_and_unknown_ids_are_not_found(subtests, client, session, world, who):
-    sign_in_as(client, world[who])
+    client.sign_in_as(world[who])
     token = client.csrf_token("/home")  # a valid token, so that only the URL is wrong
     before = _state(session)
 
@@ -679,7 +672,7 @@ def test_ids_too_big_for_the_database_are_not_found(client, session, world, bad_
     token = client.csrf_token("/sign-in")
     broken = []
     for who, urls in MALFORMED.items():
-        sign_in_as(client, world[who])
+        client.sign_in_as(world[who])
         for method, pattern in urls:
             url = pattern.replace("{id}", bad_id).format(**world)
             try:  # TESTING propagates exceptions: in production each of these is a 500 page
@@ -700,7 +693,7 @@ def test_ids_too_big_for_the_database_are_not_found(client, session, world, bad_
     pytest.param("applicant", "/organisations/{ours.id}/members/{admin.id}/signatory", id="signatory-staff"),
 ])
 def test_ids_of_the_wrong_kind_are_not_found(client, session, world, who, url):
-    sign_in_as(client, world[who])
+    client.sign_in_as(world[who])
     before = _state(session)
 
     page = client.submit(url.format(**world), {"role": "finance"}, form_url="/home")

@@ -59,12 +59,6 @@ ROUND_FORM = {
 }
 
 
-def sign_in_as(client, user) -> None:
-    """A signed-in session without the sign-in form (which costs a scrypt check)."""
-    with client.app.app_context(), client.http.session_transaction() as browser:
-        browser["_user_id"] = user.get_id()
-        browser["_fresh"] = True
-
 
 def counts(session) -> dict:
     session.expire_all()
@@ -91,7 +85,7 @@ pytestmark = pytest.mark.fund_without_rounds
 def admin(client, make, session, fund):
     user = make.user(Role.ADMIN, name="Ada Admin")
     session.commit()
-    sign_in_as(client, user)
+    client.sign_in_as(user)
     return user
 
 
@@ -632,7 +626,7 @@ def test_only_admins_change_settings(client, make, fund, session, role):
     round_ = add_round(session, fund)
     user = make.user(role)
     session.commit()
-    sign_in_as(client, user)
+    client.sign_in_as(user)
     before = counts(session)
     for url in change_urls(fund, round_):
         assert client.get(url).status == 403, url
@@ -644,7 +638,7 @@ def test_only_admins_change_settings(client, make, fund, session, role):
 
 def test_fund_managers_see_the_settings_without_change_links(client, make, fund, session):
     add_round(session, fund)
-    sign_in_as(client, make.user(Role.FUND_MANAGER))
+    client.sign_in_as(make.user(Role.FUND_MANAGER))
     session.commit()
     page = client.get("/admin/funds/")
     assert page.status == 200

@@ -80,7 +80,7 @@ from portfolio.models.statuses import (
     ThresholdKey,
 )
 from portfolio.models.upload import Upload
-from portfolio.models.user import Invitation, PasswordReset, User
+from portfolio.models.user import Invitation, PasswordReset, User, UserSession
 
 __all__ = [
     "CommitmentStatus",
@@ -172,4 +172,5 @@ __all__ = [
     "ThresholdKey",
     "Upload",
     "User",
+    "UserSession",
 ]

@@ -22,13 +22,11 @@ class User(UserMixin, TimestampMixin, Base):
     is_signatory: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column()
-    # Changes when the password changes, so old sessions and reset links stop working.
-    session_token: Mapped[str] = mapped_column(sa.String(64))
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return str(self.id)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -73,3 +71,25 @@ class PasswordReset(TimestampMixin, Base):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at
+
+
+class UserSession(Base):
+    """One signed-in browser. Its cookie holds a random key; only the key's hash is kept here, so
+    signing out (or an administrator, or a password change) ends the session on the server and a
+    copied cookie stops working wherever it is used."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    # When the person last gave their second factor in this session (re-authentication).
+    second_factor_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    ip_address: Mapped[str] = mapped_column(sa.String(45), default="")
+
+    user: Mapped[User] = relationship()

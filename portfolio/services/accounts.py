@@ -1,7 +1,5 @@
 """Registration, sign-in, invitations, password resets and roles."""
 
-import secrets
-
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -9,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.models import Invitation, Organisation, PasswordReset, Region, Role, User
 from portfolio.models.base import utcnow
-from portfolio.services import audit, mail
+from portfolio.services import audit, mail, sessions
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.services.passwords import (
     check_dummy,
@@ -43,7 +41,6 @@ def _new_user(*, email: str, name: str, password: str, role: Role, **fields) -> 
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,
-        session_token=secrets.token_hex(16),
         **fields,
     )
 
@@ -121,10 +118,6 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     audit.record(session, actor=user, action="user.login", entity=user)
     return user
-
-
-def record_logout(session: Session, user: User) -> None:
-    audit.record(session, actor=user, action="user.logout", entity=user)
 
 
 def invite(
@@ -227,7 +220,7 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
     if problem:
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(password)
-    user.session_token = secrets.token_hex(16)  # signs out every existing session
+    sessions.end_all(session, user, by=user, reason=sessions.Ended.PASSWORD_CHANGED)
     reset.used_at = utcnow()
     # Any other outstanding links for this user stop working too.
     for other in session.scalars(
@@ -247,6 +240,8 @@ def change_role(session: Session, *, user: User, role: Role, by: User) -> None:
         return
     before = user.role
     user.role = role
+    # A privilege change: the person signs in again under the new role, everywhere.
+    sessions.end_all(session, user, by=by, reason=sessions.Ended.ROLE_CHANGED)
     audit.record(
         session, actor=by, action="user.role_changed", entity=user,
         before={"role": before.value}, after={"role": role.value},
@@ -263,7 +258,7 @@ def set_active(session: Session, *, user: User, active: bool, by: User) -> None:
         return
     user.is_active = active
     if not active:
-        user.session_token = secrets.token_hex(16)
+        sessions.end_all(session, user, by=by, reason=sessions.Ended.DEACTIVATED)
     audit.record(
         session, actor=by, action="user.reactivated" if active else "user.deactivated", entity=user,
         before={"is_active": not active}, after={"is_active": active},
@@ -276,6 +271,7 @@ def set_signatory(session: Session, *, user: User, is_signatory: bool, by: User)
     if user.is_signatory == is_signatory:
         return
     user.is_signatory = is_signatory
+    sessions.end_all(session, user, by=by, reason=sessions.Ended.ROLE_CHANGED)
     audit.record(
         session, actor=by, action="user.signatory_changed", entity=user,
         before={"is_signatory": not is_signatory}, after={"is_signatory": is_signatory},

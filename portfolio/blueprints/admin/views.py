@@ -8,7 +8,7 @@ from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import Role, User
-from portfolio.services import accounts, audit
+from portfolio.services import accounts, audit, sessions
 
 
 @bp.route("/users")
@@ -57,6 +57,26 @@ def toggle_active(user_id: int):
                                                     by=current_user))[0]:
         flash(f"{user.name} {'can sign in again' if user.is_active else 'can no longer sign in'}", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sessions")
+@roles_allowed(Role.ADMIN)
+def user_sessions(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    return render_template("auth/sessions.html", subject=user, rows=sessions.open_sessions(db.session, user),
+                           this_session=None)
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@roles_allowed(Role.ADMIN)
+def end_sessions(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(db.session, user, by=current_user, reason=sessions.Ended.BY_ADMIN)
+    db.session.commit()
+    flash(f"{user.name} is signed out of {ended} session{'s' if ended != 1 else ''}", "success")
+    return redirect(url_for("admin.user_sessions", user_id=user.id))
 
 
 @bp.route("/audit")

@@ -1,4 +1,6 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portfolio.access import public, roles_allowed
@@ -19,7 +21,8 @@ from portfolio.forms.base import (
 )
 from portfolio.models import Region
 from portfolio.models.roles import EVERYONE
-from portfolio.services import accounts
+from portfolio.services.sessions import SESSION_KEY
+from portfolio.services import accounts, sessions
 
 
 def _login_limit() -> str:
@@ -31,15 +34,35 @@ def _submitted_email() -> str:
 
 
 def _start_session(user) -> None:
-    """The one place a person becomes signed in (registration, sign-in, invitation)."""
+    """The one place a person becomes signed in (registration, sign-in, invitation): whatever the
+    browser's session held before is dropped and a new server-side session (a new key) starts."""
+    if current_user.is_authenticated and g.get("user_session") is not None:  # signed in again: the old key goes
+        sessions.replace(g.user_session)
+    _end_browser_session()
+    _, key = sessions.start(db.session, user=user, user_agent=request.user_agent.string,
+                            ip_address=request.remote_addr or "")
+    db.session.commit()
+    session[SESSION_KEY] = key
     login_user(user)
 
 
+def _end_browser_session() -> None:
+    logout_user()
+    session.clear()
+
+
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never an absolute URL (open redirect).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.home")
+    r"""Only a path on this site is followed after sign-in; anything else goes home. Browsers drop tabs
+    and line breaks from URLs (so "/\t/evil.example" is "//evil.example") and read "\\" as "/", and
+    a line break in a Location header is refused by the server: any of them, or a scheme or host, and
+    the target is ignored."""
+    home = url_for("main.home")
+    if not target or not target.startswith("/") or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return home
+    return target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -86,9 +109,9 @@ def sign_in():
 def sign_out():
     form = ActionForm()
     if form.validate_on_submit():
-        accounts.record_logout(db.session, current_user)
+        sessions.sign_out(db.session, g.get("user_session"), user=current_user)
         db.session.commit()
-        logout_user()
+        _end_browser_session()
         flash("You have signed out", "success")
         return redirect(url_for("main.start"))
     return redirect(url_for("main.home"))
@@ -115,7 +138,7 @@ def reset_password(token: str):
         done, _ = commit_or_refuse(
             lambda: accounts.reset_password(db.session, token=token, password=form.password.data), form=form)
         if done:
-            logout_user()
+            _end_browser_session()
             flash("Your password has been changed. Sign in with your new password", "success")
             return redirect(url_for("auth.sign_in"))
     return form_page("auth/reset_password.html", form)
@@ -130,8 +153,44 @@ def accept_invitation(token: str):
         done, user = commit_or_refuse(lambda: accounts.accept_invitation(
             db.session, token=token, name=form.name.data, password=form.password.data), form=form)
         if done:
-            logout_user()
             _start_session(user)
             flash("Your account has been created", "success")
             return redirect(url_for("main.home"))
     return form_page("auth/accept_invitation.html", form, invitation=invitation)
+
+
+@bp.route("/account/sessions")
+@roles_allowed(EVERYONE)
+def account_sessions():
+    return render_template(
+        "auth/sessions.html", subject=current_user, rows=sessions.open_sessions(db.session, current_user),
+        this_session=g.get("user_session"), idle_minutes=int(sessions.idle_limit(current_user).total_seconds() // 60),
+        absolute_hours=int(sessions.absolute_limit().total_seconds() // 3600),
+    )
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@roles_allowed(EVERYONE)
+def end_other_sessions():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(db.session, current_user, by=current_user, reason=sessions.Ended.BY_OWNER,
+                             keep=g.get("user_session"))
+    db.session.commit()
+    flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}" if ended
+          else "You had no other sessions", "success")
+    return redirect(url_for("auth.account_sessions"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@roles_allowed(EVERYONE)
+def end_session(session_id: int):
+    row = sessions.find_open(db.session, user=current_user, session_id=session_id)
+    if row is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    sessions.end(db.session, row, by=current_user)
+    db.session.commit()
+    flash("That session has ended: the browser that used it must sign in again", "success")
+    return redirect(url_for("auth.account_sessions"))

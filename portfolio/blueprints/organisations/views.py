@@ -8,7 +8,7 @@ from portfolio.extensions import db
 from portfolio.forms.accounts import InviteColleagueForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import DocumentKind, Organisation, Role
-from portfolio.models.roles import COMPANY, EVERYONE, STAFF
+from portfolio.models.roles import ADMINS, COMPANY, EVERYONE, STAFF
 from portfolio.services import accounts, documents, organisations, policy
 
 
@@ -36,6 +36,7 @@ def detail(organisation_id: int):
         documents=recent,
         is_member=is_member,
         can_manage_team=is_member and current_user.is_signatory,
+        can_end_sessions=current_user.role in ADMINS,
         invitations=accounts.pending_invitations(db.session, organisation=organisation) if is_member else [],
         action_form=ActionForm(),
     )
