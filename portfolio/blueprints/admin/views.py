@@ -8,7 +8,7 @@ from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import Role, User
-from portfolio.services import accounts, audit
+from portfolio.services import accounts, audit, audit_checkpoints
 
 
 @bp.route("/users")
@@ -63,4 +63,5 @@ def toggle_active(user_id: int):
 @roles_allowed(Role.ADMIN)
 def audit_log():
     return render_template("admin/audit.html", events=audit.latest(db.session, limit=100),
-                           chain=audit.verify_chain(db.session))
+                           chain=audit.verify_chain(db.session),
+                           checkpoints=audit_checkpoints.latest(db.session, limit=5))
