@@ -26,7 +26,13 @@ def get_engine():
     global _owner_engine
     owner_url = current_app.config.get('SQLALCHEMY_MIGRATION_URI')
     if not owner_url:
-        return current_app.extensions['migrate'].db.engine
+        engine = current_app.extensions['migrate'].db.engine
+        if current_app.config.get('PORTFOLIO_ENV') == 'production' and engine.dialect.name == 'postgresql':
+            # The tables would belong to the application's own role, which could then disable the audit
+            # trail's trigger or empty it (README, "Two database roles").
+            raise RuntimeError('PORTFOLIO_ENV=production: set MIGRATION_DATABASE_URL to the schema owner\'s URL for '
+                               'migrations; DATABASE_URL is the application\'s role, which must own nothing')
+        return engine
     if _owner_engine is None:
         import sqlalchemy as sa
 

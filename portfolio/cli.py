@@ -65,10 +65,15 @@ def audit_checkpoint():
     (run daily from cron; safe to run at any time)."""
     from portfolio.services import audit_checkpoints
 
-    checkpoint = audit_checkpoints.make(db.session, made_by="cli")
+    checkpoint, emailed = audit_checkpoints.make(db.session, made_by="cli")
     db.session.commit()
     click.echo(f"Audit checkpoint {checkpoint.id}: {checkpoint.event_count} events, newest "
                f"{checkpoint.head_event_id or 'none'} with hash {checkpoint.head_hash}.")
+    if emailed:
+        click.echo(f"E-mailed to {len(emailed)} administrator{'' if len(emailed) == 1 else 's'}: {', '.join(emailed)}.")
+    else:
+        click.echo("No active administrator to e-mail it to: keep a copy of the line above outside the database.",
+                   err=True)
 
 
 @click.command("grant-app-role")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from portfolio.config import load_config
 from portfolio.extensions import db
-from portfolio.models import AuditCheckpoint, AuditEvent, Role
+from portfolio.models import AuditCheckpoint, AuditEvent, Role, User
 from portfolio.services import audit, audit_checkpoints, database_roles
 from tests.conftest import DATABASE_URL, ON_POSTGRES, OWNER_URL, TWO_ROLES, owner_connection
 from tests.helpers import sent_emails
@@ -100,7 +100,7 @@ def test_the_application_role_owns_nothing_and_still_adds_to_and_reads_the_trail
         owner = connection.scalar(sa.text("SELECT current_user"))
         assert "audit_events" in database_roles.tables_owned_by(connection, owner)
     events = _events(session, make, 3)  # INSERT and SELECT, and the ordinary tables (users) as before
-    checkpoint = audit_checkpoints.make(session, made_by="test")
+    checkpoint, _ = audit_checkpoints.make(session, made_by="test")
     session.commit()
     assert checkpoint.head_hash == events[-1].hash and checkpoint.head_event_id == events[-1].id
     assert checkpoint.event_count == session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) - 1  # its own
@@ -131,6 +131,18 @@ def test_migrations_use_the_owners_url_when_one_is_given(monkeypatch, tmp_path):
     assert config["SQLALCHEMY_MIGRATION_URI"] == "postgresql+psycopg://portfolio_owner@db.internal/portfolio"
     monkeypatch.delenv("MIGRATION_DATABASE_URL")
     assert load_config()["SQLALCHEMY_MIGRATION_URI"] is None  # one role, as in the embedded default
+
+
+def test_production_migrations_refuse_to_run_as_the_application_role(app_config, make_app, capsys):
+    """Without MIGRATION_DATABASE_URL the tables would belong to DATABASE_URL's role: refused before
+    connecting (the URL below leads nowhere)."""
+    from flask_migrate import upgrade
+
+    production = make_app(PORTFOLIO_ENV="production", SQLALCHEMY_MIGRATION_URI=None,
+                          SQLALCHEMY_DATABASE_URI="postgresql+psycopg://portfolio_app@127.0.0.1:1/portfolio")
+    with production.app_context(), pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits 1
+        upgrade()
+    assert "PORTFOLIO_ENV=production: set MIGRATION_DATABASE_URL to the schema owner's URL" in capsys.readouterr().err
 
 
 # --- Checkpoints (SQLite and PostgreSQL) -----------------------------------------------------------
@@ -181,13 +193,14 @@ def test_the_checkpoint_command_records_the_head_and_emails_the_administrators(a
     assert result.exit_code == 0, result.output
     checkpoint = session.scalars(sa.select(AuditCheckpoint)).one()
     assert (checkpoint.event_count, checkpoint.head_event_id, checkpoint.head_hash) == (count, head.id, head.hash)
-    assert result.output.strip() == (f"Audit checkpoint {checkpoint.id}: {count} events, newest {head.id} "
-                                     f"with hash {head.hash}.")
+    first_admin = events[0].actor_label
+    assert result.output.splitlines() == [
+        f"Audit checkpoint {checkpoint.id}: {count} events, newest {head.id} with hash {head.hash}.",
+        f"E-mailed to 2 administrators: {first_admin}, {other_admin.email}."]
     recorded = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "audit.checkpointed")).one()
     assert recorded.after["head_hash"] == head.hash and recorded.actor_label == "cli"
     run_jobs()
     mail = {message["To"]: message for message in sent_emails(app)}
-    first_admin = events[0].actor_label
     assert set(mail) == {first_admin, other_admin.email}  # active administrators only
     assert gone.email not in mail and finance.email not in mail
     message = mail[other_admin.email]
@@ -195,6 +208,16 @@ def test_the_checkpoint_command_records_the_head_and_emails_the_administrators(a
     body = message.get_payload(decode=True).decode()
     assert f"Events in the audit trail: {count}" in body and f"Its hash: {head.hash}" in body
     assert _cli(app, "audit", "verify").exit_code == 0  # the checkpoint's own event and e-mails come after it
+
+
+def test_a_checkpoint_with_no_administrator_to_email_says_so(app, session, make):
+    _events(session, make, 1)
+    session.execute(sa.update(User).where(User.role == Role.ADMIN).values(is_active=False))
+    session.commit()
+    result = _cli(app, "audit", "checkpoint")
+    assert result.exit_code == 0
+    assert "No active administrator to e-mail it to: keep a copy of the line above outside the database." \
+        in result.output
 
 
 def test_checkpoints_are_append_only_in_the_database(app, session, make):
@@ -230,7 +253,7 @@ def test_the_audit_page_lists_checkpoints_and_names_a_missing_tail(client, sessi
     events = _events(session, make, 3)
     admin = make.user(Role.ADMIN)
     session.commit()
-    checkpoint = audit_checkpoints.make(session, made_by="test")
+    checkpoint, _ = audit_checkpoints.make(session, made_by="test")
     session.commit()
     client.sign_in(admin.email)
     page = client.get("/admin/audit")

@@ -126,6 +126,6 @@ def dispatch_jobs() -> int:
 @job
 def checkpoint_audit() -> int:
     """Scheduled (workers/cron.py, daily): record the audit chain's head and e-mail it to the administrators."""
-    checkpoint = audit_checkpoints.make(db.session, made_by="daily checkpoint")
+    checkpoint, _ = audit_checkpoints.make(db.session, made_by="daily checkpoint")
     db.session.commit()
     return checkpoint.id

@@ -16,9 +16,10 @@ from portfolio.models.base import utcnow
 from portfolio.services import audit, mail
 
 
-def make(session: Session, *, made_by: str) -> AuditCheckpoint:
+def make(session: Session, *, made_by: str) -> tuple[AuditCheckpoint, list[str]]:
     """Record the chain's head now (under the chain's writer lock, so no event is half-counted),
-    audit it and e-mail it to the administrators. Flushes; the caller commits."""
+    audit it and e-mail it to the active administrators. Returns the checkpoint and the addresses
+    it goes to. Flushes; the caller commits."""
     audit.lock_chain(session)
     count = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     head = session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
@@ -30,13 +31,13 @@ def make(session: Session, *, made_by: str) -> AuditCheckpoint:
     audit.record(session, actor=None, actor_label=made_by, action="audit.checkpointed", entity=checkpoint,
                  after={"event_count": count, "head_event_id": checkpoint.head_event_id,
                         "head_hash": checkpoint.head_hash})
-    administrators = session.scalars(sa.select(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
-                                     .order_by(User.id))
+    administrators = list(session.scalars(sa.select(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+                                          .order_by(User.id)))
     for administrator in administrators:
         mail.send_email(session, to=administrator.email, subject=f"Audit checkpoint {checkpoint.id}: "
                         f"{count} event{'' if count == 1 else 's'}", template="audit_checkpoint",
                         user=administrator, checkpoint=checkpoint)
-    return checkpoint
+    return checkpoint, [administrator.email for administrator in administrators]
 
 
 def latest(session: Session, *, limit: int) -> list[AuditCheckpoint]:
