@@ -17,8 +17,41 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = None
+
+
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    """The schema owner's connection when MIGRATION_DATABASE_URL is set (production and `.ci/run`:
+    the application's own role, DATABASE_URL, owns nothing), otherwise the application's."""
+    global _owner_engine
+    owner_url = current_app.config.get('SQLALCHEMY_MIGRATION_URI')
+    if not owner_url:
+        engine = current_app.extensions['migrate'].db.engine
+        if current_app.config.get('PORTFOLIO_ENV') == 'production' and engine.dialect.name == 'postgresql':
+            # The tables would belong to the application's own role, which could then disable the audit
+            # trail's trigger or empty it (README, "Two database roles").
+            raise RuntimeError('PORTFOLIO_ENV=production: set MIGRATION_DATABASE_URL to the schema owner\'s URL for '
+                               'migrations; DATABASE_URL is the application\'s role, which must own nothing')
+        return engine
+    if _owner_engine is None:
+        import sqlalchemy as sa
+
+        _owner_engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
+    return _owner_engine
+
+
+def grant_app_role(connection):
+    """After the migrations, as the owner: give DATABASE_URL's role the application's privileges
+    on every table, new ones included (portfolio/services/database_roles.py). Nothing to do when
+    both URLs name the same role (or none: SQLite)."""
+    from portfolio.services import database_roles
+
+    if not current_app.config.get('SQLALCHEMY_MIGRATION_URI'):
+        return
+    app_role = database_roles.user_of(current_app.config['SQLALCHEMY_DATABASE_URI'])
+    owner_role = database_roles.user_of(current_app.config['SQLALCHEMY_MIGRATION_URI'])
+    if app_role and app_role != owner_role:
+        database_roles.grant_app_role(connection, app_role)
 
 
 def get_engine_url():
@@ -112,6 +145,8 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if not getattr(config.cmd_opts, 'autogenerate', False):
+                grant_app_role(connection)
 
 
 if context.is_offline_mode():

@@ -1,4 +1,4 @@
-"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask create-admin`, `flask offers expire`,
+"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask audit checkpoint`, `flask db grant-app-role`, `flask create-admin`, `flask offers expire`,
 `flask returns remind`, `flask jobs dispatch`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(offers_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(export_cli)
+    app.cli.commands["db"].add_command(grant_app_role)  # Flask-Migrate's `flask db` group
 
 
 @click.command("seed-demo")
@@ -46,16 +47,59 @@ audit_cli = AppGroup("audit", help="Audit trail commands.")
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Check the hash chain of audit events; exit 1 if any event was altered or removed."""
+    """Check the hash chain of audit events and that it still reaches every checkpoint; exit 1 if any
+    event was altered or removed (the newest ones included, once a checkpoint counted them)."""
     from portfolio.services.audit import verify_chain
 
     report = verify_chain(db.session)
     if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} events verified.")
+        click.echo(report.message)
         return
-    click.echo(f"Audit chain BROKEN at event {report.broken_at}: {report.reason} "
-               f"({report.checked} events verified before it).", err=True)
+    click.echo(report.message, err=True)
     raise SystemExit(1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint():
+    """Record the audit chain's head (event count and newest hash) and e-mail it to the administrators
+    (run daily from cron; safe to run at any time)."""
+    from portfolio.services import audit_checkpoints
+
+    checkpoint, emailed = audit_checkpoints.make(db.session, made_by="cli")
+    db.session.commit()
+    click.echo(f"Audit checkpoint {checkpoint.id}: {checkpoint.event_count} events, newest "
+               f"{checkpoint.head_event_id or 'none'} with hash {checkpoint.head_hash}.")
+    if emailed:
+        click.echo(f"E-mailed to {len(emailed)} administrator{'' if len(emailed) == 1 else 's'}: {', '.join(emailed)}.")
+    else:
+        click.echo("No active administrator to e-mail it to: keep a copy of the line above outside the database.",
+                   err=True)
+
+
+@click.command("grant-app-role")
+@click.argument("role", required=False)
+def grant_app_role(role: str | None):
+    """Give ROLE (default: DATABASE_URL's role) the application's privileges on PostgreSQL and nothing
+    more: INSERT and SELECT only on the audit tables, no TRUNCATE, owns nothing. Runs as the owner
+    (MIGRATION_DATABASE_URL); `flask db upgrade` does this itself. Safe to run again."""
+    import sqlalchemy as sa
+
+    from portfolio.services import database_roles
+
+    role = role or database_roles.user_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if not role:
+        raise click.ClickException("name the role: DATABASE_URL names none (database roles are a PostgreSQL feature)")
+    owner_url = current_app.config.get("SQLALCHEMY_MIGRATION_URI")
+    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool) if owner_url else db.engine
+    try:
+        with engine.begin() as connection:
+            database_roles.grant_app_role(connection, role)
+    except database_roles.RoleError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if owner_url:
+            engine.dispose()
+    click.echo(f"{role} may now use every table, and only add to and read {', '.join(database_roles.APPEND_ONLY_TABLES)}.")
 
 
 @click.command("create-admin")

@@ -54,6 +54,9 @@ def load_config(overrides: dict | None = None) -> dict:
     instance = _instance_path()
 
     database_url = os.environ.get("DATABASE_URL")
+    # The schema owner's URL, for `flask db upgrade` only (migrations/env.py); web and worker
+    # processes connect with DATABASE_URL, a role that owns nothing (see the README's production section).
+    migration_url = os.environ.get("MIGRATION_DATABASE_URL") or None
     redis_url = os.environ.get("REDIS_URL") or None
     secret_key = os.environ.get("SECRET_KEY")
 
@@ -81,6 +84,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret_key or _embedded_secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_MIGRATION_URI": _normalise_database_url(migration_url) if migration_url else None,
         "REDIS_URL": redis_url,
         # Rate-limit counters live in Redis when there is one, so every web process shares them.
         # While Redis does not answer, each process counts in its own memory (and logs it), so

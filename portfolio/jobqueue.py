@@ -55,6 +55,7 @@ class JobName(StrEnum):
     EXPIRE_OFFERS = "expire_offers"
     SEND_RETURN_REMINDERS = "send_return_reminders"
     DISPATCH_JOBS = "dispatch_jobs"
+    CHECKPOINT_AUDIT = "checkpoint_audit"
 
 
 # What rq calls, by dotted path: the same for every job and every release.

@@ -6,7 +6,9 @@ then gets an empty database (SQLite: a copy of the migrated file; PostgreSQL: TR
 Under pytest-xdist (`make test` runs `pytest -n ...`) each worker process has its own
 PostgreSQL database, DATABASE_URL's name + "_gw0", "_gw1"... (created if missing, its schema
 rebuilt at the start; .ci/run drops them), and its own Redis database (REDIS_URL's number + 0,
-1, 2...; queues are also per test). Live servers take a free port, and files go under each
+1, 2...; queues are also per test). With MIGRATION_DATABASE_URL set too (.ci/run does), the schema
+is built and emptied as that owner role and the app under test connects as DATABASE_URL's role,
+which owns nothing (portfolio/services/database_roles.py), as in production. Live servers take a free port, and files go under each
 test's tmp_path.
 
 Shared data: `make` (tests/builders.py), `people` (the usual cast), `fund` (the LSIMF with
@@ -64,6 +66,12 @@ REDIS_URL = worker_redis_url(os.environ.get("REDIS_URL"), XDIST_WORKER)
 SERVER_DATABASE_URL = os.environ.get("DATABASE_URL")  # what the run was given
 DATABASE_URL = worker_database_url(SERVER_DATABASE_URL, XDIST_WORKER)  # what this process tests on
 ON_POSTGRES = bool(DATABASE_URL and DATABASE_URL.startswith("postgres"))
+# The schema owner's URL (PostgreSQL only): what migrations run as and the tests empty tables with.
+# Without MIGRATION_DATABASE_URL, DATABASE_URL's role owns the schema itself.
+SERVER_OWNER_URL = (os.environ.get("MIGRATION_DATABASE_URL") or SERVER_DATABASE_URL) if ON_POSTGRES else None
+OWNER_URL = worker_database_url(SERVER_OWNER_URL, XDIST_WORKER)
+TWO_ROLES = bool(ON_POSTGRES and os.environ.get("MIGRATION_DATABASE_URL")
+                 and sa.engine.make_url(OWNER_URL).username != sa.engine.make_url(DATABASE_URL).username)
 
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (set DATABASE_URL)")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server (set REDIS_URL)")
@@ -91,7 +99,29 @@ def _base_config(tmp: Path, database_uri: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RQ_QUEUE": f"test-{uuid.uuid4().hex[:12]}",
         "SERVER_NAME": None,
+        "SQLALCHEMY_MIGRATION_URI": _psycopg(OWNER_URL) if TWO_ROLES else None,
     }
+
+
+def _psycopg(url: str) -> str:
+    return sa.engine.make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+_owner = None
+
+
+def owner_engine() -> sa.Engine:
+    """The schema owner's connection to this process's PostgreSQL database (made once)."""
+    global _owner
+    if _owner is None:
+        _owner = sa.create_engine(_psycopg(OWNER_URL), pool_size=1)
+    return _owner
+
+
+def owner_connection():
+    """A transaction as the schema's owner (what an attacker holding it could do): on PostgreSQL the
+    owner's own connection, on SQLite the test's database (it has no roles)."""
+    return owner_engine().begin() if ON_POSTGRES else db.engine.begin()
 
 
 def _create_if_missing(name: str) -> None:
@@ -99,7 +129,7 @@ def _create_if_missing(name: str) -> None:
     a transaction as CREATE DATABASE needs). It is kept after the run: the next run empties its
     schema, and .ci/run drops it. (Not DROP DATABASE here: that forces a checkpoint of the whole
     server, which took 40-50 s on a busy machine.)"""
-    url = sa.engine.make_url(SERVER_DATABASE_URL).set(drivername="postgresql+psycopg")
+    url = sa.engine.make_url(SERVER_OWNER_URL).set(drivername="postgresql+psycopg")  # the owner: it owns the new one
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
@@ -115,12 +145,12 @@ def _migrate(tmp: Path, uri: str) -> None:
     app = create_app(_base_config(tmp, uri))
     with app.app_context():
         if ON_POSTGRES:
-            with db.engine.begin() as connection:
+            with owner_engine().begin() as connection:
                 connection.execute(sa.text("DROP SCHEMA public CASCADE"))
                 connection.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
         if ON_POSTGRES:
-            with db.engine.connect() as connection:
+            with owner_engine().connect() as connection:
                 for table in REFERENCE_TABLES:
                     _reference_rows[table] = [dict(row._mapping) for row in
                                               connection.execute(sa.text(f"SELECT * FROM {table}"))]
@@ -159,7 +189,7 @@ _reference_rows: dict[str, list[dict]] = {}
 
 def _empty_postgres() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as connection:
+    with owner_engine().begin() as connection:  # TRUNCATE: the application role may not
         connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         for table, rows in _reference_rows.items():
             if rows:

@@ -6,7 +6,8 @@ from portfolio.config import ConfigError, load_config
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORTFOLIO_ENV", "SESSION_COOKIE_SECURE"):
+    for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORTFOLIO_ENV",
+                 "SESSION_COOKIE_SECURE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
     return monkeypatch

@@ -44,7 +44,8 @@ def test_documents_made_before_0012_name_their_record(tmp_path, app_config):
 
     from portfolio import create_app
 
-    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
+                      "SQLALCHEMY_MIGRATION_URI": None})
     with app.app_context():
         upgrade(revision="0011")
         with db.engine.begin() as connection:

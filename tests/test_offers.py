@@ -205,6 +205,7 @@ def test_rq_cron_runs_the_expiry_job_hourly_and_the_return_reminders_daily(sessi
     assert [(job.func, job.args, job.cron, job.interval) for job in scheduler.get_jobs()] == [
         (jobs.run, ("expire_offers",), "5 * * * *", None),
         (jobs.run, ("send_return_reminders",), "0 7 * * *", None),
+        (jobs.run, ("checkpoint_audit",), "30 6 * * *", None),
         (jobs.run, ("dispatch_jobs",), None, 60)]
     offer = issue(session, approved, staff["approver"])
     offer.expires_at = utcnow() - timedelta(seconds=1)

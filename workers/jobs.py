@@ -16,7 +16,7 @@ from rq import get_current_job
 from portfolio import create_app
 from portfolio.extensions import db, queue
 from portfolio.jobqueue import JobName, registry
-from portfolio.services import documents, mail, monitoring, offers
+from portfolio.services import audit_checkpoints, documents, mail, monitoring, offers
 
 _app: Flask | None = None
 
@@ -120,3 +120,12 @@ def dispatch_jobs() -> int:
     any that Redis lost. Every worker also does this itself (workers/run.py)."""
     queue.recover_lost()
     return queue.dispatch_waiting()
+
+
+@registry.job(JobName.CHECKPOINT_AUDIT)
+@job
+def checkpoint_audit() -> int:
+    """Scheduled (workers/cron.py, daily): record the audit chain's head and e-mail it to the administrators."""
+    checkpoint, _ = audit_checkpoints.make(db.session, made_by="daily checkpoint")
+    db.session.commit()
+    return checkpoint.id

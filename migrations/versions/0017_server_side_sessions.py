@@ -3,7 +3,7 @@ administrator, on a password or role change, or after the idle timeout or absolu
 per-user session token they replace goes.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-11-29 23:01:46.284769
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0013'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

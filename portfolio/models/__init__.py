@@ -7,7 +7,7 @@ from portfolio.models.application import (
     CostItem,
 )
 from portfolio.models.assessment import Assignment, Criterion, ModeratedScore, Score
-from portfolio.models.audit import AuditEvent
+from portfolio.models.audit import AuditCheckpoint, AuditEvent
 from portfolio.models.award import (
     Award,
     Decision,
@@ -110,6 +110,7 @@ __all__ = [
     "ApplicationVersion",
     "Assignment",
     "AssignmentStatus",
+    "AuditCheckpoint",
     "AuditEvent",
     "Award",
     "MonitoringReturn",

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.models import AuditEvent, User
+from portfolio.models import AuditCheckpoint, AuditEvent, User
 from portfolio.models.base import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -44,6 +44,12 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the chain's writer lock until the transaction ends (SQLite serialises writers itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+
+
 def record(
     session: Session,
     *,
@@ -61,8 +67,7 @@ def record(
         session.flush()  # the entity needs its id
         entity_type = entity_type or entity.__tablename__
         entity_id = entity_id if entity_id is not None else getattr(entity, "id", None)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+    lock_chain(session)
     prev_hash = session.scalar(
         sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ) or GENESIS_HASH
@@ -102,16 +107,35 @@ def latest(session: Session, *, limit: int) -> list[AuditEvent]:
 @dataclass
 class ChainReport:
     checked: int
-    broken_at: int | None = None
+    broken_at: int | None = None  # the first event that does not hold, when there is one
     reason: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.reason is None
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return f"Audit chain intact: {self.checked} events verified."
+        if self.broken_at is None:
+            return f"Audit chain BROKEN: {self.reason}."
+        return (f"Audit chain BROKEN at event {self.broken_at}: {self.reason} "
+                f"({self.checked} events verified before it).")
+
+
+def _describe(checkpoint: AuditCheckpoint) -> str:
+    return (f"checkpoint {checkpoint.id} of {checkpoint.made_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC "
+            f"({checkpoint.event_count} events, the newest with hash {checkpoint.head_hash[:12]}…)")
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk every event in order; report the first whose hash or link does not hold."""
+    """Walk every event in order; report the first whose hash or link does not hold, or the first
+    checkpoint the chain no longer reaches (events up to it were removed, the newest ones included)."""
+    checkpoints: dict[int, list[AuditCheckpoint]] = {}
+    for checkpoint in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
+        checkpoints.setdefault(checkpoint.event_count, []).append(checkpoint)
+    checkpoints.pop(0, None)  # made when there were no events: every chain reaches it
     expected_prev = GENESIS_HASH
     checked = 0
     events = session.scalars(
@@ -127,6 +151,14 @@ def verify_chain(session: Session) -> ChainReport:
                                    "(the event was altered)")
             expected_prev = event.hash
             checked += 1
+            for checkpoint in checkpoints.pop(checked, ()):
+                if checkpoint.head_hash != event.hash:
+                    return ChainReport(checked - 1, event.id, f"it is event number {checked} but does not have the "
+                                       f"hash of {_describe(checkpoint)}: events up to it were removed or replaced")
     finally:
         events.close()
+    if checkpoints:
+        checkpoint = checkpoints[min(checkpoints)][0]
+        return ChainReport(checked, None, f"events are missing: {_describe(checkpoint)}, but only {checked} "
+                           f"remain (the newest {checkpoint.event_count - checked} were removed)")
     return ChainReport(checked)

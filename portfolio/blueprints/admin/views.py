@@ -8,7 +8,7 @@ from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import Role, User
-from portfolio.services import accounts, audit, sessions
+from portfolio.services import accounts, audit, audit_checkpoints, sessions
 
 
 @bp.route("/users")
@@ -83,4 +83,5 @@ def end_sessions(user_id: int):
 @roles_allowed(Role.ADMIN)
 def audit_log():
     return render_template("admin/audit.html", events=audit.latest(db.session, limit=100),
-                           chain=audit.verify_chain(db.session))
+                           chain=audit.verify_chain(db.session),
+                           checkpoints=audit_checkpoints.latest(db.session, limit=5))
