@@ -29,10 +29,10 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def _check_new_user(session: Session, *, email: str, password: str) -> None:
+def _check_new_user(session: Session, *, email: str, name: str, password: str) -> None:
     if find_user_by_email(session, email) is not None:
         raise DomainError("An account with this email address already exists", field="email")
-    problem = password_problem(password, email=email)
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise DomainError(problem, field="password")
 
@@ -82,7 +82,7 @@ def register_company(
             "This company is already registered. Ask a colleague who uses the service to invite you",
             field="company_number",
         )
-    _check_new_user(session, email=email, password=password)
+    _check_new_user(session, email=email, name=name, password=password)
     organisation = Organisation(
         name=organisation_name.strip(),
         company_number=company_number,
@@ -179,7 +179,7 @@ def find_invitation(session: Session, token: str) -> Invitation:
 
 def accept_invitation(session: Session, *, token: str, name: str, password: str) -> User:
     invitation = find_invitation(session, token)
-    _check_new_user(session, email=invitation.email, password=password)
+    _check_new_user(session, email=invitation.email, name=name, password=password)
     user = _new_user(
         email=invitation.email, name=name, password=password, role=invitation.role,
         organisation_id=invitation.organisation_id, is_signatory=invitation.is_signatory,
@@ -223,7 +223,7 @@ def find_password_reset(session: Session, token: str) -> PasswordReset:
 def reset_password(session: Session, *, token: str, password: str) -> User:
     reset = find_password_reset(session, token)
     user = reset.user
-    problem = password_problem(password, email=user.email)
+    problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(password)

