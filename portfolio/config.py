@@ -90,7 +90,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_connect_timeout": 2, "socket_timeout": 2} if ratelimit_storage.startswith("redis") else {}),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Only refused sign-ins count. Per client IP address the limit can be strict; per email
+        # address it is a short back-off, so nobody can lock a named person out for long by
+        # guessing their password (issue 14).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "10 per minute"),
         # Cookies: secure by default; only plain-http local development turns Secure off.
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,

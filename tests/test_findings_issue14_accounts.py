@@ -2,12 +2,15 @@
 named person out by guessing their password, registration telling who is registered, and uploads
 that carry active content or declare a huge size."""
 
+import re
+import time
+
 import pytest
 import sqlalchemy as sa
 
 from portfolio.models import Role, User
 from portfolio.services.passwords import password_problem
-from tests.helpers import link_in, path_of, sent_emails
+from tests.helpers import DEMO_PASSWORD, PageClient, link_in, path_of, sent_emails
 
 WEAK_PASSWORDS = ["123456789012", "qwertyuiopas", "passwordpassword"]
 STRONG = "violet-otter-lantern-93"
@@ -69,3 +72,70 @@ def test_weak_password_is_refused_by_create_admin(app, session):
     assert weak.exit_code == 2 and "too easy to guess" in weak.output
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+class _LimiterClock:
+    """The rate limiter's clock (its in-memory storage reads `time.time()`), moved on by the test."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    import limits.storage.memory
+
+    clock = _LimiterClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock
+
+
+def _from(app, address: str) -> PageClient:
+    person = PageClient(app)
+    person.http.environ_base["REMOTE_ADDR"] = address
+    return person
+
+
+def test_guessing_a_persons_password_locks_them_out_for_a_short_back_off_only(app, make, session, limiter_clock):
+    """Found: anyone can lock a named user out: after 10 wrong passwords for an e-mail address, the
+    correct password gets 429 for 5 minutes."""
+    victim = make.user(Role.FINANCE)
+    session.commit()
+    attacker = _from(app, "198.51.100.7")
+    for _ in range(12):
+        attacker.submit("/sign-in", {"email": victim.email, "password": "not-the-password"})
+    refused = attacker.submit("/sign-in", {"email": victim.email, "password": "still-not-it-12"})
+    assert refused.status == 429
+
+    person = _from(app, "203.0.113.20")  # the real person, elsewhere, with the right password
+    paused = person.submit("/sign-in", {"email": victim.email, "password": DEMO_PASSWORD})
+    assert paused.status == 429
+    assert paused.h1 == "Too many attempts"
+    wait = re.search(r"Wait (\d+) seconds?, then try again", paused.text)
+    assert wait and int(wait.group(1)) <= 60, paused.text
+    assert int(paused.response.headers["Retry-After"]) <= 60
+    assert person.get("/home").status == 302
+
+    limiter_clock.advance(61)
+    assert person.sign_in(victim.email).status == 302
+    assert person.get("/home").status == 200
+
+
+def test_successful_sign_ins_never_count_towards_the_limit(app, make, session):
+    """Found: successful sign-ins also count towards the sign-in limit."""
+    user = make.user(Role.FINANCE)
+    session.commit()
+    person = PageClient(app)
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for _ in range(limit + 5):
+        person.sign_in(user.email)
+        person.sign_out()
+    for _ in range(limit - 1):  # and the refused ones still do
+        assert person.submit("/sign-in", {"email": user.email, "password": "not-the-password"}).status == 400
+    assert person.sign_in(user.email).status == 302

@@ -26,6 +26,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _refused(response) -> bool:
+    """Only a refused sign-in (the form again, with an error) counts towards the limits: signing in
+    successfully never does, nor does an attempt the limit itself turned away (429)."""
+    return response.status_code == 400
+
+
 def _submitted_email() -> str:
     return "sign-in:" + (request.form.get("email") or "").strip().lower()
 
@@ -67,8 +77,8 @@ def register():
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_refused)
+@limiter.limit(_login_address_limit, methods=["POST"], key_func=_submitted_email, deduct_when=_refused)
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
