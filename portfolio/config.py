@@ -121,6 +121,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SERVER_BASE_URL": os.environ.get("SERVER_BASE_URL", "http://127.0.0.1:5000"),
         "INVITATION_TTL": timedelta(days=int(os.environ.get("INVITATION_TTL_DAYS", 7))),
         "PASSWORD_RESET_TTL": timedelta(hours=int(os.environ.get("PASSWORD_RESET_TTL_HOURS", 2))),
+        "REGISTRATION_TTL": timedelta(hours=int(os.environ.get("REGISTRATION_TTL_HOURS", 24))),
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "portfolio"),
         # A document queued for longer than this offers the user "Try again".
         "DOCUMENT_STUCK_AFTER_SECONDS": int(os.environ.get("DOCUMENT_STUCK_AFTER_SECONDS", 600)),

@@ -4,11 +4,13 @@ that carry active content or declare a huge size."""
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from portfolio.models import Role, User
+from portfolio.models import AuditEvent, Organisation, Region, Registration, Role, User
+from portfolio.models.base import utcnow
 from portfolio.services.passwords import password_problem
 from tests.helpers import DEMO_PASSWORD, PageClient, link_in, path_of, sent_emails
 
@@ -139,3 +141,118 @@ def test_successful_sign_ins_never_count_towards_the_limit(app, make, session):
     for _ in range(limit - 1):  # and the refused ones still do
         assert person.submit("/sign-in", {"email": user.email, "password": "not-the-password"}).status == 400
     assert person.sign_in(user.email).status == 302
+
+
+REGISTRATION = {
+    "organisation_name": "Pennine Cell Therapies Ltd",
+    "company_number": "12345678",
+    "postcode": "LS1 4AP",
+    "region": Region.YORKSHIRE.value,
+    "name": "Priya Shah",
+    "email": "priya.shah@pennine.example",
+    "password": STRONG,
+    "confirm_password": STRONG,
+}
+
+
+def _audit_actions(session) -> list[str]:
+    session.expire_all()
+    return list(session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_registration_answers_the_same_whether_or_not_the_address_or_company_is_registered(
+        app, client, make, session, run_jobs):
+    """Found: registration tells whether an e-mail address or a company number is already registered."""
+    existing = make.user(Role.APPLICANT, email="owner@known.example", name="Olu Owner",
+                         organisation=make.organisation(name="Known Biotech Ltd", company_number="SC123456"))
+    existing.is_signatory = True
+    session.commit()
+
+    new_everything = client.submit("/register", {**REGISTRATION, "email": "fresh@new.example"})
+    taken_address = client.submit("/register", {**REGISTRATION, "email": "owner@known.example",
+                                                "company_number": "87654321"})
+    taken_company = client.submit("/register", {**REGISTRATION, "email": "curious@elsewhere.example",
+                                                "company_number": "sc 123 456"})
+    answers = [(page.status, page.h1, page.text.replace(address, "ADDRESS")) for page, address in (
+        (new_everything, "fresh@new.example"), (taken_address, "owner@known.example"),
+        (taken_company, "curious@elsewhere.example"))]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][:2] == (200, "Check your email")
+    assert client.get("/home").status == 302  # nobody is signed in by registering
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1  # nothing created yet
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+    run_jobs()
+    emails = {email["To"]: email for email in sent_emails(app)}
+    assert set(emails) == {"fresh@new.example", "owner@known.example", "curious@elsewhere.example"}
+    owner_mail = emails["owner@known.example"].get_payload(decode=True).decode()
+    assert emails["owner@known.example"]["Subject"] == "Someone tried to register with your email address"
+    assert "/sign-in" in owner_mail and "/reset-password" in owner_mail
+    assert "/register/confirm/" not in owner_mail
+    company_mail = emails["curious@elsewhere.example"].get_payload(decode=True).decode()
+    assert "already registered" in company_mail and "Olu Owner" in company_mail  # whom to ask ...
+    assert "owner@known.example" not in company_mail  # ... never their address
+    assert "/register/confirm/" not in company_mail
+    assert "/register/confirm/" in emails["fresh@new.example"].get_payload(decode=True).decode()
+    assert _audit_actions(session) == [
+        "registration.requested", "registration.existing_account", "registration.existing_organisation"]
+
+
+def test_a_registration_is_confirmed_by_its_emailed_link_once(app, client, session, run_jobs):
+    """Found: registration tells who is registered; so a new registration now waits for its emailed
+    link, which works once and expires, before the account exists or can sign in."""
+    client.submit("/register", REGISTRATION)
+    run_jobs()
+    path = path_of(link_in(sent_emails(app)[-1], "/register/confirm/"))
+    registration = session.scalar(sa.select(Registration))
+    assert path.rsplit("/", 1)[-1] not in registration.token_hash  # only the token's hash is kept
+    page = client.submit("/sign-in", {"email": REGISTRATION["email"], "password": STRONG})
+    assert page.status == 400  # no account until the link is followed
+
+    confirm = client.get(path)
+    assert confirm.status == 200 and "Pennine Cell Therapies Ltd" in confirm.text
+    page = client.submit(path)
+    assert page.status == 302 and page.location == "/home"
+    assert "Pennine Cell Therapies Ltd" in client.get("/home").text
+    session.expire_all()
+    user = session.scalar(sa.select(User).where(User.email == REGISTRATION["email"]))
+    assert user.role is Role.APPLICANT and user.is_signatory
+    assert user.organisation.company_number == "12345678"
+    assert _audit_actions(session)[-3:] == ["registration.confirmed", "organisation.registered", "user.registered"]
+
+    client.sign_out()
+    assert client.get(path).status == 404  # single use
+    client.sign_in(REGISTRATION["email"], STRONG)
+
+
+def test_an_expired_registration_link_creates_nothing(app, client, session, run_jobs):
+    """Found: registration tells who is registered (its confirmation link expires)."""
+    client.submit("/register", REGISTRATION)
+    run_jobs()
+    path = path_of(link_in(sent_emails(app)[-1], "/register/confirm/"))
+    session.scalar(sa.select(Registration)).expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    page = client.get(path)
+    assert page.status == 404 and "expired" in page.text
+    assert client.submit(path, form_url="/sign-in").status == 404
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_two_registrations_of_one_company_the_first_confirmed_wins(app, client, session, run_jobs):
+    """Found: registration tells who is registered; two people registering one company at once still
+    end with one organisation, and nothing is said until the second one has proved their address."""
+    first = client.submit("/register", REGISTRATION)
+    second = client.submit("/register", {**REGISTRATION, "email": "colleague@pennine.example", "name": "Col League"})
+    assert (first.status, first.h1) == (second.status, second.h1) == (200, "Check your email")
+    run_jobs()
+    links = {email["To"]: path_of(link_in(email, "/register/confirm/")) for email in sent_emails(app)}
+    assert client.submit(links["priya.shah@pennine.example"]).status == 302
+    client.sign_out()
+    page = client.submit(links["colleague@pennine.example"])
+    assert page.status == 400
+    assert "already registered" in page.error_summary()[0]
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

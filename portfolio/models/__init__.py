@@ -80,7 +80,7 @@ from portfolio.models.statuses import (
     ThresholdKey,
 )
 from portfolio.models.upload import Upload
-from portfolio.models.user import Invitation, PasswordReset, User
+from portfolio.models.user import Invitation, PasswordReset, Registration, User
 
 __all__ = [
     "CommitmentStatus",
@@ -162,6 +162,7 @@ __all__ = [
     "ProductType",
     "Rag",
     "Region",
+    "Registration",
     "Role",
     "Round",
     "Score",
