@@ -106,6 +106,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "FORCE_HTTPS": _flag("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
+        # An Office upload (a ZIP package) may declare at most this much once uncompressed.
+        "UPLOAD_MAX_UNCOMPRESSED_MB": int(os.environ.get("UPLOAD_MAX_UNCOMPRESSED_MB", 50)),
         # Storage for generated files and uploads: "database" works across machines,
         # "local" (a folder under instance/) is only for the embedded default.
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "database" if production else "local"),

@@ -2,17 +2,27 @@
 named person out by guessing their password, registration telling who is registered, and uploads
 that carry active content or declare a huge size."""
 
+import io
 import re
+import struct
 import time
+import zlib
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from werkzeug.datastructures import FileStorage
 
-from portfolio.models import AuditEvent, Organisation, Region, Registration, Role, User
+from portfolio.models import AuditEvent, Organisation, Region, Registration, Role, Upload, User
 from portfolio.models.base import utcnow
+from portfolio.services import uploads
+from portfolio.services.errors import DomainError
 from portfolio.services.passwords import password_problem
 from tests.helpers import DEMO_PASSWORD, PageClient, link_in, path_of, sent_emails
+from tests.test_applications import applicant, fund_manager, invited_application, upload  # noqa: F401 (fixtures)
+from tests.test_uploads import docx_bytes, xlsx_bytes
 
 WEAK_PASSWORDS = ["123456789012", "qwertyuiopas", "passwordpassword"]
 STRONG = "violet-otter-lantern-93"
@@ -256,3 +266,128 @@ def test_two_registrations_of_one_company_the_first_confirmed_wins(app, client, 
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+# --- Uploads carrying active content, or declaring a huge size ----------------------------
+
+def _pdf(build) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    build(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _javascript(writer) -> None:
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('hello');")})
+
+
+def _launch(writer) -> None:
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")})
+
+
+def _object_stream_pdf(objects: bytes) -> bytes:
+    """A PDF 1.5 object stream (compressed) holding `objects`: nothing readable in the raw bytes."""
+    packed = zlib.compress(objects)
+    return (b"%PDF-1.7\n1 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
+            + str(len(packed)).encode() + b" >>\nstream\n" + packed + b"\nendstream\nendobj\n"
+            b"3 0 obj\n<< /Type /Catalog /Pages 4 0 R /OpenAction 2 0 R >>\nendobj\ntrailer\n<< /Root 3 0 R >>\n%%EOF\n")
+
+
+JAVASCRIPT = "The selected PDF must not contain JavaScript"
+ACTIVE_PDFS = {
+    "javascript": (_pdf(_javascript), JAVASCRIPT),
+    "javascript-hex-escaped-names": (
+        _pdf(_javascript)
+        .replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 "), JAVASCRIPT),
+    "javascript-in-a-compressed-object-stream": (
+        _object_stream_pdf(b"2 0 << /S /JavaScript /JS (app.alert\\(1\\)) >>"), JAVASCRIPT),
+    "launch-action": (_pdf(_launch),
+                      "The selected PDF must not contain an action that opens another program or file"),
+    "embedded-file": (_pdf(lambda writer: writer.add_attachment("payload.txt", b"hello")),
+                      "The selected PDF must not contain embedded files"),
+}
+
+
+def _declares(content: bytes, part: bytes, size: int) -> bytes:
+    """The package with `part`'s uncompressed size in the central directory changed to `size`."""
+    content = bytearray(content)
+    index = content.index(b"PK\x01\x02")
+    while content[index + 46:index + 46 + len(part)] != part:
+        index = content.index(b"PK\x01\x02", index + 4)
+    content[index + 24:index + 28] = struct.pack("<I", size)
+    return bytes(content)
+
+
+DECLARES_95MB = _declares(docx_bytes(extra={"word/media/big.bin": b"0" * 100}), b"word/media/big.bin",
+                          95 * 1024 * 1024)
+
+
+def _squeezed_docx() -> bytes:
+    """A docx with a 2 MB part of zeros, compressed about 1000:1."""
+    return docx_bytes(extra={"word/media/zeros.bin": bytes(2 * 1024 * 1024)})
+
+
+@pytest.mark.parametrize("name", ACTIVE_PDFS)
+def test_pdfs_with_javascript_launch_actions_or_embedded_files_are_refused(app, session, make, name):
+    """Found: accepted uploads include a PDF carrying JavaScript."""
+    content, message = ACTIVE_PDFS[name]
+    applicant = make.user(Role.APPLICANT)
+    with pytest.raises(DomainError) as refused:
+        uploads.save_upload(session, file_storage=FileStorage(io.BytesIO(content), "plan.pdf"),
+                            organisation=applicant.organisation, by=applicant, purpose="application_evidence")
+    assert (refused.value.message, refused.value.field) == (message, "file")
+    session.flush()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 0
+
+
+def test_ordinary_pdfs_are_still_accepted():
+    """Found: a PDF carrying JavaScript was accepted (and the fix must not refuse ordinary PDFs)."""
+    plain = _pdf(lambda writer: None)
+    linked = _pdf(lambda writer: writer.add_uri(0, "https://www.gov.uk/", [0, 0, 100, 100]))
+    opens_at_page_one = _pdf(lambda writer: writer._root_object.__setitem__(
+        NameObject("/OpenAction"), ArrayObject([writer.pages[0].indirect_reference, NameObject("/Fit")])))
+    for content in (plain, linked, opens_at_page_one, _object_stream_pdf(b"2 0 << /Type /Page >>")):
+        assert uploads.content_problem(content) is None
+
+
+def test_office_files_declaring_a_huge_uncompressed_size_are_refused(app, session, make):
+    """Found: accepted uploads include an Office file declaring 95 MB uncompressed."""
+    applicant = make.user(Role.APPLICANT)
+    for content, message in [
+        (DECLARES_95MB, "The selected file must be smaller than 50MB when uncompressed"),
+        (_squeezed_docx(), "The selected file is compressed far more than a real document is"),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            uploads.save_upload(session, file_storage=FileStorage(io.BytesIO(content), "plan.docx"),
+                                organisation=applicant.organisation, by=applicant, purpose="application_evidence")
+        assert refused.value.message.startswith(message) and refused.value.field == "file"
+    session.flush()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 0
+    assert uploads.content_problem(docx_bytes()) is None and uploads.content_problem(xlsx_bytes()) is None
+
+
+def test_the_uncompressed_limit_is_a_setting(app):
+    """Found: an Office file declaring 95 MB uncompressed was accepted; the limit is UPLOAD_MAX_UNCOMPRESSED_MB."""
+    app.config["UPLOAD_MAX_UNCOMPRESSED_MB"] = 20
+    assert uploads.content_problem(DECLARES_95MB) == "The selected file must be smaller than 20MB when uncompressed"
+
+
+def test_a_refused_upload_is_a_form_error_on_the_page(client, session, fund, applicant, fund_manager):
+    """Found: accepted uploads include a PDF carrying JavaScript and an Office file declaring 95 MB
+    uncompressed; on the page each is a 400 with the reason by the file field, and nothing is saved."""
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    for content, filename, message in [
+        (ACTIVE_PDFS["javascript"][0], "plan.pdf", JAVASCRIPT),
+        (ACTIVE_PDFS["embedded-file"][0], "plan.pdf", "The selected PDF must not contain embedded files"),
+        (DECLARES_95MB, "costs.docx", "The selected file must be smaller than 50MB when uncompressed"),
+    ]:
+        page = upload(client, application.id, content, filename)
+        assert page.status == 400, filename
+        assert page.field_error("file") == message
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Upload)) == 0
