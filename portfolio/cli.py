@@ -119,7 +119,7 @@ def create_admin(email: str, name: str, password: str):
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         raise click.BadParameter(str(error), param_hint="email") from None
-    problem = password_problem(password, email=email)
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise click.BadParameter(problem, param_hint="password")
     if accounts.find_user_by_email(db.session, email):

@@ -94,7 +94,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_connect_timeout": 2, "socket_timeout": 2} if ratelimit_storage.startswith("redis") else {}),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Only refused sign-ins count. Per client IP address the limit can be strict; per email
+        # address it is a short back-off, so nobody can lock a named person out for long by
+        # guessing their password (issue 14).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "10 per minute"),
         # Cookies: secure by default; only plain-http local development turns Secure off.
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -112,6 +116,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "FORCE_HTTPS": _flag("FORCE_HTTPS", production),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)),
+        # An Office upload (a ZIP package) may declare at most this much once uncompressed.
+        "UPLOAD_MAX_UNCOMPRESSED_MB": int(os.environ.get("UPLOAD_MAX_UNCOMPRESSED_MB", 50)),
         # Storage for generated files and uploads: "database" works across machines,
         # "local" (a folder under instance/) is only for the embedded default.
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "database" if production else "local"),
@@ -127,6 +133,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SERVER_BASE_URL": os.environ.get("SERVER_BASE_URL", "http://127.0.0.1:5000"),
         "INVITATION_TTL": timedelta(days=int(os.environ.get("INVITATION_TTL_DAYS", 7))),
         "PASSWORD_RESET_TTL": timedelta(hours=int(os.environ.get("PASSWORD_RESET_TTL_HOURS", 2))),
+        "REGISTRATION_TTL": timedelta(hours=int(os.environ.get("REGISTRATION_TTL_HOURS", 24))),
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "portfolio"),
         # A document queued for longer than this offers the user "Try again".
         "DOCUMENT_STUCK_AFTER_SECONDS": int(os.environ.get("DOCUMENT_STUCK_AFTER_SECONDS", 600)),

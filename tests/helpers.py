@@ -127,6 +127,19 @@ def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
+def register(client: PageClient, answers: dict, run_jobs=None) -> Page:
+    """Register a company the way a person does: fill in the form, follow the link in the email
+    that arrives, and create the account (which signs them in). Returns the last page."""
+    page = client.submit("/register", answers)
+    assert page.status == 200 and page.h1 == "Check your email", f"{page.status} {page.error_summary()}"
+    if run_jobs is not None:
+        run_jobs()
+    address = answers["email"].strip().lower()
+    emails = [email for email in sent_emails(client.app) if email["To"] == address]
+    assert emails, f"no email to {address}"
+    return client.submit(path_of(link_in(emails[-1], "/register/confirm/")))
+
+
 def work_burst(rq_queue) -> None:
     """Run the jobs on `rq_queue` with an in-process rq worker, until the queue is empty.
 

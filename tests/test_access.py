@@ -12,6 +12,7 @@ PUBLIC_ALLOW_LIST = {
     "auth.sign_in",
     "auth.register",
     "auth.request_password_reset",
+    "auth.confirm_registration",  # the emailed link itself is the credential
     "auth.reset_password",
     "auth.accept_invitation",  # the invitation link itself is the credential
     "main.healthz",

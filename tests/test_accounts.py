@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portfolio.models import AuditEvent, Invitation, Organisation, Region, Role, User
 from portfolio.models.base import utcnow
-from tests.helpers import DEMO_PASSWORD, link_in, path_of, sent_emails
+from tests.helpers import DEMO_PASSWORD, link_in, path_of, register, sent_emails
 
 REGISTRATION = {
     "organisation_name": "Pennine Cell Therapies Ltd",
@@ -25,8 +25,8 @@ def actions(session) -> list[str]:
     return list(session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def test_company_registers_and_is_signed_in(client, session):
-    page = client.submit("/register", REGISTRATION)
+def test_company_registers_confirms_its_address_and_is_signed_in(app, client, session, run_jobs):
+    page = register(client, REGISTRATION, run_jobs)
     assert page.status == 302 and page.location == "/home"
     home = client.get("/home")
     assert "Pennine Cell Therapies Ltd" in home.text
@@ -37,20 +37,23 @@ def test_company_registers_and_is_signed_in(client, session):
     assert user.email == "priya.shah@pennine.example"
     assert user.role is Role.APPLICANT and user.is_signatory
     assert user.password_hash.startswith("scrypt:") and DEMO_PASSWORD not in user.password_hash
-    assert actions(session) == ["organisation.registered", "user.registered"]
+    assert actions(session) == ["registration.requested", "registration.confirmed", "organisation.registered",
+                                "user.registered"]
 
 
-def test_company_number_forms_are_normalised(client, session):
-    client.submit("/register", {**REGISTRATION, "company_number": "sc 123456"})
+def test_company_number_forms_are_normalised(client, session, run_jobs):
+    register(client, {**REGISTRATION, "company_number": "sc 123456"}, run_jobs)
     assert session.scalar(sa.select(Organisation.company_number)) == "SC123456"
 
 
-def test_a_company_cannot_register_twice(client, session):
-    client.submit("/register", REGISTRATION)
+def test_a_company_cannot_register_twice(app, client, session, run_jobs):
+    register(client, REGISTRATION, run_jobs)
     client.sign_out()
     page = client.submit("/register", {**REGISTRATION, "email": "someone.else@pennine.example"})
-    assert page.status == 400
-    assert "already registered" in page.field_error("company_number")
+    assert page.status == 200 and page.h1 == "Check your email"  # the same answer as for a new company
+    run_jobs()
+    [email] = [email for email in sent_emails(app) if email["To"] == "someone.else@pennine.example"]
+    assert "already registered" in email.get_payload(decode=True).decode()
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 

@@ -1,7 +1,7 @@
 """Audit checkpoints: the chain's head (event count and hash), append-only like the events
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-29 23:20:00
 
 The application role's privileges on this table (INSERT and SELECT only, on PostgreSQL) are
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

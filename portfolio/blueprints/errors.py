@@ -5,6 +5,9 @@ they are rendered from the templates alone (`_standalone`), without the context 
 would load the signed-in user.
 """
 
+import math
+import time
+
 import redis.exceptions
 import sqlalchemy.exc
 from flask import Flask, current_app, render_template, request
@@ -12,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Conflict, HTTPException
 
-from portfolio.extensions import db
+from portfolio.extensions import db, limiter
 
 from portfolio.services.errors import NotFound
 
@@ -49,7 +52,8 @@ def register(app: Flask) -> None:
             page, status = _standalone(error.code)
             return page, status, _headers(error)
         template = TEMPLATES.get(error.code, "errors/generic.html")
-        return render_template(template, error=error), error.code, _headers(error)
+        wait = _wait_text() if error.code == 429 else None
+        return render_template(template, error=error, wait=wait), error.code, _headers(error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -92,6 +96,22 @@ def register(app: Flask) -> None:
         if _wants_json():
             return {"error": "Internal Server Error", "status": 500}, 500
         return _standalone(500)
+
+
+def _wait_text() -> str | None:
+    """How long until the rate limit this request broke lets the person try again: "45 seconds",
+    "5 minutes". None when the limiter cannot say (its storage out of reach, say)."""
+    try:
+        resets = [limit.reset_at for limit in limiter.current_limits if limit.breached]
+    except Exception:  # noqa: BLE001 - the page must still render, with the general advice
+        return None
+    if not resets:
+        return None
+    seconds = max(1, math.ceil(max(resets) - time.time()))
+    if seconds <= 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 def _is_unavailable(error: OperationalError) -> bool:

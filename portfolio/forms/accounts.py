@@ -37,7 +37,8 @@ def _email_field(label: str = "Email address", required: str = "Enter your email
 def _new_password_fields():
     password = PasswordField(
         "Create a password",
-        description="Use 12 characters or more. Avoid common passwords and words that are easy to guess.",
+        description=("Use 12 characters or more. Three or four unrelated words make a strong password that is "
+                     "easy to remember. Do not use your name, email address or a common password."),
         validators=[Required("Enter a password")],
         widget=GovPasswordInput(),
     )

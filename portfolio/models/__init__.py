@@ -80,7 +80,7 @@ from portfolio.models.statuses import (
     ThresholdKey,
 )
 from portfolio.models.upload import Upload
-from portfolio.models.user import Invitation, PasswordReset, User, UserSession
+from portfolio.models.user import Invitation, PasswordReset, Registration, User, UserSession
 
 __all__ = [
     "CommitmentStatus",
@@ -163,6 +163,7 @@ __all__ = [
     "ProductType",
     "Rag",
     "Region",
+    "Registration",
     "Role",
     "Round",
     "Score",

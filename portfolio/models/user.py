@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.models.base import Base, TimestampMixin, enum_column
 from portfolio.models.organisation import Organisation
-from portfolio.models.statuses import Role
+from portfolio.models.statuses import Region, Role
 
 
 class User(UserMixin, TimestampMixin, Base):
@@ -93,3 +93,27 @@ class UserSession(Base):
     ip_address: Mapped[str] = mapped_column(sa.String(45), default="")
 
     user: Mapped[User] = relationship()
+class Registration(TimestampMixin, Base):
+    """A company's registration, waiting for its email address to be confirmed. Nothing is created
+    (and nothing is said about who is registered already) until the emailed link is followed: then
+    the organisation and its first user are made from these answers, once."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    organisation_name: Mapped[str] = mapped_column(sa.String(200))
+    company_number: Mapped[str] = mapped_column(sa.String(8))
+    postcode: Mapped[str] = mapped_column(sa.String(8))
+    region: Mapped[Region] = mapped_column(enum_column(Region))
+    expires_at: Mapped[datetime] = mapped_column()
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User | None] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.confirmed_at is None and now < self.expires_at

@@ -5,7 +5,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portfolio.models import Invitation, Organisation, PasswordReset, Region, Role, User
+from portfolio.models import Invitation, Organisation, PasswordReset, Region, Registration, Role, User
 from portfolio.models.base import utcnow
 from portfolio.services import audit, mail, sessions
 from portfolio.services.errors import DomainError, NotFound
@@ -19,6 +19,9 @@ from portfolio.services.passwords import (
 )
 
 
+COMPANY_TAKEN = "This company is already registered. Ask a colleague who uses the service to invite you"
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -27,10 +30,10 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def _check_new_user(session: Session, *, email: str, password: str) -> None:
+def _check_new_user(session: Session, *, email: str, name: str, password: str) -> None:
     if find_user_by_email(session, email) is not None:
         raise DomainError("An account with this email address already exists", field="email")
-    problem = password_problem(password, email=email)
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise DomainError(problem, field="password")
 
@@ -54,14 +57,11 @@ def _flush_new_account(session: Session) -> None:
     except IntegrityError as error:
         text = str(error.orig).lower()
         if "company_number" in text:
-            raise DomainError(
-                "This company is already registered. Ask a colleague who uses the service to invite you",
-                field="company_number",
-            ) from None
+            raise DomainError(COMPANY_TAKEN, field="company_number") from None
         raise DomainError("An account with this email address already exists", field="email") from None
 
 
-def register_company(
+def request_registration(
     session: Session,
     *,
     organisation_name: str,
@@ -71,31 +71,110 @@ def register_company(
     name: str,
     email: str,
     password: str,
-) -> User:
-    """A company registers itself; its first user is an applicant and a signatory."""
+) -> None:
+    """A company asks to register. The caller shows the same page whatever happens here, so
+    registering never tells anyone whether an address or a company is already known:
+
+    - a new address and company: an emailed link confirms the address, and only then are the
+      organisation and its first user created (`confirm_registration`);
+    - an address that has an account: its owner is emailed that someone tried to register with it;
+    - a company already registered: the registrant is emailed to ask a colleague for an invitation.
+
+    :raise DomainError: (on `password`) the password is too weak; that says nothing about anyone.
+    """
+    email = normalise_email(email)
     company_number = company_number.strip().upper()
-    if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == company_number)):
-        raise DomainError(
-            "This company is already registered. Ask a colleague who uses the service to invite you",
-            field="company_number",
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise DomainError(problem, field="password")
+    password_hash = hash_password(password)  # on every path, so none answers faster than another
+    owner = find_user_by_email(session, email)
+    if owner is not None:
+        audit.record(session, actor=None, actor_label=email, action="registration.existing_account",
+                     entity=owner, after={"company_number": company_number})
+        mail.send_email(
+            session, to=owner.email, subject="Someone tried to register with your email address",
+            template="registration_existing_account", user=owner,
+            sign_in=_external_url("auth.sign_in"), reset=_external_url("auth.request_password_reset"),
         )
-    _check_new_user(session, email=email, password=password)
-    organisation = Organisation(
-        name=organisation_name.strip(),
-        company_number=company_number,
-        postcode=postcode,
-        region=region,
+        return
+    organisation = session.scalar(sa.select(Organisation).where(Organisation.company_number == company_number))
+    if organisation is not None:
+        audit.record(session, actor=None, actor_label=email, action="registration.existing_organisation",
+                     entity=organisation, after={"email": email})
+        _email_company_already_registered(session, email=email, name=name, organisation=organisation)
+        return
+    token, hashed = new_token()
+    registration = Registration(
+        token_hash=hashed, email=email, name=name.strip(), password_hash=password_hash,
+        organisation_name=organisation_name.strip(), company_number=company_number, postcode=postcode,
+        region=region, expires_at=utcnow() + current_app.config["REGISTRATION_TTL"],
     )
-    user = _new_user(
-        email=email, name=name, password=password, role=Role.APPLICANT,
-        organisation=organisation, is_signatory=True,
+    session.add(registration)
+    audit.record(
+        session, actor=None, actor_label=email, action="registration.requested", entity=registration,
+        after={"email": email, "name": registration.name, "organisation_name": registration.organisation_name,
+               "company_number": company_number, "postcode": postcode, "region": region.value},
+    )
+    mail.send_email(
+        session, to=email, subject="Confirm your email address to finish registering",
+        template="registration_confirm", registration=registration,
+        link=_external_url("auth.confirm_registration", token=token),
+        hours=int(current_app.config["REGISTRATION_TTL"].total_seconds() // 3600),
+    )
+
+
+def _email_company_already_registered(session: Session, *, email: str, name: str,
+                                      organisation: Organisation) -> None:
+    # A signatory's name (never their address) tells the registrant whom to ask.
+    signatories = sorted(organisation.signatories, key=lambda user: user.id)
+    mail.send_email(
+        session, to=email, subject=f"{organisation.name} is already registered with Portfolio",
+        template="registration_existing_organisation", name=name.strip(), organisation=organisation,
+        contact=signatories[0].name if signatories else None, sign_in=_external_url("auth.sign_in"),
+    )
+
+
+def find_registration(session: Session, token: str) -> Registration:
+    registration = session.scalar(sa.select(Registration).where(Registration.token_hash == token_hash(token)))
+    if registration is None or not registration.is_usable(utcnow()):
+        raise NotFound("This registration link has expired or has already been used. "
+                       "Register again to get a new link")
+    return registration
+
+
+def confirm_registration(session: Session, *, token: str) -> User:
+    """The registrant followed the emailed link: create the organisation and its first user (an
+    applicant and a signatory) from what they entered. Two registrations of one company or address
+    confirmed at the same moment: the database's unique constraints decide (`_flush_new_account`).
+
+    :raise NotFound: the link is unknown, expired or used.
+    :raise DomainError: the address or company was registered since; the person has shown that they
+        hold the address, so they are told which.
+    """
+    registration = find_registration(session, token)
+    if find_user_by_email(session, registration.email) is not None:
+        raise DomainError("An account with this email address already exists. Sign in instead")
+    if session.scalar(sa.select(Organisation.id).where(Organisation.company_number == registration.company_number)):
+        raise DomainError(COMPANY_TAKEN)
+    organisation = Organisation(
+        name=registration.organisation_name, company_number=registration.company_number,
+        postcode=registration.postcode, region=registration.region,
+    )
+    user = User(
+        email=registration.email, name=registration.name, password_hash=registration.password_hash,
+        role=Role.APPLICANT, organisation=organisation, is_signatory=True, session_token=secrets.token_hex(16),
     )
     session.add_all([organisation, user])
+    registration.confirmed_at = utcnow()
+    registration.user = user
     _flush_new_account(session)
+    audit.record(session, actor=user, action="registration.confirmed", entity=registration,
+                 after={"user_id": user.id, "organisation_id": organisation.id})
     audit.record(
         session, actor=user, action="organisation.registered", entity=organisation,
-        after={"name": organisation.name, "company_number": company_number,
-               "postcode": postcode, "region": region.value},
+        after={"name": organisation.name, "company_number": organisation.company_number,
+               "postcode": organisation.postcode, "region": organisation.region.value},
     )
     audit.record(
         session, actor=user, action="user.registered", entity=user,
@@ -172,7 +251,7 @@ def find_invitation(session: Session, token: str) -> Invitation:
 
 def accept_invitation(session: Session, *, token: str, name: str, password: str) -> User:
     invitation = find_invitation(session, token)
-    _check_new_user(session, email=invitation.email, password=password)
+    _check_new_user(session, email=invitation.email, name=name, password=password)
     user = _new_user(
         email=invitation.email, name=name, password=password, role=invitation.role,
         organisation_id=invitation.organisation_id, is_signatory=invitation.is_signatory,
@@ -216,7 +295,7 @@ def find_password_reset(session: Session, token: str) -> PasswordReset:
 def reset_password(session: Session, *, token: str, password: str) -> User:
     reset = find_password_reset(session, token)
     user = reset.user
-    problem = password_problem(password, email=user.email)
+    problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(password)

@@ -1,13 +1,16 @@
 """Files users upload: PDF, XLSX, DOCX, PNG or JPEG, recognised by their content.
 
 The name and content type the browser sends are never trusted: `detect_kind` reads the
-bytes (magic numbers, and for XLSX/DOCX the package's [Content_Types].xml). The bytes are
-stored through `get_storage` under a random key, so nothing the user typed reaches a path;
-the name they gave is kept, cleaned, for display only.
+bytes (magic numbers, and for XLSX/DOCX the package's [Content_Types].xml). `content_problem`
+refuses what an accepted kind may still carry: a PDF with JavaScript, a launch action or embedded
+files, and an Office package that declares too much uncompressed data or is compressed far beyond
+what a real document is. The bytes are stored through `get_storage` under a random key, so nothing
+the user typed reaches a path; the name they gave is kept, cleaned, for display only.
 """
 
 import hashlib
 import io
+import re
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
@@ -58,6 +61,39 @@ _OFFICE_MAIN_PARTS = {
 }
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
                NotImplementedError, RuntimeError, ValueError, ET.ParseError)
+
+# What an Office package (a ZIP) may declare once uncompressed (UPLOAD_MAX_UNCOMPRESSED_MB), and how
+# far one part may be compressed: Office XML compresses about 10:1, a compression bomb 1000:1.
+DEFAULT_MAX_UNCOMPRESSED_MB = 50
+MAX_COMPRESSION_RATIO = 200
+_RATIO_APPLIES_FROM = 1024 * 1024  # small parts (a few KB of zeros) may compress as they like
+
+# PDF names that make a document run or open something when it is read (issue 14): JavaScript
+# (/JS, /JavaScript, also as an /OpenAction or /AA action), /Launch actions, and embedded files.
+_PDF_ACTIVE = {
+    b"JS": "The selected PDF must not contain JavaScript",
+    b"JavaScript": "The selected PDF must not contain JavaScript",
+    b"Launch": "The selected PDF must not contain an action that opens another program or file",
+    b"EmbeddedFile": "The selected PDF must not contain embedded files",
+    b"EmbeddedFiles": "The selected PDF must not contain embedded files",
+}
+# A name: "/" then regular characters; "#xx" writes any byte in hex, so /J#61vaScript is /JavaScript.
+_DELIMITER = rb"\x00\t\n\x0c\r /\[\]<>(){}%"
+_PDF_ANY_NAME = re.compile(rb"/([^" + _DELIMITER + rb"]+)")
+_PDF_NAME = re.compile(rb"/(JS|JavaScript|Launch|EmbeddedFiles?|ObjStm)(?=[" + _DELIMITER + rb"]|$)")
+_PDF_ESCAPED_NAME = re.compile(rb"/([^" + _DELIMITER + rb"]*#[0-9A-Fa-f]{2}[^" + _DELIMITER + rb"]*)")
+_MAX_ESCAPED_NAMES = 20000  # real files escape a few font names ("/Arial#20Bold"), not thousands
+_PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Object streams (PDF 1.5) hold dictionaries compressed: each is inflated to look inside, within
+# a budget for the whole file.
+_PDF_STREAM = re.compile(rb"\bstream(?:\r\n|\n|\r)")
+_PDF_HEADER_WINDOW = 4096
+_MAX_OBJECT_STREAMS = 5000
+_PDF_INFLATE_BUDGET = 32 * 1024 * 1024
+_PDF_OTHER_FILTERS = {b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85", b"LZWDecode", b"LZW", b"RunLengthDecode",
+                      b"RL", b"Crypt"}
+PDF_UNCHECKED = ("The selected PDF could not be checked for JavaScript or embedded files. "
+                 "Save it as a new PDF and try again")
 
 WRONG_KIND = "The selected file must be a PDF, XLSX, DOCX, PNG or JPEG"
 EMPTY = "The selected file is empty"
@@ -135,6 +171,105 @@ def _parse_content_types(xml: bytes) -> tuple[dict | None, dict]:
         for element in root.iter(f"{_OPC}Override")
     }
     return defaults, overrides
+
+
+def content_problem(content: bytes) -> str | None:
+    """Why a file that looks like a PDF or an Office package is refused all the same, in words for
+    the person uploading it; None when there is nothing wrong with it."""
+    if content.startswith(_PDF):
+        return _pdf_problem(content)
+    if content.startswith(_ZIP):
+        return _zip_problem(content)
+    return None
+
+
+def max_uncompressed_bytes() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB)) * 1024 * 1024
+
+
+def _zip_problem(content: bytes) -> str | None:
+    """Sizes as the package's central directory declares them: nothing is inflated to learn them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except _ZIP_ERRORS:
+        return None  # not a readable package: detect_kind refuses it as the wrong kind
+    limit = max_uncompressed_bytes()
+    if sum(entry.file_size for entry in entries) > limit:
+        return f"The selected file must be smaller than {size_text(limit)} when uncompressed"
+    for entry in entries:
+        if (entry.file_size >= _RATIO_APPLIES_FROM
+                and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1)):
+            return ("The selected file is compressed far more than a real document is, so it cannot be "
+                    "checked safely. Save it again as a new file and upload that")
+    return None
+
+
+def _pdf_problem(content: bytes) -> str | None:
+    """The first active-content name in the file's bytes, or inside one of its object streams.
+
+    Every step is linear in the file's size (each object stream's header is looked for within a
+    few KB of its /ObjStm name, and there may be at most _MAX_OBJECT_STREAMS of them)."""
+    object_streams = []
+    problem = _active_name(content, object_streams)
+    if problem:
+        return problem
+    if len(object_streams) > _MAX_OBJECT_STREAMS:
+        return PDF_UNCHECKED
+    budget = _PDF_INFLATE_BUDGET
+    for position in object_streams:
+        # The stream's dictionary: from its "obj" keyword to the "stream" keyword after /ObjStm.
+        start = content.rfind(b"obj", max(0, position - _PDF_HEADER_WINDOW), position)
+        stream = _PDF_STREAM.search(content, position, position + _PDF_HEADER_WINDOW)
+        if start == -1 or stream is None:
+            continue  # the name /ObjStm somewhere else, not an object stream's header
+        header = _pdf_names(content[start:stream.start()])
+        if header & _PDF_OTHER_FILTERS or b"Predictor" in header:
+            return PDF_UNCHECKED  # compressed in a way this check does not undo
+        end = content.find(b"endstream", stream.end())
+        data = content[stream.end():end if end != -1 else len(content)]
+        if b"FlateDecode" in header or b"Fl" in header:
+            try:
+                data = zlib.decompressobj().decompress(data, budget + 1)
+            except zlib.error:
+                return PDF_UNCHECKED
+        budget -= len(data)
+        if budget < 0:
+            return PDF_UNCHECKED
+        problem = _active_name(data, [])
+        if problem:
+            return problem
+    return None
+
+
+def _active_name(data: bytes, object_streams: list[int]) -> str | None:
+    """Why `data` is refused, from the names in it; notes where each /ObjStm name ends (up to one
+    more than _MAX_OBJECT_STREAMS). The regular expressions do the scanning, so a file made of
+    nothing but names is still quick to check."""
+    for match in _PDF_NAME.finditer(data):
+        name = match.group(1)
+        if name in _PDF_ACTIVE:
+            return _PDF_ACTIVE[name]
+        object_streams.append(match.end())  # /ObjStm
+        if len(object_streams) > _MAX_OBJECT_STREAMS:
+            break
+    for count, match in enumerate(_PDF_ESCAPED_NAME.finditer(data)):
+        if count >= _MAX_ESCAPED_NAMES:
+            return PDF_UNCHECKED
+        name = _unescape_name(match.group(1))
+        if name in _PDF_ACTIVE:
+            return _PDF_ACTIVE[name]
+        if name == b"ObjStm" and len(object_streams) <= _MAX_OBJECT_STREAMS:
+            object_streams.append(match.end())
+    return None
+
+
+def _pdf_names(data: bytes) -> set[bytes]:
+    return {_unescape_name(name) for name in _PDF_ANY_NAME.findall(data)}
+
+
+def _unescape_name(name: bytes) -> bytes:
+    return _PDF_HEX.sub(lambda hex_: bytes([int(hex_.group(1), 16)]), name)
 
 
 def display_filename(name: str | None) -> str:
@@ -219,6 +354,9 @@ def save_upload(
         raise DomainError(EMPTY, field=field)
     if len(content) > limit:
         raise DomainError(too_big_message(limit), field=field)
+    problem = content_problem(content)
+    if problem:
+        raise DomainError(problem, field=field)
     kind = detect_kind(content)
     if kind is None:
         raise DomainError(WRONG_KIND, field=field)

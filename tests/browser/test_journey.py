@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from portfolio.extensions import queue
 from tests.browser.conftest import path_of
 from tests.browser.steps import expect_pdf_ready
+from tests.helpers import link_in, sent_emails
 
 START_TITLE = "Apply for and manage life sciences grants and investments"
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -46,6 +47,17 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Create a password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+
+    # The same answer whoever registers: check your email, then follow its link
+    expect(page.locator("h1")).to_have_text("Check your email")
+    checker.check("register-check-email")
+    run_jobs()
+    [message] = [message for message in sent_emails(app) if message["To"] == email]
+    page.goto(path_of(link_in(message, "/register/confirm/")))
+    expect(page.locator("h1")).to_have_text("Finish registering your organisation")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Northern Biologics Ltd")
+    checker.check("confirm-registration")
     page.get_by_role("button", name="Create account").click()
 
     # Signed in on the dashboard

@@ -29,6 +29,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _refused(response) -> bool:
+    """Only a refused sign-in (the form again, with an error) counts towards the limits: signing in
+    successfully never does, nor does an attempt the limit itself turned away (429)."""
+    return response.status_code == 400
+
+
 def _submitted_email() -> str:
     return "sign-in:" + (request.form.get("email") or "").strip().lower()
 
@@ -65,13 +75,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _submitted_registration_email() -> str:
+    return "register:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour", methods=["POST"])
+# Each registration emails the address (or its owner): a few an hour is plenty for a person.
+@limiter.limit("5 per hour", methods=["POST"], key_func=_submitted_registration_email)
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
-        done, user = commit_or_refuse(lambda: accounts.register_company(
+        done, _ = commit_or_refuse(lambda: accounts.request_registration(
             db.session,
             organisation_name=form.organisation_name.data,
             company_number=normalise_company_number(form.company_number.data),
@@ -81,17 +97,31 @@ def register():
             email=form.email.data,
             password=form.password.data,
         ), form=form)
+        if done:  # the same page whether or not the address or the company is known
+            return render_template("auth/register_check_email.html", email=accounts.normalise_email(form.email.data),
+                                   hours=int(current_app.config["REGISTRATION_TTL"].total_seconds() // 3600))
+    return form_page("auth/register.html", form)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_registration(token: str):
+    registration = accounts.find_registration(db.session, token)  # NotFound -> 404 page explaining the link
+    form = ActionForm()
+    if form.validate_on_submit():
+        done, user = commit_or_refuse(lambda: accounts.confirm_registration(db.session, token=token), form=form)
         if done:
+            logout_user()
             _start_session(user)
             flash("Your organisation is registered and you are signed in", "success")
             return redirect(url_for("main.home"))
-    return form_page("auth/register.html", form)
+    return form_page("auth/confirm_registration.html", form, registration=registration)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_refused)
+@limiter.limit(_login_address_limit, methods=["POST"], key_func=_submitted_email, deduct_when=_refused)
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
