@@ -163,7 +163,7 @@ def confirm_registration(session: Session, *, token: str) -> User:
     )
     user = User(
         email=registration.email, name=registration.name, password_hash=registration.password_hash,
-        role=Role.APPLICANT, organisation=organisation, is_signatory=True, session_token=secrets.token_hex(16),
+        role=Role.APPLICANT, organisation=organisation, is_signatory=True,
     )
     session.add_all([organisation, user])
     registration.confirmed_at = utcnow()
