@@ -38,11 +38,11 @@ def _check_new_user(session: Session, *, email: str, name: str, password: str) -
         raise DomainError(problem, field="password")
 
 
-def _new_user(*, email: str, name: str, password: str, role: Role, **fields) -> User:
+def _new_user(*, email: str, name: str, password_hash: str, role: Role, **fields) -> User:
     return User(
         email=normalise_email(email),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         **fields,
     )
@@ -161,13 +161,14 @@ def confirm_registration(session: Session, *, token: str) -> User:
         name=registration.organisation_name, company_number=registration.company_number,
         postcode=registration.postcode, region=registration.region,
     )
-    user = User(
+    user = _new_user(
         email=registration.email, name=registration.name, password_hash=registration.password_hash,
         role=Role.APPLICANT, organisation=organisation, is_signatory=True,
     )
     session.add_all([organisation, user])
     registration.confirmed_at = utcnow()
     registration.user = user
+    registration.password_hash = ""  # kept on the user only
     _flush_new_account(session)
     audit.record(session, actor=user, action="registration.confirmed", entity=registration,
                  after={"user_id": user.id, "organisation_id": organisation.id})
@@ -253,7 +254,7 @@ def accept_invitation(session: Session, *, token: str, name: str, password: str)
     invitation = find_invitation(session, token)
     _check_new_user(session, email=invitation.email, name=name, password=password)
     user = _new_user(
-        email=invitation.email, name=name, password=password, role=invitation.role,
+        email=invitation.email, name=name, password_hash=hash_password(password), role=invitation.role,
         organisation_id=invitation.organisation_id, is_signatory=invitation.is_signatory,
     )
     session.add(user)

@@ -29,6 +29,23 @@ def sign_in(page, email: str, password: str, checker=None) -> None:
     expect(page).to_have_url(re.compile(r"/home$"))
 
 
+def confirm_registration(page, app, run_jobs, email: str, checker=None) -> None:
+    """After "Create account" on the registration form: the same "Check your email" page whoever
+    registers; follow the link in the email that arrives, and create the account (signed in)."""
+    from tests.helpers import link_in, path_of, sent_emails
+
+    expect(page.locator("h1")).to_have_text("Check your email")
+    if checker:
+        checker.check("register-check-email")
+    run_jobs()
+    [message] = [message for message in sent_emails(app) if message["To"] == email]
+    page.goto(path_of(link_in(message, "/register/confirm/")))
+    expect(page.locator("h1")).to_have_text("Finish registering your organisation")
+    if checker:
+        checker.check("confirm-registration")
+    page.get_by_role("button", name="Create account").click()
+
+
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect_success(page, "You have signed out")

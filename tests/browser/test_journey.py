@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from portfolio.extensions import queue
 from tests.browser.conftest import path_of
-from tests.browser.steps import expect_pdf_ready
-from tests.helpers import link_in, sent_emails
+from tests.browser.steps import confirm_registration, expect_pdf_ready
 
 START_TITLE = "Apply for and manage life sciences grants and investments"
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -50,15 +49,7 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
     page.get_by_role("button", name="Create account").click()
 
     # The same answer whoever registers: check your email, then follow its link
-    expect(page.locator("h1")).to_have_text("Check your email")
-    checker.check("register-check-email")
-    run_jobs()
-    [message] = [message for message in sent_emails(app) if message["To"] == email]
-    page.goto(path_of(link_in(message, "/register/confirm/")))
-    expect(page.locator("h1")).to_have_text("Finish registering your organisation")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("Northern Biologics Ltd")
-    checker.check("confirm-registration")
-    page.get_by_role("button", name="Create account").click()
+    confirm_registration(page, app, run_jobs, email, checker)
 
     # Signed in on the dashboard
     expect(page).to_have_url(re.compile(r"/home$"))
