@@ -5,6 +5,10 @@
     @roles_allowed(PORTFOLIO_STAFF, confidential=True)
                                         staff only, and a company user is told it does not exist (404)
     @public                             no sign-in needed (start page, sign-in, register...)
+    @recent_second_factor()             a sensitive action: the second factor again unless it was
+                                        given in the last REAUTH_MINUTES (after the roles decorator)
+    @before_second_factor               open to a signed-in person who must still set up a second
+                                        factor (every other page sends them to set one up)
     @token_scope("awards:read")         the JSON API: a bearer token with that scope, never a session
 
 The endpoint's roles are the coarse first check; which records a user may read or change is the
@@ -15,10 +19,11 @@ checked, so forgetting the decorator denies access instead of opening a hole. A 
 `app.url_map` and fails on any endpoint without a declaration.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from portfolio.extensions import db, login_manager
@@ -50,6 +55,38 @@ def roles_allowed(*roles: Role | frozenset[Role], confidential: bool = False) ->
 
 def public(view: Callable) -> Callable:
     view.allowed_roles = PUBLIC
+    return view
+
+
+# When the signed-in person last gave their second factor (seconds since the epoch).
+SECOND_FACTOR_AT = "second_factor_at"
+
+
+def second_factor_given() -> None:
+    """The signed-in person has just given their second factor (at sign-in or to confirm it's them)."""
+    session[SECOND_FACTOR_AT] = int(time.time())
+
+
+def second_factor_is_recent() -> bool:
+    given = session.get(SECOND_FACTOR_AT)
+    return isinstance(given, int | float) and time.time() - given < current_app.config["REAUTH_MINUTES"] * 60
+
+
+def recent_second_factor(form_page: str | None = None) -> Callable:
+    """Declare a sensitive action (approving an award, recording a payment...): it needs the second
+    factor given in the last REAUTH_MINUTES. Otherwise a GET goes to "Confirm it's you" and comes back;
+    a POST does nothing and goes there too, then back to the page with the form: `form_page`, an
+    endpoint taking the same URL arguments (default: this endpoint, for a page that shows and posts
+    its own form)."""
+    def decorate(view: Callable) -> Callable:
+        view.recent_second_factor = form_page or True
+        return view
+
+    return decorate
+
+
+def before_second_factor(view: Callable) -> Callable:
+    view.before_second_factor = True
     return view
 
 
@@ -101,7 +138,27 @@ def enforce_declared_roles():
     if current_user.role not in allowed:
         hidden = getattr(current_app.view_functions.get(request.endpoint), "hidden_from_applicants", False)
         abort(404 if hidden and current_user.role is Role.APPLICANT else 403)
-    return None
+    return _enforce_second_factor(current_app.view_functions.get(request.endpoint))
+
+
+def _enforce_second_factor(view: Callable):
+    """Someone who must have a second factor and has none sets one up before anything else; a
+    sensitive action needs a recent one."""
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    if current_user.needs_second_factor and not current_user.has_second_factor:
+        if getattr(view, "before_second_factor", False):
+            return None
+        return redirect(url_for("account.authenticator", next=back))
+    form_page = getattr(view, "recent_second_factor", None)
+    if not form_page or second_factor_is_recent():
+        return None
+    if back is None:  # a form was posted: nothing is done, and they come back to the form
+        endpoint = request.endpoint if form_page is True else form_page
+        back = url_for(endpoint, **(request.view_args or {}))
+        flash("Nothing has been saved yet. Confirm it's you, then try again", "error")
+    if not current_user.has_second_factor:
+        return redirect(url_for("account.authenticator", next=back))
+    return redirect(url_for("auth.confirm", next=back))
 
 
 def _enforce_token(scope: str | None):

@@ -7,12 +7,34 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
 
+import pyotp
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 DEMO_PASSWORD = "correct-horse-battery-staple-7"
+# Every user tests/builders.py makes has this authenticator-app secret (unless told otherwise).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_secret_of(app: Flask, email: str) -> str | None:
+    """The authenticator-app secret stored for the account with this email address (its own
+    connection, so it neither sees nor disturbs the test's session)."""
+    import sqlalchemy as sa
+
+    from portfolio.extensions import db
+    from portfolio.models import User
+
+    with app.app_context(), db.engine.connect() as connection:
+        return connection.scalar(sa.select(User.totp_secret).where(User.email == email.strip().lower()))
+
+
+def current_code(app: Flask, email: str) -> str:
+    """What the person's authenticator app shows now."""
+    secret = totp_secret_of(app, email)
+    assert secret, f"{email} has no authenticator app set up"
+    return pyotp.TOTP(secret).now()
 
 
 @dataclass
@@ -84,13 +106,31 @@ class PageClient:
         payload = {"csrf_token": self.csrf_token(form_url or url), **(data or {})}
         return self.post(url, payload, follow_redirects=follow)
 
-    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Page:
-        page = self.submit("/sign-in", {"email": email, "password": password})
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD, *, next: str | None = None) -> Page:
+        """Sign in with the password, then (for someone who has one) the code their authenticator app
+        shows now. Someone with no second factor is left at the offer to set one up."""
+        page = self.submit("/sign-in" + (f"?next={next}" if next else ""), {"email": email, "password": password},
+                           form_url="/sign-in")
         assert page.status == 302, f"sign-in failed for {email}: {page.status} {page.error_summary()}"
+        if page.location == "/sign-in/second-factor":
+            page = self.submit(page.location, {"code": current_code(self.app, email)})
+            assert page.status == 302, f"second factor refused for {email}: {page.status} {page.error_summary()}"
         return page
 
+    def set_up_authenticator(self, url: str = "/account/authenticator") -> tuple[str, Page]:
+        """Set up an authenticator app as a person does: read the key the page shows, type in the code
+        an app computes from it. Returns the key and the page of recovery codes."""
+        page = self.get(url)
+        assert page.status == 200, f"no authenticator set-up at {url}: {page.status} {page.location}"
+        secret = page.html.find(id="secret").get_text().replace(" ", "")
+        done = self.submit(url, {"code": pyotp.TOTP(secret).now()})
+        assert done.status == 200 and "Save your recovery codes" in done.text, done.error_summary()
+        return secret, done
+
     def sign_out(self) -> Page:
-        return self.submit("/sign-out", form_url="/home")
+        # The sign-in page has the header's sign-out form (and its CSRF token) for anyone signed in,
+        # even someone who must set up a second factor before any other page.
+        return self.submit("/sign-out", form_url="/sign-in")
 
 
 def sent_emails(app: Flask) -> list:

@@ -4,12 +4,13 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, flash, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, render_template, request, send_file, url_for
 
 from portfolio import spreadsheets
 from portfolio.extensions import db
 from portfolio.models.records import REPORT, record_type_of
 from portfolio.services import uploads
+from portfolio.services.two_factor import RelyingParty
 from portfolio.services.errors import DomainError
 
 # The page of each type of record (endpoint, its id argument, what a link back to it says); reports
@@ -42,6 +43,24 @@ def whole_number_arg(name: str, *, label: str) -> int | None:
     if not text.isdigit() or not 1 <= int(text) <= LARGEST_ID:
         abort(400, description=f"The {label} must be a whole number from 1 to {LARGEST_ID:,}")
     return int(text)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in or confirming it's you: only a path on this site, never an
+    absolute URL (open redirect); home otherwise. Browsers drop tabs and line breaks from a
+    Location (so "/%09/evil.example" is "//evil.example"): anything with a control character is refused."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not any(ord(character) < 32 or ord(character) == 127 for character in target):
+        return target
+    return url_for("main.home")
+
+
+def relying_party() -> RelyingParty:
+    """Where passkeys belong: WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN, or else this request's host."""
+    config = current_app.config
+    origin = config["WEBAUTHN_ORIGIN"] or request.host_url.rstrip("/")
+    return RelyingParty(id=config["WEBAUTHN_RP_ID"] or request.host.rsplit(":", 1)[0].strip("[]"),
+                        origin=origin, name=config["SERVICE_NAME"])
 
 
 def record_url(record) -> str | None:

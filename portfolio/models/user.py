@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.models.base import Base, TimestampMixin, enum_column
 from portfolio.models.organisation import Organisation
+from portfolio.models.roles import needs_second_factor
 from portfolio.models.statuses import Role
 
 
@@ -24,8 +25,21 @@ class User(UserMixin, TimestampMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
     # Changes when the password changes, so old sessions and reset links stop working.
     session_token: Mapped[str] = mapped_column(sa.String(64))
+    # The authenticator app's shared secret (base32), set once the person confirmed a code from it.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    passkeys: Mapped[list["Passkey"]] = relationship(  # noqa: F821
+        back_populates="user", order_by="Passkey.created_at", cascade="all, delete-orphan")
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return needs_second_factor(self.role, is_signatory=self.is_signatory)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None or bool(self.passkeys)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

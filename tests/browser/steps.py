@@ -10,7 +10,10 @@ import re
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from flask import current_app
+
 from portfolio.extensions import queue
+from tests.helpers import current_code
 
 DOCUMENT_PAGE = re.compile(r"/documents/\d+$")
 # The document page polls the PDF's status after 1 s, then backs off to every 10 s, and reloads
@@ -26,7 +29,17 @@ def sign_in(page, email: str, password: str, checker=None) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    second_factor(page, email, checker)
     expect(page).to_have_url(re.compile(r"/home$"))
+
+
+def second_factor(page, email: str, checker=None) -> None:
+    """The second step of signing in: the code the person's authenticator app shows now."""
+    expect(page).to_have_url(re.compile(r"/sign-in/second-factor$"))
+    if checker:
+        checker.check("second-factor")
+    page.get_by_label("Code").fill(current_code(current_app, email))
+    page.get_by_role("button", name="Continue").click()
 
 
 def sign_out(page) -> None:
