@@ -135,20 +135,20 @@ def enforce_declared_roles():
         return _enforce_token(allowed.scope)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.role not in allowed:
-        hidden = getattr(current_app.view_functions.get(request.endpoint), "hidden_from_applicants", False)
-        abort(404 if hidden and current_user.role is Role.APPLICANT else 403)
-    return _enforce_second_factor(current_app.view_functions.get(request.endpoint))
-
-
-def _enforce_second_factor(view: Callable):
-    """Someone who must have a second factor and has none sets one up before anything else; a
-    sensitive action needs a recent one."""
+    view = current_app.view_functions.get(request.endpoint)
     back = request.full_path.rstrip("?") if request.method == "GET" else None
-    if current_user.needs_second_factor and not current_user.has_second_factor:
-        if getattr(view, "before_second_factor", False):
-            return None
+    if current_user.needs_second_factor and not current_user.has_second_factor \
+            and not getattr(view, "before_second_factor", False):
+        # Before anything else (even a 403 tells something), someone who must have one sets one up.
         return redirect(url_for("account.authenticator", next=back))
+    if current_user.role not in allowed:
+        hidden = getattr(view, "hidden_from_applicants", False)
+        abort(404 if hidden and current_user.role is Role.APPLICANT else 403)
+    return _enforce_recent_second_factor(view, back)
+
+
+def _enforce_recent_second_factor(view: Callable, back: str | None):
+    """A sensitive action needs a second factor given in the last REAUTH_MINUTES."""
     form_page = getattr(view, "recent_second_factor", None)
     if not form_page or second_factor_is_recent():
         return None
