@@ -25,7 +25,8 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.services import funds, subsidy
-from tests.test_fund_settings import assert_refused, audit_events, sign_in_as
+from tests.helpers import sign_in_as
+from tests.test_fund_settings import assert_refused, audit_events
 
 DEFAULT_TITLES = ["Health resilience", "Economic value (jobs, wages, GVA)", "Additionality and value for money",
                   "Innovation and R&D spillovers", "Deliverability and risk"]

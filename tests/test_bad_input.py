@@ -33,7 +33,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.services import accounts, documents
-from tests.helpers import DEMO_PASSWORD, Page, PageClient, link_in, path_of, sent_emails
+from tests.helpers import DEMO_PASSWORD, Page, PageClient, link_in, path_of, sent_emails, sign_in_as
 
 GOOD_PASSWORD = "violet-otter-lantern-93"
 TAKEN_EMAIL = "taken@example.com"
@@ -47,14 +47,6 @@ TABLES = (Organisation, User, Invitation, PasswordReset, AuditEvent, OutboxMessa
 SECRET_NAME = "Zephyr Hidden Therapeutics Ltd"
 SECRET_COMPANY = "SC999999"
 SECRET_PERSON = "Quentin Hiddenfield"
-
-
-def sign_in_as(client, user) -> None:
-    """Start a signed-in session without the sign-in form, which costs a scrypt check
-    (~0.1 s); signing in through the form is covered by the sign-in tests."""
-    with client.app.app_context(), client.http.session_transaction() as browser:
-        browser["_user_id"] = user.get_id()
-        browser["_fresh"] = True
 
 
 def row_counts(session) -> dict[str, int]:

@@ -29,6 +29,7 @@ from portfolio.models import (
 from portfolio.services import fund_settings, funds
 from portfolio.services.errors import DomainError
 from tests.conftest import needs_postgres
+from tests.helpers import sign_in_as
 
 RULES_FORM = {
     "min_project_cost": "8,000,000.00",
@@ -57,13 +58,6 @@ ROUND_FORM = {
     "deadline": ["30", "6", "2027"],
     "allocation": "£100,000,000",
 }
-
-
-def sign_in_as(client, user) -> None:
-    """A signed-in session without the sign-in form (which costs a scrypt check)."""
-    with client.app.app_context(), client.http.session_transaction() as browser:
-        browser["_user_id"] = user.get_id()
-        browser["_fresh"] = True
 
 
 def counts(session) -> dict:

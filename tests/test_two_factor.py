@@ -32,11 +32,6 @@ def password_only(client: PageClient, email: str):
     return page
 
 
-def problems(page) -> list[str]:
-    """Everything the error summary lists (form-level problems have no link)."""
-    return [item.get_text(" ", strip=True) for item in page.html.select(".govuk-error-summary__list li")]
-
-
 def make_stale(client: PageClient, minutes: int = 11) -> None:
     """The second factor was last given `minutes` ago."""
     with client.http.session_transaction() as cookie_session:
@@ -381,11 +376,11 @@ def test_a_passkey_answer_that_does_not_verify_is_refused_with_a_message(client,
     client.sign_in(people["am"].email)
     page = client.submit("/account/passkeys", {"name": "Laptop", "credential": '{"id": "abc", "rawId": "abc"}'},
                          form_url="/account")
-    assert page.status == 400 and problems(page) == ["The passkey was not added. Try again"]  # no challenge
+    assert page.status == 400 and page.error_summary() == ["The passkey was not added. Try again"]  # no challenge
     assert client.get("/account/passkeys/options").status == 200
     page = client.submit("/account/passkeys", {"name": "Laptop", "credential": '{"id": "abc", "rawId": "abc"}'},
                          form_url="/account")
-    assert page.status == 400 and problems(page) == ["The passkey could not be added. Try again"]
+    assert page.status == 400 and page.error_summary() == ["The passkey could not be added. Try again"]
     assert client.get("/account/passkeys/options").status == 200
     page = client.submit("/account/passkeys", {"name": "Laptop", "credential": "not json"}, form_url="/account")
     assert page.status == 400

@@ -38,4 +38,4 @@ class PasskeyUseForm(BaseForm):
     """Sign in with a passkey: the browser's answer (filled in by passkeys.js)."""
 
     credential = HiddenField()
-    submit = SubmitField("Use a passkey", widget=GovSubmitInput(), render_kw={"class": "govuk-button--secondary"})
+    submit = SubmitField("Use a passkey", widget=GovSubmitInput())

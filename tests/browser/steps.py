@@ -42,6 +42,22 @@ def second_factor(page, email: str, checker=None) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def set_up_authenticator(page, checker=None) -> str:
+    """Someone who must have a second factor (a new signatory, say) sets up an authenticator app:
+    the app is pyotp, fed the key the page shows. Returns the key."""
+    import pyotp
+
+    expect_h1(page, "Set up an authenticator app")
+    if checker:
+        checker.check("set-up-authenticator")
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    page.get_by_label("Enter the 6-digit code the app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    expect_h1(page, "Save your recovery codes")
+    page.get_by_role("button", name="I have saved my recovery codes").click()
+    return secret
+
+
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect_success(page, "You have signed out")
