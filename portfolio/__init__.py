@@ -143,6 +143,7 @@ def register_declarations() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portfolio.blueprints.account import bp as account_bp
     from portfolio.blueprints.admin import bp as admin_bp
     from portfolio.blueprints.api import bp as api_bp
     from portfolio.blueprints.applications import bp as applications_bp
@@ -164,7 +165,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.scaleups import bp as scaleups_bp
     from portfolio.blueprints.tokens import bp as tokens_bp
 
-    for blueprint in (main_bp, auth_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
+    for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
                       reports_bp, exports_bp, api_bp, tokens_bp, cases_bp, partnerships_bp, scaleups_bp):
         app.register_blueprint(blueprint)

@@ -5,6 +5,10 @@
     @roles_allowed(PORTFOLIO_STAFF, confidential=True)
                                         staff only, and a company user is told it does not exist (404)
     @public                             no sign-in needed (start page, sign-in, register...)
+    @recent_second_factor()             a sensitive action: the second factor again unless it was
+                                        given in the last REAUTH_MINUTES (after the roles decorator)
+    @before_second_factor               open to a signed-in person who must still set up a second
+                                        factor (every other page sends them to set one up)
     @token_scope("awards:read")         the JSON API: a bearer token with that scope, never a session
 
 The endpoint's roles are the coarse first check; which records a user may read or change is the
@@ -15,15 +19,16 @@ checked, so forgetting the decorator denies access instead of opening a hole. A 
 `app.url_map` and fails on any endpoint without a declaration.
 """
 
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from portfolio.extensions import db, login_manager
 from portfolio.models.roles import Role
-from portfolio.services import api_tokens, policy, workflow
+from portfolio.services import api_tokens, policy, sessions, workflow
 
 PUBLIC = frozenset({"public"})
 
@@ -50,6 +55,37 @@ def roles_allowed(*roles: Role | frozenset[Role], confidential: bool = False) ->
 
 def public(view: Callable) -> Callable:
     view.allowed_roles = PUBLIC
+    return view
+
+
+def second_factor_given() -> None:
+    """The signed-in person has just given their second factor again (to confirm it's them): their
+    server-side session remembers when (sign-in records it when the session starts)."""
+    sessions.second_factor_given(db.session, g.user_session)
+    db.session.commit()
+
+
+def second_factor_is_recent() -> bool:
+    row = g.get("user_session")
+    return row is not None and sessions.second_factor_within(
+        row, timedelta(minutes=current_app.config["REAUTH_MINUTES"]))
+
+
+def recent_second_factor(form_page: str | None = None) -> Callable:
+    """Declare a sensitive action (approving an award, recording a payment...): it needs the second
+    factor given in the last REAUTH_MINUTES. Otherwise a GET goes to "Confirm it's you" and comes back;
+    a POST does nothing and goes there too, then back to the page with the form: `form_page`, an
+    endpoint taking the same URL arguments (default: this endpoint, for a page that shows and posts
+    its own form)."""
+    def decorate(view: Callable) -> Callable:
+        view.recent_second_factor = form_page or True
+        return view
+
+    return decorate
+
+
+def before_second_factor(view: Callable) -> Callable:
+    view.before_second_factor = True
     return view
 
 
@@ -98,10 +134,30 @@ def enforce_declared_roles():
         return _enforce_token(allowed.scope)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    view = current_app.view_functions.get(request.endpoint)
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    if current_user.needs_second_factor and not current_user.has_second_factor \
+            and not getattr(view, "before_second_factor", False):
+        # Before anything else (even a 403 tells something), someone who must have one sets one up.
+        return redirect(url_for("account.authenticator", next=back))
     if current_user.role not in allowed:
-        hidden = getattr(current_app.view_functions.get(request.endpoint), "hidden_from_applicants", False)
+        hidden = getattr(view, "hidden_from_applicants", False)
         abort(404 if hidden and current_user.role is Role.APPLICANT else 403)
-    return None
+    return _enforce_recent_second_factor(view, back)
+
+
+def _enforce_recent_second_factor(view: Callable, back: str | None):
+    """A sensitive action needs a second factor given in the last REAUTH_MINUTES."""
+    form_page = getattr(view, "recent_second_factor", None)
+    if not form_page or second_factor_is_recent():
+        return None
+    if back is None:  # a form was posted: nothing is done, and they come back to the form
+        endpoint = request.endpoint if form_page is True else form_page
+        back = url_for(endpoint, **(request.view_args or {}))
+        flash("Nothing has been saved yet. Confirm it's you, then try again", "error")
+    if not current_user.has_second_factor:
+        return redirect(url_for("account.authenticator", next=back))
+    return redirect(url_for("auth.confirm", next=back))
 
 
 def _enforce_token(scope: str | None):

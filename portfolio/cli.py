@@ -1,4 +1,4 @@
-"""Flask commands: `flask seed-demo`, `flask audit verify`, `flask audit checkpoint`, `flask db grant-app-role`, `flask create-admin`, `flask offers expire`,
+"""Flask commands: `flask seed-demo`, `flask two-factor code EMAIL`, `flask audit verify`, `flask audit checkpoint`, `flask db grant-app-role`, `flask create-admin`, `flask offers expire`,
 `flask returns remind`, `flask jobs dispatch`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
@@ -10,6 +10,7 @@ from portfolio.extensions import db
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
+    app.cli.add_command(two_factor_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin)
     app.cli.add_command(returns_cli)
@@ -22,11 +23,9 @@ def register(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo():
     """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
-    if current_app.config["PORTFOLIO_ENV"] == "production":
-        # Demo accounts have a password anyone can read in the README.
-        raise click.ClickException("seed-demo refuses to run with PORTFOLIO_ENV=production: demo accounts have a "
-                                   "published password")
-    from portfolio.seed import DEMO_PASSWORD
+    # Demo accounts have a password (and an authenticator key) anyone can read in the README.
+    _refuse_in_production("seed-demo", "demo accounts have a published password")
+    from portfolio.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET
     from portfolio.seed import seed_demo as run_seed
 
     result = run_seed(db.session)
@@ -40,6 +39,33 @@ def seed_demo():
     click.echo(f"\nSign in at /sign-in with any of these (password: {DEMO_PASSWORD}):")
     for role, email, organisation in result.accounts:
         click.echo(f"  {role:<16} {email:<38} {organisation}")
+    click.echo("\nThen enter the code from their authenticator app: `flask two-factor code EMAIL` prints it "
+               f"(or add the key {DEMO_TOTP_SECRET} to an authenticator app: every demo account has it).")
+
+
+def _refuse_in_production(command: str, why: str) -> None:
+    if current_app.config["PORTFOLIO_ENV"] == "production":
+        raise click.ClickException(f"{command} refuses to run with PORTFOLIO_ENV=production: {why}")
+
+
+two_factor_cli = AppGroup("two-factor", help="Two-factor sign-in commands (for the demo accounts).")
+
+
+@two_factor_cli.command("code")
+@click.argument("email")
+def two_factor_code(email: str):
+    """Print the code an account's authenticator app shows now (not in production)."""
+    _refuse_in_production("two-factor code", "it would let anyone who can run a command sign in as anyone")
+    import pyotp
+
+    from portfolio.services import accounts
+
+    user = accounts.find_user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account with the email address {email}")
+    if user.totp_secret is None:
+        raise click.ClickException(f"{user.email} has not set up an authenticator app")
+    click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
 audit_cli = AppGroup("audit", help="Audit trail commands.")

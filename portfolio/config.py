@@ -99,6 +99,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # guessing their password (issue 14).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "10 per minute"),
+        # Sensitive actions (approving an award, recording a payment...) ask for the second factor
+        # again when it was last given longer ago than this.
+        "REAUTH_MINUTES": int(os.environ.get("REAUTH_MINUTES", 10)),
+        # Passkeys (WebAuthn): the relying party id is the site's host name and the origin its
+        # scheme://host[:port]. Unset: taken from each request's host (right behind no proxy and in
+        # tests on 127.0.0.1:<port>); set both in production so a forged Host header cannot move them.
+        "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID") or None,
+        "WEBAUTHN_ORIGIN": os.environ.get("WEBAUTHN_ORIGIN") or None,
+        "SERVICE_NAME": os.environ.get("SERVICE_NAME", "Portfolio"),  # shown in authenticator apps and passkeys
         # Cookies: secure by default; only plain-http local development turns Secure off.
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -50,6 +50,8 @@ from portfolio.services import (
 from portfolio.services.passwords import hash_password
 
 DEMO_PASSWORD = "portfolio-demo-2026"
+# Every demo account's authenticator app has this key: `flask two-factor code EMAIL` prints the code.
+DEMO_TOTP_SECRET = "PORTFOLIODEMOTWOFACTORKEYABCDEFG"
 
 DEMO_COMPANIES = [
     # Fictional companies (the numbers are not real Companies House records).
@@ -81,10 +83,15 @@ def _user(session: Session, *, email: str, name: str, role: Role, organisation=N
           is_signatory: bool = False) -> tuple[User, bool]:
     user = session.scalar(sa.select(User).where(User.email == email))
     if user is not None:
+        if user.totp_secret is None:  # demo data made before two-factor sign-in
+            user.totp_secret, user.totp_enrolled_at = DEMO_TOTP_SECRET, utcnow()
+            audit.record(session, actor=None, actor_label="seed-demo", action="two_factor.app_enrolled", entity=user,
+                         after={"replaced": False})
         return user, False
     user = User(
         email=email, name=name, role=role, organisation=organisation, is_signatory=is_signatory,
         password_hash=hash_password(DEMO_PASSWORD),
+        totp_secret=DEMO_TOTP_SECRET, totp_enrolled_at=utcnow(),
     )
     session.add(user)
     session.flush()

@@ -9,8 +9,9 @@ from datetime import date
 from decimal import Decimal
 
 from portfolio.models import Organisation, Rag, Region, Role, User
+from portfolio.models.base import utcnow
 from portfolio.services.passwords import hash_password
-from tests.helpers import DEMO_PASSWORD
+from tests.helpers import DEMO_PASSWORD, TOTP_SECRET
 
 _counter = itertools.count(1)
 _PASSWORD_HASH = None
@@ -42,17 +43,23 @@ class Builders:
         return organisation
 
     def user(self, role: Role = Role.APPLICANT, **overrides) -> User:
+        """A user with the demo password and an authenticator app set up (TOTP_SECRET);
+        `totp_secret=None` for someone who has no second factor yet."""
         n = next(_counter)
         values = {
             "email": f"user{n}@example.com",
             "name": f"Test User {n}",
             "role": role,
             "password_hash": _password_hash(),
+            "totp_secret": TOTP_SECRET,
+            "totp_enrolled_at": utcnow(),
         }
         if role is Role.APPLICANT and "organisation" not in overrides and "organisation_id" not in overrides:
             values["organisation"] = self.organisation()
             values["is_signatory"] = True
         values.update(overrides)
+        if values["totp_secret"] is None:
+            values["totp_enrolled_at"] = None
         user = User(**values)
         self.session.add(user)
         self.session.flush()

@@ -7,16 +7,35 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
 
+import pyotp
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portfolio.extensions import db
+from portfolio.models import User
 from portfolio.models.base import utcnow
 from portfolio.services import sessions
 
 DEMO_PASSWORD = "correct-horse-battery-staple-7"
+# Every user tests/builders.py makes has this authenticator-app secret (unless told otherwise).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_secret_of(app: Flask, email: str) -> str | None:
+    """The authenticator-app secret stored for the account with this email address (its own
+    connection, so it neither sees nor disturbs the test's session)."""
+    with app.app_context(), db.engine.connect() as connection:
+        return connection.scalar(sa.select(User.totp_secret).where(User.email == email.strip().lower()))
+
+
+def current_code(app: Flask, email: str) -> str:
+    """What the person's authenticator app shows now."""
+    secret = totp_secret_of(app, email)
+    assert secret, f"{email} has no authenticator app set up"
+    return pyotp.TOTP(secret).now()
 
 
 @dataclass
@@ -48,8 +67,9 @@ class Page:
         return self.response.headers.get("Location")
 
     def error_summary(self) -> list[str]:
-        summary = self.html.select(".govuk-error-summary__list a")
-        return [a.get_text(strip=True) for a in summary]
+        """Every problem the error summary lists (a field's links to it; the form's own has no link)."""
+        summary = self.html.select(".govuk-error-summary__list li")
+        return [item.get_text(" ", strip=True) for item in summary]
 
     def field_error(self, field_id: str) -> str | None:
         """The inline GOV.UK error message shown with a field, without the hidden prefix."""
@@ -88,9 +108,15 @@ class PageClient:
         payload = {"csrf_token": self.csrf_token(form_url or url), **(data or {})}
         return self.post(url, payload, follow_redirects=follow)
 
-    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Page:
-        page = self.submit("/sign-in", {"email": email, "password": password})
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD, *, next: str | None = None) -> Page:
+        """Sign in with the password, then (for someone who has one) the code their authenticator app
+        shows now. Someone with no second factor is left at the offer to set one up."""
+        page = self.submit("/sign-in" + (f"?next={next}" if next else ""), {"email": email, "password": password},
+                           form_url="/sign-in")
         assert page.status == 302, f"sign-in failed for {email}: {page.status} {page.error_summary()}"
+        if page.location == "/sign-in/second-factor":
+            page = self.submit(page.location, {"code": current_code(self.app, email)})
+            assert page.status == 302, f"second factor refused for {email}: {page.status} {page.error_summary()}"
         return page
 
     def sign_in_as(self, user) -> None:
@@ -103,9 +129,21 @@ class PageClient:
                 browser[sessions.SESSION_KEY] = key
                 browser["_user_id"] = user.get_id()
                 browser["_fresh"] = True
+    def set_up_authenticator(self, url: str = "/account/authenticator") -> tuple[str, Page]:
+        """Set up an authenticator app as a person does: read the key the page shows, type in the code
+        an app computes from it. Returns the key and the page of recovery codes."""
+        page = self.get(url)
+        assert page.status == 200, f"no authenticator set-up at {url}: {page.status} {page.location}"
+        secret = page.html.find(id="secret").get_text().replace(" ", "")
+        done = self.submit(url, {"code": pyotp.TOTP(secret).now()})
+        assert done.status == 200 and "Save your recovery codes" in done.text, done.error_summary()
+        return secret, done
 
     def sign_out(self) -> Page:
-        return self.submit("/sign-out", form_url="/home")
+        # The sign-in page has the header's sign-out form (and its CSRF token) for anyone signed in,
+        # even someone who must set up a second factor before any other page.
+        return self.submit("/sign-out", form_url="/sign-in")
+
 
 
 def sent_emails(app: Flask) -> list:

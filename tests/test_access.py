@@ -15,6 +15,8 @@ PUBLIC_ALLOW_LIST = {
     "auth.confirm_registration",  # the emailed link itself is the credential
     "auth.reset_password",
     "auth.accept_invitation",  # the invitation link itself is the credential
+    "auth.second_factor",  # only for someone who has just given the right password
+    "auth.passkey_options",  # only for someone signing in (or signed in)
     "main.healthz",
     "static",
 }

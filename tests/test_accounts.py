@@ -28,6 +28,9 @@ def actions(session) -> list[str]:
 def test_company_registers_confirms_its_address_and_is_signed_in(app, client, session, run_jobs):
     page = register(client, REGISTRATION, run_jobs)
     assert page.status == 302 and page.location == "/home"
+    # A signatory sets up a second factor before anything else.
+    assert client.get("/home").location == "/account/authenticator?next=/home"
+    client.set_up_authenticator("/account/authenticator?next=/home")
     home = client.get("/home")
     assert "Pennine Cell Therapies Ltd" in home.text
     organisation = session.scalar(sa.select(Organisation))
@@ -38,7 +41,7 @@ def test_company_registers_confirms_its_address_and_is_signed_in(app, client, se
     assert user.role is Role.APPLICANT and user.is_signatory
     assert user.password_hash.startswith("scrypt:") and DEMO_PASSWORD not in user.password_hash
     assert actions(session) == ["registration.requested", "registration.confirmed", "organisation.registered",
-                                "user.registered"]
+                                "user.registered", "two_factor.app_enrolled", "two_factor.recovery_codes_created"]
 
 
 def test_company_number_forms_are_normalised(client, session, run_jobs):
@@ -61,12 +64,12 @@ def test_a_company_cannot_register_twice(app, client, session, run_jobs):
 def test_sign_in_and_out(client, make, session):
     user = make.user(Role.FUND_MANAGER, email="farah@ols.example")
     session.commit()
-    page = client.submit("/sign-in", {"email": "FARAH@ols.example ", "password": DEMO_PASSWORD})
+    page = client.sign_in("FARAH@ols.example ")
     assert page.status == 302
     assert client.get("/home").status == 200
     client.sign_out()
     assert client.get("/home").status == 302
-    assert actions(session) == ["user.login", "user.logout"]
+    assert actions(session) == ["user.login", "two_factor.used", "user.logout"]
     session.refresh(user)
     assert user.last_login_at is not None
 
@@ -104,12 +107,10 @@ def test_deactivated_user_cannot_sign_in(client, make, session):
 def test_sign_in_only_redirects_within_the_site(client, make, session):
     user = make.user(Role.ADMIN)
     session.commit()
-    page = client.submit("/sign-in?next=https://evil.example/", {"email": user.email, "password": DEMO_PASSWORD},
-                         form_url="/sign-in")
+    page = client.sign_in(user.email, next="https://evil.example/")
     assert page.location == "/home"
     client.sign_out()
-    page = client.submit("/sign-in?next=/admin/users", {"email": user.email, "password": DEMO_PASSWORD},
-                         form_url="/sign-in")
+    page = client.sign_in(user.email, next="/admin/users")
     assert page.location == "/admin/users"
 
 
@@ -307,7 +308,8 @@ def test_admin_deactivates_staff_who_are_signed_out_at_once(app, client, make, s
     assert "Deactivated" in client.get("/admin/users").text
     client.submit(f"/admin/users/{leaver.id}/active", form_url="/admin/users")
     leaver_browser.sign_in(leaver.email)
-    assert actions(session)[-4:] == ["user.deactivated", "user.login_failed", "user.reactivated", "user.login"]
+    assert actions(session)[-5:] == ["user.deactivated", "user.login_failed", "user.reactivated", "user.login",
+                                     "two_factor.used"]
     # An admin cannot lock themselves out.
     page = client.submit(f"/admin/users/{admin.id}/active", form_url="/admin/users", follow=True)
     assert "cannot deactivate your own account" in page.text

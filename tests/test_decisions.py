@@ -442,7 +442,7 @@ def test_bad_decision_input_is_refused_with_a_message_and_writes_nothing(client,
     assert message in response.html.select_one(".govuk-error-summary").text
     assert response.text.startswith("Error:")
     session.expire_all()
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events + 1  # the sign-in only
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events + 2  # the sign-in and its second factor only
     assert session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
 
 

@@ -224,12 +224,15 @@ def test_a_registration_is_confirmed_by_its_emailed_link_once(app, client, sessi
     assert confirm.status == 200 and "Pennine Cell Therapies Ltd" in confirm.text
     page = client.submit(path)
     assert page.status == 302 and page.location == "/home"
+    assert client.get("/home").location == "/account/authenticator?next=/home"  # a signatory sets up a second factor
+    client.set_up_authenticator("/account/authenticator?next=/home")
     assert "Pennine Cell Therapies Ltd" in client.get("/home").text
     session.expire_all()
     user = session.scalar(sa.select(User).where(User.email == REGISTRATION["email"]))
     assert user.role is Role.APPLICANT and user.is_signatory
     assert user.organisation.company_number == "12345678"
-    assert _audit_actions(session)[-3:] == ["registration.confirmed", "organisation.registered", "user.registered"]
+    assert _audit_actions(session)[-5:] == ["registration.confirmed", "organisation.registered", "user.registered",
+                                            "two_factor.app_enrolled", "two_factor.recovery_codes_created"]
 
     client.sign_out()
     assert client.get(path).status == 404  # single use

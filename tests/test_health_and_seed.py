@@ -67,4 +67,7 @@ def test_create_admin_command(app, client, session):
                                "--password", "a-long-unusual-passphrase"])
     assert good.exit_code == 0, good.output
     client.sign_in("ada@ols.example", "a-long-unusual-passphrase")
+    # The first administrator sets up a second factor at their first sign-in, like all staff.
+    assert client.get("/admin/users").location == "/account/authenticator?next=/admin/users"
+    client.set_up_authenticator()
     assert client.get("/admin/users").status == 200

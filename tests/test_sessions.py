@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from portfolio.models import AuditEvent, Role, UserSession
 from portfolio.services import accounts
-from tests.helpers import DEMO_PASSWORD, PageClient, link_in, path_of, sent_emails
+from tests.helpers import PageClient, link_in, path_of, sent_emails
 
 
 def _copy_of(client: PageClient) -> PageClient:
@@ -172,21 +172,17 @@ def test_a_password_reset_ends_every_session(app, client, session, people, run_j
 ])
 def test_only_same_site_paths_are_followed_after_sign_in(client, people, target):
     """Found: `POST /sign-in?next=/%09/evil.example` answered `302 Location: //evil.example`."""
-    page = client.submit(f"/sign-in?next={target}", {"email": people["finance"].email,
-                                                     "password": DEMO_PASSWORD},
-                         form_url="/sign-in")
+    page = client.sign_in(people["finance"].email, next=target)  # password, then the second factor
     assert (page.status, page.location) == (302, "/home")
 
 
 def test_a_line_break_in_next_is_ignored_not_a_500(client, people):
     """Found: a carriage return and line feed in `next=` on sign-in answered 500."""
-    page = client.submit("/sign-in?next=/home%0d%0aSet-Cookie:%20stolen=1", {
-        "email": people["finance"].email, "password": DEMO_PASSWORD}, form_url="/sign-in")
+    page = client.sign_in(people["finance"].email, next="/home%0d%0aSet-Cookie:%20stolen=1")
     assert (page.status, page.location) == (302, "/home")
     assert "stolen" not in page.response.headers.get("Set-Cookie", "")
 
 
 def test_a_same_site_path_is_followed(client, people):
-    page = client.submit("/sign-in?next=/claims/%3Fpage%3D2", {
-        "email": people["finance"].email, "password": DEMO_PASSWORD}, form_url="/sign-in")
+    page = client.sign_in(people["finance"].email, next="/claims/%3Fpage%3D2")
     assert (page.status, page.location) == (302, "/claims/?page=2")

@@ -3,13 +3,15 @@
 import io
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, render_template, request, send_file, url_for
 
 from portfolio import spreadsheets
 from portfolio.extensions import db
 from portfolio.models.records import REPORT, record_type_of
 from portfolio.services import uploads
+from portfolio.services.two_factor import RelyingParty
 from portfolio.services.errors import DomainError
 
 # The page of each type of record (endpoint, its id argument, what a link back to it says); reports
@@ -42,6 +44,28 @@ def whole_number_arg(name: str, *, label: str) -> int | None:
     if not text.isdigit() or not 1 <= int(text) <= LARGEST_ID:
         abort(400, description=f"The {label} must be a whole number from 1 to {LARGEST_ID:,}")
     return int(text)
+
+
+def safe_next(target: str | None) -> str:
+    r"""Where to go after signing in or confirming it's you: only a path on this site, home otherwise
+    (no open redirect). Browsers drop tabs and line breaks from URLs (so "/\t/evil.example" is
+    "//evil.example") and read "\" as "/", and a line break in a Location header is refused by the
+    server: any of them, or a scheme or host, and the target is ignored."""
+    home = url_for("main.home")
+    if not target or not target.startswith("/") or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return home
+    return target
+
+
+def relying_party() -> RelyingParty:
+    """Where passkeys belong: WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN, or else this request's host."""
+    config = current_app.config
+    origin = config["WEBAUTHN_ORIGIN"] or request.host_url.rstrip("/")
+    return RelyingParty(id=config["WEBAUTHN_RP_ID"] or request.host.rsplit(":", 1)[0].strip("[]"),
+                        origin=origin, name=config["SERVICE_NAME"])
 
 
 def record_url(record) -> str | None:

@@ -107,7 +107,8 @@ def error_summary(form) -> dict:
     from govuk_frontend_wtf.main import wtforms_errors
 
     params = wtforms_errors(form)
-    params["errorList"] = [item for item in params["errorList"] if item.get("href") != "#None"]
+    form_level = f"#{getattr(form, '_form_error_key', None) or ''}"  # WTForms 3.3 keys them "", not None
+    params["errorList"] = [item for item in params["errorList"] if item.get("href") not in {"#None", form_level}]
     params["errorList"] += [{"text": message} for message in form.form_errors]
     return params
 

@@ -39,6 +39,7 @@ from portfolio.models.scaleup import Engagement, KpiSnapshot, ScaleupCohort, Sca
 from portfolio.models.organisation import Organisation
 from portfolio.models.outbox import OutboxMessage
 from portfolio.models.reporting import AdditionalitySettings, ApiToken
+from portfolio.models.second_factor import Passkey, RecoveryCode
 from portfolio.models.statuses import (
     ApplicantType,
     ApplicationStatus,
@@ -83,6 +84,8 @@ from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, Registration, User, UserSession
 
 __all__ = [
+    "Passkey",
+    "RecoveryCode",
     "CommitmentStatus",
     "DecisionStatus",
     "MembershipStatus",

@@ -56,3 +56,11 @@ CASE_WORKERS = VERIFIERS
 FINANCE_TEAM = frozenset({Role.FINANCE, Role.ADMIN})
 # See every organisation (an assessor sees only the companies of the applications assigned to them).
 ORGANISATION_READERS = STAFF - {Role.ASSESSOR}
+
+# Must sign in with a second factor (authenticator app or passkey): every member of staff, and a
+# company's signatories (they accept offers and sign declarations). Other company users are offered it.
+SECOND_FACTOR_REQUIRED = STAFF
+
+
+def needs_second_factor(role: Role, *, is_signatory: bool) -> bool:
+    return role in SECOND_FACTOR_REQUIRED or (role in COMPANY and is_signatory)

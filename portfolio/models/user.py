@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.models.base import Base, TimestampMixin, enum_column
 from portfolio.models.organisation import Organisation
+from portfolio.models.roles import needs_second_factor
 from portfolio.models.statuses import Region, Role
 
 
@@ -22,8 +23,21 @@ class User(UserMixin, TimestampMixin, Base):
     is_signatory: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # The authenticator app's shared secret (base32), set once the person confirmed a code from it.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    passkeys: Mapped[list["Passkey"]] = relationship(  # noqa: F821
+        back_populates="user", order_by="Passkey.created_at", cascade="all, delete-orphan")
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return needs_second_factor(self.role, is_signatory=self.is_signatory)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None or bool(self.passkeys)
 
     def get_id(self) -> str:
         return str(self.id)

@@ -37,6 +37,7 @@ class Ended:
     PASSWORD_CHANGED = "password changed"
     ROLE_CHANGED = "role changed"
     DEACTIVATED = "account deactivated"
+    SECOND_FACTOR_RESET = "second factor reset"
     ROTATED = "replaced"
 
 
@@ -106,6 +107,16 @@ def check(session: Session, key: str | None, *, now: datetime | None = None) -> 
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
     return Check(row)
+
+
+def second_factor_given(session: Session, row: UserSession) -> None:
+    """The person gave their second factor again in this session (re-authentication)."""
+    row.second_factor_at = utcnow()
+
+
+def second_factor_within(row: UserSession, window: timedelta) -> bool:
+    """Was the second factor given in this session within `window`?"""
+    return row.second_factor_at is not None and utcnow() - row.second_factor_at < window
 
 
 def open_sessions(session: Session, user: User) -> list[UserSession]:

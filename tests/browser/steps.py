@@ -10,7 +10,10 @@ import re
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from flask import current_app
+
 from portfolio.extensions import queue
+from tests.helpers import current_code
 
 DOCUMENT_PAGE = re.compile(r"/documents/\d+$")
 # The document page polls the PDF's status after 1 s, then backs off to every 10 s, and reloads
@@ -26,6 +29,7 @@ def sign_in(page, email: str, password: str, checker=None) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    second_factor(page, email, checker)
     expect(page).to_have_url(re.compile(r"/home$"))
 
 
@@ -44,6 +48,29 @@ def confirm_registration(page, app, run_jobs, email: str, checker=None) -> None:
     if checker:
         checker.check("confirm-registration")
     page.get_by_role("button", name="Create account").click()
+def second_factor(page, email: str, checker=None) -> None:
+    """The second step of signing in: the code the person's authenticator app shows now."""
+    expect(page).to_have_url(re.compile(r"/sign-in/second-factor$"))
+    if checker:
+        checker.check("second-factor")
+    page.get_by_label("Code").fill(current_code(current_app, email))
+    page.get_by_role("button", name="Continue").click()
+
+
+def set_up_authenticator(page, checker=None) -> str:
+    """Someone who must have a second factor (a new signatory, say) sets up an authenticator app:
+    the app is pyotp, fed the key the page shows. Returns the key."""
+    import pyotp
+
+    expect_h1(page, "Set up an authenticator app")
+    if checker:
+        checker.check("set-up-authenticator")
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    page.get_by_label("Enter the 6-digit code the app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    expect_h1(page, "Save your recovery codes")
+    page.get_by_role("button", name="I have saved my recovery codes").click()
+    return secret
 
 
 def sign_out(page) -> None:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from portfolio.extensions import queue
 from tests.browser.conftest import path_of
-from tests.browser.steps import confirm_registration, expect_pdf_ready
+from tests.browser.steps import confirm_registration, expect_pdf_ready, second_factor, set_up_authenticator
 
 START_TITLE = "Apply for and manage life sciences grants and investments"
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -50,13 +50,14 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
 
     # The same answer whoever registers: check your email, then follow its link
     confirm_registration(page, app, run_jobs, email, checker)
-
-    # Signed in on the dashboard
-    expect(page).to_have_url(re.compile(r"/home$"))
-    expect(page.locator("h1")).to_have_text("Your dashboard")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Your organisation is registered and you are signed in"
     )
+
+    # A signatory sets up a second factor first, then is on the dashboard
+    set_up_authenticator(page, checker)
+    expect(page).to_have_url(re.compile(r"/home$"))
+    expect(page.locator("h1")).to_have_text("Your dashboard")
     expect(page.get_by_text("Ada Lovelace")).to_be_visible()
     checker.check("dashboard")
 
@@ -71,6 +72,7 @@ def test_company_registers_signs_in_and_downloads_summary_pdf(app, browser_page,
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    second_factor(page, email, checker)
     expect(page).to_have_url(re.compile(r"/home$"))
     expect(page.locator("h1")).to_have_text("Your dashboard")
 

@@ -18,7 +18,16 @@ from portfolio.models import Fund, Role, Round
 from portfolio.models.base import utcnow
 from portfolio.services import funds
 from tests.builders import Builders
-from tests.browser.steps import choose, confirm_registration, expect_h1, expect_pdf_ready, expect_success, sign_in, sign_out
+from tests.browser.steps import (
+    choose,
+    confirm_registration,
+    expect_h1,
+    expect_pdf_ready,
+    expect_success,
+    set_up_authenticator,
+    sign_in,
+    sign_out,
+)
 from tests.helpers import DEMO_PASSWORD
 
 PASSWORD = "Quartz-lantern-meadow-42"
@@ -76,6 +85,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     confirm_registration(page, app, run_jobs, email)
+    set_up_authenticator(page)
     expect(page).to_have_url(re.compile(r"/home$"))
     expect(page.locator("h1")).to_have_text("Your dashboard")
     checker.check("dashboard")

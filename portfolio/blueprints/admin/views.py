@@ -1,14 +1,14 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.admin import bp
 from portfolio.extensions import db
 from portfolio.forms.accounts import ChangeRoleForm, InviteStaffForm
 from portfolio.forms.base import ActionForm
 from portfolio.models import Role, User
-from portfolio.services import accounts, audit, audit_checkpoints, sessions
+from portfolio.services import accounts, audit, audit_checkpoints, sessions, two_factor
 
 
 @bp.route("/users")
@@ -33,6 +33,7 @@ def invite():
 
 @bp.route("/users/<int:user_id>/role", methods=["GET", "POST"])
 @roles_allowed(Role.ADMIN)
+@recent_second_factor()
 def change_role(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or not user.role.is_staff:
@@ -63,7 +64,7 @@ def toggle_active(user_id: int):
 @roles_allowed(Role.ADMIN)
 def user_sessions(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    return render_template("auth/sessions.html", subject=user, rows=sessions.open_sessions(db.session, user),
+    return render_template("account/sessions.html", subject=user, rows=sessions.open_sessions(db.session, user),
                            this_session=None)
 
 
@@ -77,6 +78,23 @@ def end_sessions(user_id: int):
     db.session.commit()
     flash(f"{user.name} is signed out of {ended} session{'s' if ended != 1 else ''}", "success")
     return redirect(url_for("admin.user_sessions", user_id=user.id))
+@bp.route("/users/<int:user_id>/second-factor", methods=["GET", "POST"])
+@roles_allowed(Role.ADMIN)
+@recent_second_factor()
+def reset_second_factor(user_id: int):
+    """Reset someone's second factor (a lost phone): they set one up again at their next sign-in."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ActionForm()
+    form.submit.label.text = "Reset second factor"
+    if form.validate_on_submit() and commit_or_refuse(
+            lambda: two_factor.reset(db.session, user=user, by=current_user), form=form)[0]:
+        flash(f"{user.name}'s second factor is reset: they have been emailed, and set one up again when they "
+              "next sign in", "success")
+        return redirect(url_for("admin.users") if user.role.is_staff else url_for(
+            "organisations.detail", organisation_id=user.organisation_id))
+    return form_page("admin/reset_second_factor.html", form, user=user)
 
 
 @bp.route("/audit")

@@ -1,10 +1,10 @@
-from urllib.parse import urlsplit
+import time
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portfolio.access import public, roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page
+from portfolio.access import public, roles_allowed, second_factor_given
+from portfolio.blueprints import commit_or_refuse, form_page, relying_party, safe_next
 from portfolio.blueprints.auth import bp
 from portfolio.extensions import db, limiter
 from portfolio.forms.accounts import (
@@ -14,15 +14,23 @@ from portfolio.forms.accounts import (
     ResetRequestForm,
     SignInForm,
 )
+from portfolio.forms.two_factor import CodeForm, PasskeyUseForm
 from portfolio.forms.base import (
     ActionForm,
     normalise_company_number,
     normalise_postcode,
 )
-from portfolio.models import Region
+from portfolio.models import Region, User
 from portfolio.models.roles import EVERYONE
+from portfolio.models.base import utcnow
+from portfolio.services import accounts, sessions, two_factor
+from portfolio.services.errors import DomainError
 from portfolio.services.sessions import SESSION_KEY
-from portfolio.services import accounts, sessions
+
+# Between the password and the second factor: who, where to go next, since when.
+PENDING = "pending_sign_in"
+PENDING_SECONDS = 300
+PASSKEY_CHALLENGE = "passkey_challenge"
 
 
 def _login_limit() -> str:
@@ -43,14 +51,21 @@ def _submitted_email() -> str:
     return "sign-in:" + (request.form.get("email") or "").strip().lower()
 
 
-def _start_session(user) -> None:
+def _pending_key() -> str:
+    pending = session.get(PENDING) or {}
+    return "second-factor:" + str(pending.get("user", ""))
+
+
+def _start_session(user, *, second_factor: bool = False) -> None:
     """The one place a person becomes signed in (registration, sign-in, invitation): whatever the
-    browser's session held before is dropped and a new server-side session (a new key) starts."""
+    browser's session held before (a half-done sign-in, a passkey challenge) is dropped and a new
+    server-side session (a new key) starts. Someone with a second factor gets here only after giving
+    it (`second_factor`), and the session remembers when, for re-authentication."""
     if current_user.is_authenticated and g.get("user_session") is not None:  # signed in again: the old key goes
         sessions.replace(g.user_session)
     _end_browser_session()
     _, key = sessions.start(db.session, user=user, user_agent=request.user_agent.string,
-                            ip_address=request.remote_addr or "")
+                            ip_address=request.remote_addr or "", second_factor_at=utcnow() if second_factor else None)
     db.session.commit()
     session[SESSION_KEY] = key
     login_user(user)
@@ -61,22 +76,57 @@ def _end_browser_session() -> None:
     session.clear()
 
 
-def _safe_next(target: str | None) -> str:
-    r"""Only a path on this site is followed after sign-in; anything else goes home. Browsers drop tabs
-    and line breaks from URLs (so "/\t/evil.example" is "//evil.example") and read "\\" as "/", and
-    a line break in a Location header is refused by the server: any of them, or a scheme or host, and
-    the target is ignored."""
-    home = url_for("main.home")
-    if not target or not target.startswith("/") or any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
-        return home
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
-        return home
-    return target
-
-
 def _submitted_registration_email() -> str:
     return "register:" + (request.form.get("email") or "").strip().lower()
+
+
+def _after_password(user: User, target: str | None):
+    """The password was right: ask for the second factor, or (for someone who has none yet) sign in
+    and offer to set one up, which someone who must have one cannot skip."""
+    if user.has_second_factor:
+        session[PENDING] = {"user": user.get_id(), "next": safe_next(target), "at": int(time.time())}
+        return redirect(url_for("auth.second_factor"))
+    _start_session(user)
+    return redirect(url_for("account.authenticator", next=safe_next(target)))
+
+
+def _pending_user() -> tuple[User | None, str]:
+    """The person between password and second factor (None once it is too late), and where they go next."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, url_for("main.home")
+    user_id = str(pending.get("user", ""))
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active:
+        return None, url_for("main.home")
+    return user, safe_next(pending.get("next"))
+
+
+def _second_factor(user: User, form: CodeForm, passkey_form: PasskeyUseForm, *, purpose: str) -> bool:
+    """Check the code or the passkey the person gave. A failure is kept in the audit trail and shown
+    on the form; True when it was right (committed)."""
+    try:
+        if passkey_form.submit.data:
+            if not passkey_form.validate_on_submit():
+                raise DomainError(two_factor.WRONG_PASSKEY)
+            two_factor.check_passkey(db.session, user=user, credential=passkey_form.credential.data,
+                                     challenge=session.pop(PASSKEY_CHALLENGE, None), rp=relying_party(),
+                                     purpose=purpose)
+        elif form.validate_on_submit():
+            two_factor.check_code(db.session, user=user, code=form.code.data, purpose=purpose)
+        else:
+            return False
+    except DomainError as error:
+        db.session.commit()  # the failed attempt stays in the audit trail
+        form.add_error(error.field, error.message)
+        return False
+    db.session.commit()
+    return True
+
+
+def _second_factor_page(template: str, user: User, form: CodeForm, passkey_form: PasskeyUseForm, **context):
+    return render_template(template, form=form, passkey_form=passkey_form, user=user, **context), \
+        400 if form.errors or passkey_form.errors else 200
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -128,10 +178,52 @@ def sign_in():
         user = accounts.authenticate(db.session, email=form.email.data, password=form.password.data)
         db.session.commit()  # the audit event is kept whether or not sign-in succeeded
         if user is not None:
-            _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return _after_password(user, request.args.get("next"))
         form.add_error("email", "Enter a correct email address and password")
     return form_page("auth/sign_in.html", form)
+
+
+@bp.route("/sign-in/second-factor", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_refused)
+@limiter.limit(_login_address_limit, methods=["POST"], key_func=_pending_key, deduct_when=_refused)
+def second_factor():
+    user, target = _pending_user()
+    if user is None:
+        flash("Sign in to continue", "error")
+        return redirect(url_for("auth.sign_in"))
+    form, passkey_form = CodeForm(), PasskeyUseForm(prefix="passkey")
+    if request.method == "POST" and _second_factor(user, form, passkey_form, purpose="sign-in"):
+        _start_session(user, second_factor=True)
+        return redirect(target)
+    return _second_factor_page("auth/second_factor.html", user, form, passkey_form)
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@roles_allowed(EVERYONE)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_refused)
+def confirm():
+    """"Confirm it's you": the second factor again, before a sensitive action."""
+    target = safe_next(request.args.get("next"))
+    if not current_user.has_second_factor:
+        return redirect(url_for("account.authenticator", next=target))
+    form, passkey_form = CodeForm(), PasskeyUseForm(prefix="passkey")
+    if request.method == "POST" and _second_factor(current_user, form, passkey_form, purpose="confirm"):
+        second_factor_given()
+        return redirect(target)
+    return _second_factor_page("auth/confirm.html", current_user, form, passkey_form)
+
+
+@bp.route("/sign-in/passkey-options")
+@public
+@limiter.limit(_login_limit)
+def passkey_options():
+    """What navigator.credentials.get() needs, for the person signing in (or confirming it's them)."""
+    user = current_user if current_user.is_authenticated else _pending_user()[0]
+    if user is None or not user.passkeys:
+        return Response('{"error": "No passkey to use"}', status=404, mimetype="application/json")
+    options, session[PASSKEY_CHALLENGE] = two_factor.passkey_authentication_options(user, relying_party())
+    return Response(options, mimetype="application/json")
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -187,40 +279,3 @@ def accept_invitation(token: str):
             flash("Your account has been created", "success")
             return redirect(url_for("main.home"))
     return form_page("auth/accept_invitation.html", form, invitation=invitation)
-
-
-@bp.route("/account/sessions")
-@roles_allowed(EVERYONE)
-def account_sessions():
-    return render_template(
-        "auth/sessions.html", subject=current_user, rows=sessions.open_sessions(db.session, current_user),
-        this_session=g.get("user_session"), idle_minutes=int(sessions.idle_limit(current_user).total_seconds() // 60),
-        absolute_hours=int(sessions.absolute_limit().total_seconds() // 3600),
-    )
-
-
-@bp.route("/account/sessions/end-others", methods=["POST"])
-@roles_allowed(EVERYONE)
-def end_other_sessions():
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    ended = sessions.end_all(db.session, current_user, by=current_user, reason=sessions.Ended.BY_OWNER,
-                             keep=g.get("user_session"))
-    db.session.commit()
-    flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}" if ended
-          else "You had no other sessions", "success")
-    return redirect(url_for("auth.account_sessions"))
-
-
-@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
-@roles_allowed(EVERYONE)
-def end_session(session_id: int):
-    row = sessions.find_open(db.session, user=current_user, session_id=session_id)
-    if row is None:
-        abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    sessions.end(db.session, row, by=current_user)
-    db.session.commit()
-    flash("That session has ended: the browser that used it must sign in again", "success")
-    return redirect(url_for("auth.account_sessions"))

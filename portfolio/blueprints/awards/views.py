@@ -5,7 +5,7 @@ the delivery PDFs."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse
 from portfolio.blueprints import evidence as evidence_routes
 from portfolio.blueprints.awards import bp
@@ -66,6 +66,7 @@ def statement(award_id: int):
 
 @bp.route("/<int:award_id>/retention", methods=["POST"])
 @roles_allowed(FINANCE)
+@recent_second_factor("awards.detail")
 def release_retention(award_id: int):
     award = _award(award_id)
     form = RetentionForm()

@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints import evidence as evidence_routes
 from portfolio.blueprints.claims import bp
@@ -141,6 +141,7 @@ def reject(claim_id: int):
 
 @bp.route("/<int:claim_id>/payment", methods=["POST"])
 @roles_allowed(FINANCE)
+@recent_second_factor("claims.detail")
 def pay(claim_id: int):
     claim = _claim(claim_id)
     form = PaymentForm()

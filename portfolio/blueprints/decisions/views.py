@@ -4,7 +4,7 @@ ledger and transparency uploads. Fund managers act; finance and admins read."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.decisions import bp
 from portfolio.dates import uk_today
@@ -170,6 +170,7 @@ def subsidy_check(application_id: int):
 
 @bp.route("/applications/<int:application_id>/approve", methods=["GET", "POST"])
 @roles_allowed(FUND_MANAGERS)
+@recent_second_factor()
 def approve(application_id: int):
     application = _application(application_id)
     decision = application.decision

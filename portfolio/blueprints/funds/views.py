@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
 from portfolio.dates import govuk_date, uk_today
@@ -63,6 +63,7 @@ def _overview(fund: Fund):
 
 @bp.route("/<int:fund_id>/rules", methods=["GET", "POST"])
 @roles_allowed(ADMINS)
+@recent_second_factor()
 def rules(fund_id: int):
     fund = _fund(fund_id)
     form = FundRulesForm(data=FundRulesForm.data_from(fund.rules) if request.method == "GET" else None,
@@ -80,6 +81,7 @@ def rules(fund_id: int):
 
 @bp.route("/<int:fund_id>/budget", methods=["GET", "POST"])
 @roles_allowed(ADMINS)
+@recent_second_factor()
 def budget(fund_id: int):
     fund = _fund(fund_id)
     form = FundBudgetForm(data={"budget": fund.budget} if request.method == "GET" else None)
@@ -94,12 +96,14 @@ def budget(fund_id: int):
 
 @bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])
 @roles_allowed(ADMINS)
+@recent_second_factor()
 def new_round(fund_id: int):
     return _round_form(_fund(fund_id), None)
 
 
 @bp.route("/<int:fund_id>/rounds/<int:round_id>", methods=["GET", "POST"])
 @roles_allowed(ADMINS)
+@recent_second_factor()
 def edit_round(fund_id: int, round_id: int):
     fund = _fund(fund_id)
     round_ = db.session.get(Round, round_id)
@@ -139,6 +143,7 @@ def round_criteria(fund_id: int, round_id: int):
 
 @bp.route("/<int:fund_id>/rounds/<int:round_id>/criteria/change", methods=["GET", "POST"])
 @roles_allowed(FUND_TEAM)
+@recent_second_factor()
 def change_criteria(fund_id: int, round_id: int):
     fund = _fund(fund_id)
     round_ = _round(fund, round_id)
@@ -174,6 +179,7 @@ def thresholds():
 
 @bp.route("/subsidy-thresholds/new", methods=["GET", "POST"])
 @roles_allowed(ADMINS)
+@recent_second_factor()
 def add_threshold():
     form = ThresholdForm()
     if form.validate_on_submit():

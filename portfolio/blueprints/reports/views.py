@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portfolio import spreadsheets
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page, send_spreadsheet
 from portfolio.blueprints.reports import bp
 from portfolio.dates import uk_today
@@ -83,6 +83,7 @@ def leverage_pdf():
 
 @bp.route("/additionality", methods=["GET", "POST"])
 @roles_allowed(EDITORS)
+@recent_second_factor()
 def additionality():
     current = leverage.additionality(db.session)
     form = AdditionalityForm(data={name: getattr(current, name) for name in leverage.DEFAULT_ADDITIONALITY})

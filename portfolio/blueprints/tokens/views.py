@@ -4,7 +4,7 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portfolio.access import roles_allowed
+from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.api import openapi
 from portfolio.blueprints.tokens import bp
@@ -44,6 +44,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_allowed(MANAGERS)
+@recent_second_factor()
 def create():
     form = _form()
     if request.method == "GET":
