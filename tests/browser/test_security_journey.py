@@ -118,6 +118,13 @@ def test_authenticator_app_recovery_codes_passkey_and_asked_again(app, session, 
     expect(page.locator("table")).to_contain_text("Work laptop")
     checker.check("passkey-added")
     narrow(page, checker, "passkey-added")
+
+    # Where they are signed in: this browser, and a way to sign the others out.
+    page.get_by_role("link", name="See your sessions and sign out of the others").click()
+    expect_h1(page, "Your sessions")
+    expect(page.locator(".govuk-summary-card__title").first).to_have_text("This browser")
+    checker.check("sessions")
+    narrow(page, checker, "sessions")
     sign_out(page)
 
     password_step(page, base, approver.email)
