@@ -454,3 +454,29 @@ def test_a_line_break_in_next_is_not_a_server_error(client, people):
     page = client.sign_in(people["fm"].email, next="/home%0d%0aSet-Cookie:%20x=1")
     assert page.status == 302 and page.location == "/home"
     assert "Set-Cookie" not in str(page.response.headers.get("Location"))
+
+
+# --- removing a second factor ------------------------------------------------------------------------------
+
+def test_someone_who_must_have_a_second_factor_cannot_remove_their_last(client, session, people):
+    finance = people["finance"]
+    client.sign_in(finance.email)
+    assert "Remove the authenticator app" not in client.get("/account").text
+    page = client.submit("/account/authenticator/remove", form_url="/account", follow=True)
+    assert "You must keep a second factor: add a passkey before you remove your authenticator app" in page.text
+    session.refresh(finance)
+    assert finance.totp_secret == TOTP_SECRET
+
+
+def test_a_company_user_who_is_not_a_signatory_may_remove_theirs(client, session, make):
+    signatory = make.user(Role.APPLICANT)
+    colleague = make.user(Role.APPLICANT, organisation=signatory.organisation, is_signatory=False)
+    session.commit()
+    client.sign_in(colleague.email)
+    page = client.submit("/account/authenticator/remove", form_url="/account", follow=True)
+    assert "Your authenticator app is removed" in page.text
+    session.refresh(colleague)
+    assert colleague.totp_secret is None
+    assert actions(session)[-1] == "two_factor.app_removed"
+    client.sign_out()
+    assert client.sign_in(colleague.email).location == "/account/authenticator?next=/home"  # offered again
