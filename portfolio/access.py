@@ -67,6 +67,11 @@ def second_factor_given() -> None:
     session[SECOND_FACTOR_AT] = int(time.time())
 
 
+def forget_second_factor() -> None:
+    """At sign-out and at a sign-in without one: the next person in this browser starts from nothing."""
+    session.pop(SECOND_FACTOR_AT, None)
+
+
 def second_factor_is_recent() -> bool:
     given = session.get(SECOND_FACTOR_AT)
     return isinstance(given, int | float) and time.time() - given < current_app.config["REAUTH_MINUTES"] * 60

@@ -480,3 +480,18 @@ def test_a_company_user_who_is_not_a_signatory_may_remove_theirs(client, session
     assert actions(session)[-1] == "two_factor.app_removed"
     client.sign_out()
     assert client.sign_in(colleague.email).location == "/account/authenticator?next=/home"  # offered again
+
+
+def test_the_next_person_in_the_browser_does_not_inherit_a_second_factor(client, session, make, people):
+    colleague = make.user(Role.APPLICANT, organisation=people["company"].organisation, is_signatory=False,
+                          totp_secret=None)
+    session.commit()
+    client.sign_in(people["finance"].email)
+    with client.http.session_transaction() as cookie_session:
+        assert SECOND_FACTOR_AT in cookie_session
+    client.sign_out()
+    with client.http.session_transaction() as cookie_session:
+        assert SECOND_FACTOR_AT not in cookie_session
+    client.sign_in(colleague.email)  # a password, and no second factor
+    with client.http.session_transaction() as cookie_session:
+        assert SECOND_FACTOR_AT not in cookie_session

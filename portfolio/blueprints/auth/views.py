@@ -3,7 +3,7 @@ import time
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portfolio.access import public, roles_allowed, second_factor_given
+from portfolio.access import forget_second_factor, public, roles_allowed, second_factor_given
 from portfolio.blueprints import commit_or_refuse, form_page, relying_party, safe_next
 from portfolio.blueprints.auth import bp
 from portfolio.extensions import db, limiter
@@ -49,6 +49,7 @@ def _start_session(user, *, second_factor: bool = False) -> None:
     second factor gets here only after giving it (`second_factor`)."""
     session.pop(PENDING, None)
     session.pop(PASSKEY_CHALLENGE, None)
+    forget_second_factor()
     login_user(user)
     if second_factor:
         second_factor_given()
@@ -192,6 +193,7 @@ def sign_out():
         accounts.record_logout(db.session, current_user)
         db.session.commit()
         logout_user()
+        forget_second_factor()
         flash("You have signed out", "success")
         return redirect(url_for("main.start"))
     return redirect(url_for("main.home"))
