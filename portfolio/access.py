@@ -23,7 +23,7 @@ from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from portfolio.extensions import db, login_manager
