@@ -449,23 +449,6 @@ def test_seed_demo_gives_every_account_an_authenticator_app(app, session, client
     assert client.get("/home").status == 200
 
 
-# --- where sign-in goes next -------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/"])
-def test_sign_in_never_goes_to_another_site(client, people, target):
-    """Found: "Open redirect after sign-in: `POST /sign-in?next=/%09/evil.example` answers
-    `302 Location: //evil.example`." """
-    page = client.sign_in(people["fm"].email, next=target)
-    assert page.status == 302 and page.location == "/home"
-
-
-def test_a_line_break_in_next_is_not_a_server_error(client, people):
-    """Found: "500 errors: ... a carriage return and line feed in `next=` on sign-in." """
-    page = client.sign_in(people["fm"].email, next="/home%0d%0aSet-Cookie:%20x=1")
-    assert page.status == 302 and page.location == "/home"
-    assert "Set-Cookie" not in str(page.response.headers.get("Location"))
-
-
 # --- removing a second factor ------------------------------------------------------------------------------
 
 def test_someone_who_must_have_a_second_factor_cannot_remove_their_last(client, session, people):
