@@ -311,13 +311,18 @@ def test_only_administrators_reset_second_factors(client, people):
 
 # --- asked again before sensitive actions --------------------------------------------------------------
 
+def post_after_the_window(client: PageClient, form_url: str, action_url: str, data: dict):
+    """Open the page with the form, leave it longer than the window, then send the form."""
+    token = client.csrf_token(form_url)
+    make_stale(client)
+    return client.post(action_url, {**data, "csrf_token": token})
+
+
 def test_a_payment_posted_after_the_window_records_nothing_and_asks_again(client, session, people, approved_claim):
     client.sign_in(people["finance"].email)
     claim_url = f"/claims/{approved_claim.id}"
-    token = client.csrf_token(claim_url)
-    make_stale(client)
-    page = client.post(f"{claim_url}/payment", {"amount": "225,000", "paid_on": DAY, "reference": "BACS-1",
-                                                "csrf_token": token})
+    page = post_after_the_window(client, claim_url, f"{claim_url}/payment",
+                                 {"amount": "225,000", "paid_on": DAY, "reference": "BACS-1"})
     assert page.status == 302 and page.location == f"/confirm?next={claim_url}"
     assert payments(session) == 0
     confirm = client.get(page.location)
@@ -366,10 +371,8 @@ def test_changing_a_role_a_token_or_a_fund_setting_asks_again(client, people, fu
 def test_releasing_retention_after_the_window_does_nothing(client, session, people, approved_claim):
     client.sign_in(people["finance"].email)
     award_url = f"/awards/{approved_claim.award_id}"
-    token = client.csrf_token(award_url)
-    make_stale(client)
-    page = client.post(f"{award_url}/retention", {"amount": "25,000", "paid_on": DAY, "reference": "RET-1",
-                                                  "csrf_token": token})
+    page = post_after_the_window(client, award_url, f"{award_url}/retention",
+                                 {"amount": "25,000", "paid_on": DAY, "reference": "RET-1"})
     assert page.status == 302 and page.location == f"/confirm?next={award_url}"
     assert payments(session) == 0
 
