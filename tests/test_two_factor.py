@@ -134,9 +134,9 @@ def test_the_second_factor_step_is_rate_limited_like_the_password(app, client, p
     password_only(client, people["finance"].email)
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     statuses = []
-    # Wrong codes until refused. At most twice the limit: in a full parallel run the limiter's
-    # counters (one flask-limiter object shared by every test's app in a process) were once seen
-    # to start again part-way; alone, the refusal comes right after `limit` wrong codes.
+    # Wrong codes until refused. At most twice the limit: the limits count in fixed windows (a
+    # minute per person, five per address), so on a slow machine a window can end part-way and its
+    # count start again; otherwise the refusal comes right after `limit` wrong codes.
     while 429 not in statuses and len(statuses) < 2 * limit + 1:
         statuses.append(client.submit("/sign-in/second-factor", {"code": "000000"}).status)
     assert statuses[-1] == 429 and set(statuses[:-1]) == {400} and len(statuses) > limit
