@@ -30,6 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
+
+from portfolio.seed import DEMO_PASSWORD as PASSWORD
+from portfolio.seed import DEMO_TOTP_SECRET
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -37,7 +42,6 @@ DB_NAME = os.environ.get("BENCH_DB", "pf_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 CLIENTS = 8
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 25))
-PASSWORD = "portfolio-demo-2026"
 FULL = {"applications": 20000, "awards": 5000, "returns_per_award": 12, "audit": 200000}
 SMALL = {"applications": 100, "awards": 25, "returns_per_award": 12, "audit": 1000}
 INSTANCE = Path(tempfile.mkdtemp(prefix="portfolio-bench-"))
@@ -141,7 +145,12 @@ class Client:
             csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
                 re.search(r'name="csrf_token" value="([^"]+)"', page)
             data = urllib.parse.urlencode({"csrf_token": csrf.group(1), "email": email, "password": PASSWORD})
-            self.opener.open(base + "/sign-in", data.encode())
+            page = self.opener.open(base + "/sign-in", data.encode()).read().decode()  # the second-factor step
+            csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+                re.search(r'name="csrf_token" value="([^"]+)"', page)
+            code = pyotp.TOTP(DEMO_TOTP_SECRET).now()  # every bench account has the demo authenticator key
+            self.opener.open(base + "/sign-in/second-factor",
+                             urllib.parse.urlencode({"csrf_token": csrf.group(1), "code": code}).encode())
 
     def get(self, path: str) -> tuple[int, float, int]:
         request = urllib.request.Request(self.base + path)

@@ -90,7 +90,8 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
     rounds = [r.id for r in fund.rounds]
     staff = {}
     for role, name, email in STAFF:
-        user = User(email=email, name=name, role=role, password_hash=password)
+        user = User(email=email, name=name, role=role, password_hash=password, totp_secret=seed.DEMO_TOTP_SECRET,
+                    totp_enrolled_at=now)
         db.session.add(user)
         db.session.flush()
         staff[email] = user.id
@@ -103,7 +104,8 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
                            for n in range(organisations)])
     org_ids = _ids(Organisation)
     _insert(User, [{"email": f"company{n}@bench.example", "name": f"Company User {n}", "role": Role.APPLICANT.value,
-                    "organisation_id": org_id, "is_signatory": True, "password_hash": password} for n, org_id in enumerate(org_ids)])
+                    "organisation_id": org_id, "is_signatory": True, "password_hash": password,
+                    "totp_secret": seed.DEMO_TOTP_SECRET, "totp_enrolled_at": now} for n, org_id in enumerate(org_ids)])
     user_of = dict(zip(org_ids, _ids(User, after=max(staff.values())), strict=True))
 
     _insert(ExpressionOfInterest, [{"fund_id": fund.id, "organisation_id": org_ids[n % len(org_ids)],
