@@ -5,6 +5,9 @@ from flask import current_app
 
 from alembic import context
 
+from portfolio.models.base import UTCDateTime
+from portfolio.services import database_roles
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -44,8 +47,6 @@ def grant_app_role(connection):
     """After the migrations, as the owner: give DATABASE_URL's role the application's privileges
     on every table, new ones included (portfolio/services/database_roles.py). Nothing to do when
     both URLs name the same role (or none: SQLite)."""
-    from portfolio.services import database_roles
-
     if not current_app.config.get('SQLALCHEMY_MIGRATION_URI'):
         return
     app_role = database_roles.user_of(current_app.config['SQLALCHEMY_DATABASE_URI'])
@@ -83,8 +84,6 @@ def get_metadata():
 
 def render_item(type_, obj, autogen_context):
     """Write our column types as plain SQLAlchemy types, so migrations never import the app."""
-    from portfolio.models.base import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -2,10 +2,18 @@
 `flask returns remind`, `flask jobs dispatch`, `flask export 360giving PATH`, `flask export subsidy-csv PATH`."""
 
 import click
+import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portfolio.extensions import db
+from portfolio.extensions import db, queue
+from portfolio.models import Role, User
+from portfolio.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from portfolio.seed import seed_demo as run_seed
+from portfolio.services import accounts, audit, audit_checkpoints, database_roles, exports, monitoring, offers
+from portfolio.services.audit import verify_chain
+from portfolio.services.exports import ExportError
+from portfolio.services.passwords import hash_password, password_problem
 
 
 def register(app: Flask) -> None:
@@ -25,9 +33,6 @@ def seed_demo():
     """Create the LSIMF fund, one user per role and two demo companies (idempotent)."""
     # Demo accounts have a password (and an authenticator key) anyone can read in the README.
     _refuse_in_production("seed-demo", "demo accounts have a published password")
-    from portfolio.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET
-    from portfolio.seed import seed_demo as run_seed
-
     result = run_seed(db.session)
     db.session.commit()
     if result.created:
@@ -56,9 +61,6 @@ two_factor_cli = AppGroup("two-factor", help="Two-factor sign-in commands (for t
 def two_factor_code(email: str):
     """Print the code an account's authenticator app shows now (not in production)."""
     _refuse_in_production("two-factor code", "it would let anyone who can run a command sign in as anyone")
-    import pyotp
-
-    from portfolio.services import accounts
 
     user = accounts.find_user_by_email(db.session, email)
     if user is None:
@@ -75,8 +77,6 @@ audit_cli = AppGroup("audit", help="Audit trail commands.")
 def audit_verify():
     """Check the hash chain of audit events and that it still reaches every checkpoint; exit 1 if any
     event was altered or removed (the newest ones included, once a checkpoint counted them)."""
-    from portfolio.services.audit import verify_chain
-
     report = verify_chain(db.session)
     if report.ok:
         click.echo(report.message)
@@ -89,8 +89,6 @@ def audit_verify():
 def audit_checkpoint():
     """Record the audit chain's head (event count and newest hash) and e-mail it to the administrators
     (run daily from cron; safe to run at any time)."""
-    from portfolio.services import audit_checkpoints
-
     checkpoint, emailed = audit_checkpoints.make(db.session, made_by="cli")
     db.session.commit()
     click.echo(f"Audit checkpoint {checkpoint.id}: {checkpoint.event_count} events, newest "
@@ -109,8 +107,6 @@ def grant_app_role(role: str | None):
     more: INSERT and SELECT only on the audit tables, no TRUNCATE, owns nothing. Runs as the owner
     (MIGRATION_DATABASE_URL); `flask db upgrade` does this itself. Safe to run again."""
     import sqlalchemy as sa
-
-    from portfolio.services import database_roles
 
     role = role or database_roles.user_of(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if not role:
@@ -137,10 +133,6 @@ def create_admin(email: str, name: str, password: str):
 
     from email_validator import EmailNotValidError, validate_email
 
-    from portfolio.models import Role, User
-    from portfolio.services import accounts, audit
-    from portfolio.services.passwords import hash_password, password_problem
-
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
@@ -165,8 +157,6 @@ offers_cli = AppGroup("offers", help="Grant offer commands.")
 @offers_cli.command("expire")
 def offers_expire():
     """Expire grant offers not accepted in time (run hourly from cron; safe to run twice)."""
-    from portfolio.services import offers
-
     expired = offers.expire_due(db.session)
     db.session.commit()
     click.echo(f"{expired} offer{'' if expired == 1 else 's'} expired.")
@@ -178,8 +168,6 @@ returns_cli = AppGroup("returns", help="Monitoring return commands.")
 @returns_cli.command("remind")
 def returns_remind():
     """Email companies about returns due soon, due today or overdue (run daily from cron; safe to run twice)."""
-    from portfolio.services import monitoring
-
     sent = monitoring.send_reminders(db.session)
     db.session.commit()
     click.echo(f"{sent} reminder{'' if sent == 1 else 's'} sent.")
@@ -194,8 +182,6 @@ def jobs_dispatch():
     lost (every worker does this itself; safe to run at any time, in any number of processes).
     Exit 1 if the queue does not answer."""
     from redis.exceptions import RedisError
-
-    from portfolio.extensions import queue
 
     try:
         lost = queue.recover_lost()
@@ -216,8 +202,6 @@ def _write_export(make, path: str, what: str, noun: str) -> None:
     import os
     import tempfile
     from pathlib import Path
-
-    from portfolio.services.exports import ExportError
 
     try:
         made = make(db.session)
@@ -248,8 +232,6 @@ def _write_export(make, path: str, what: str, noun: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def export_360giving(path: str):
     """Write the 360Giving JSON of awarded grants (offers accepted) to PATH, validated against the schema."""
-    from portfolio.services import exports
-
     _write_export(exports.export_360giving, path, "360Giving file", "grant")
 
 
@@ -257,6 +239,4 @@ def export_360giving(path: str):
 @click.argument("path", type=click.Path(dir_okay=False))
 def export_subsidy_csv(path: str):
     """Write the UK Subsidy Database upload file (awards whose transparency entry is due) to PATH."""
-    from portfolio.services import exports
-
     _write_export(exports.export_subsidy_csv, path, "UK Subsidy Database file", "award")

@@ -12,6 +12,9 @@ from portfolio.models import AuditEvent, ClaimItem, ClaimStatus, Payment, Paymen
 from portfolio.services import claims, decisions, offers
 from portfolio.services.errors import DomainError
 from tests.conftest import needs_postgres
+from portfolio.extensions import db
+from portfolio.models import Claim
+from portfolio.models import User
 
 M = Decimal("1000000.00")
 YESTERDAY = date.today() - timedelta(days=1)
@@ -210,8 +213,6 @@ def test_blank_claim_forms_say_what_is_missing_and_save_nothing(client, session,
 
 def _in_thread(app, barrier, work) -> str:
     """Run `work(session)` in its own app context and connection, after every thread is ready."""
-    from portfolio.extensions import db
-
     with app.app_context():
         try:
             barrier.wait()
@@ -233,8 +234,6 @@ def test_a_claim_submitted_while_costs_are_added_records_what_was_stored(app, se
     are one submit."""
     import threading
 
-    from portfolio.models import Claim
-
     company = award.organisation.users[0]
     for round_number in range(3):
         claim = claims.start(session, award=award, by=company, period_start=YESTERDAY - timedelta(days=30),
@@ -249,13 +248,9 @@ def test_a_claim_submitted_while_costs_are_added_records_what_was_stored(app, se
         results = []
 
         def submit(db_session):
-            from portfolio.models import User
-
             claims.submit(db_session, claim=db_session.get(Claim, claim_id), by=db_session.get(User, company_id))
 
         def add_cost(db_session):
-            from portfolio.models import User
-
             claims.add_item(db_session, claim=db_session.get(Claim, claim_id), by=db_session.get(User, company_id),
                             description="Late cost", invoice_reference="INV-LATE", defrayed_on=YESTERDAY,
                             amount=Decimal("1000.00"))

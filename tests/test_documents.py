@@ -10,6 +10,10 @@ from portfolio.extensions import db, queue
 from portfolio.models import Document, DocumentKind, DocumentStatus, Role, StoredFile
 from portfolio.services import document_kinds, documents
 from portfolio.services.storage import DatabaseStorage, LocalStorage
+from workers import jobs
+from portfolio.models import AuditEvent
+from portfolio.models.base import utcnow
+from tests.helpers import work_burst
 
 
 def _request_summary(client, organisation_id: int):
@@ -76,8 +80,6 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
     assert queue.queue.count == 0
     session.commit()
     assert queue.queue.job_ids == [document.job_id]
-    from workers import jobs
-
     job = queue.queue.fetch_job(document.job_id)
     assert (job.func, job.args) == (jobs.run, ("render_document", document.id))  # by name, through one entry point
     assert (job.retries_left, job.retry_intervals) == (3, [10, 30, 60])
@@ -87,8 +89,6 @@ def test_job_is_enqueued_only_after_commit(app, session, make):
 def test_a_render_abandoned_by_a_dead_worker_waits_again_then_fails(app, client, session, make):
     """rq's failure callback for a job whose worker died: queued while retries are left, then failed
     with a message, and the user can ask again. A render that ended by itself is left alone."""
-    from portfolio.models import AuditEvent
-
     applicant = make.user(Role.APPLICANT)
     document = Document(kind=DocumentKind.ORGANISATION_SUMMARY, record_type="organisation",
                         record_id=applicant.organisation_id, requested_by=applicant, status=DocumentStatus.RENDERING,
@@ -118,8 +118,6 @@ def test_a_document_stuck_in_the_queue_can_be_asked_for_again(app, client, sessi
     outbox existed, its job lost with nothing to hand it over again): the page offers Try again,
     which queues the render; a fresh queued document offers nothing."""
     from datetime import timedelta
-
-    from portfolio.models.base import utcnow
 
     applicant = make.user(Role.APPLICANT)
     stuck = Document(kind=DocumentKind.ORGANISATION_SUMMARY, record_type="organisation",
@@ -190,8 +188,6 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     """While rq still has retries, a failure shows as queued (with the error), not failed."""
     from rq import Retry
 
-    from workers import jobs
-
     if queue.embedded:
         pytest.skip("retries belong to real rq workers")
     applicant = make.user(Role.APPLICANT)
@@ -201,8 +197,6 @@ def test_retries_left_keep_the_document_queued(app, session, make):
     )
     document.record_id = 2**31 - 1  # names an organisation that does not exist: the renderer fails
     session.commit()
-    from tests.helpers import work_burst
-
     queue.queue.empty()
     queue.queue.enqueue(jobs.run, "render_document", document.id, retry=Retry(max=1, interval=60))
     with app.app_context():

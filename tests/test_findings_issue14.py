@@ -12,6 +12,8 @@ from portfolio.extensions import db
 from portfolio.models import ApplicationStatus, LipSector, Role, User
 from portfolio.services import accounts, api_tokens, applications, lip
 from tests.test_uploads import pdf_bytes
+from portfolio.models import EoiStatus, ExpressionOfInterest
+from portfolio.services import workflow
 
 HUGE = "99999999999999999999999"
 
@@ -121,9 +123,6 @@ def test_staff_see_that_a_draft_exists_and_how_complete_it_is_never_its_answers_
 
 @pytest.mark.parametrize("url", ["/eois/{id}"])
 def test_a_draft_expression_of_interest_is_the_company_s_alone(client, session, make, fund, people, url):
-    from portfolio.models import EoiStatus, ExpressionOfInterest
-    from portfolio.services import workflow
-
     eoi = ExpressionOfInterest(fund=fund, organisation=people["company"].organisation, created_by=people["company"],
                                project_title="Secret draft")
     workflow.start(session, eoi, EoiStatus.DRAFT, by=people["company"])

@@ -18,6 +18,7 @@ from portfolio.services import documents, mail
 from tests.conftest import ON_POSTGRES
 from tests.helpers import sent_emails
 from tests.test_workers import ROOT, _worker_env
+from tests.builders import Builders
 
 
 def _email(session, user, n: int = 1) -> OutboxMessage:
@@ -60,8 +61,6 @@ def test_jobs_are_handed_over_even_with_a_pool_of_one_connection(app, make_app):
     given its connection back (a request holding two would wait for ever in a full pool)."""
     small = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
     with small.app_context():
-        from tests.builders import Builders
-
         user = Builders(db.session).user(Role.FINANCE)
         _email(db.session, user)
         db.session.commit()
@@ -80,8 +79,6 @@ def test_the_embedded_default_runs_jobs_at_commit_and_flask_jobs_dispatch_runs_w
     waiting (the process died between its commit and the hand-over) runs with `flask jobs dispatch`."""
     embedded = make_app(REDIS_URL=None)
     with embedded.app_context():
-        from tests.builders import Builders
-
         user = Builders(db.session).user(Role.FINANCE)
         _email(db.session, user)
         db.session.commit()

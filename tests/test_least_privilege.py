@@ -16,6 +16,7 @@ from portfolio.models import AuditCheckpoint, AuditEvent, Role, User
 from portfolio.services import audit, audit_checkpoints, database_roles
 from tests.conftest import DATABASE_URL, ON_POSTGRES, OWNER_URL, TWO_ROLES, owner_connection
 from tests.helpers import sent_emails
+from workers import jobs
 
 needs_two_roles = pytest.mark.skipif(
     not TWO_ROLES,
@@ -233,8 +234,6 @@ def test_checkpoints_are_append_only_in_the_database(app, session, make):
 def test_the_daily_job_is_scheduled_and_makes_a_checkpoint(app, session, make, run_jobs):
     import fakeredis
     from rq.cron import CronScheduler
-
-    from workers import jobs
 
     scheduler = CronScheduler(connection=fakeredis.FakeRedis())
     scheduler.load_config_from_file("workers.cron")  # what `rq cron workers.cron` does

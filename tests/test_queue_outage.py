@@ -27,6 +27,8 @@ from portfolio.models import (
 )
 from portfolio.services import claims, offers
 from tests.helpers import DEMO_PASSWORD, PageClient, sent_emails
+from portfolio.extensions import limiter
+from workers.run import SimpleWorker
 
 YESTERDAY = date.today() - timedelta(days=1)
 
@@ -42,8 +44,6 @@ def limiter_on_its_storage():
     """flask-limiter remembers "storage down" on the extension that every test's app shares (and
     notices Redis is back only at its next check): each test starts, and leaves, with it on its
     storage, so each sees the fall-back happen and counts in its own storage."""
-    from portfolio.extensions import limiter
-
     limiter._storage_dead = False
     yield
     limiter._storage_dead = False
@@ -52,8 +52,6 @@ def limiter_on_its_storage():
 def work(app) -> None:
     """One worker process's worth of catching up, in this process: `workers.run`'s worker in burst
     mode (its dispatcher runs when it starts, then it runs every job on the queue)."""
-    from workers.run import SimpleWorker
-
     with app.app_context():
         SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
     db.session.expire_all()

@@ -9,6 +9,7 @@ import pytest
 from portfolio.extensions import db
 from portfolio.models import Role
 from tests.helpers import PageClient
+from portfolio.access import public
 
 
 def _closed_port() -> int:
@@ -73,8 +74,6 @@ def test_a_pool_with_no_free_connection_shows_the_unavailable_page(make_app, sig
 def test_other_faults_keep_their_page_without_the_database(make_app, signed_in_cookie, tmp_path):
     """A fault that is not the database's, for a signed-in user while the database is out of
     reach: the 500 page, which needs no database either."""
-    from portfolio.access import public
-
     broken = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE["sqlite-unopenable"](tmp_path), PROPAGATE_EXCEPTIONS=False)
 
     @broken.get("/boom")
@@ -94,8 +93,6 @@ def test_a_page_that_needs_the_queue_while_redis_is_down_shows_the_unavailable_p
     need it, Redis out of reach is the same 503 page, not a 500."""
     import redis
 
-    from portfolio.access import public
-
     app = make_app(PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/needs-the-queue")
@@ -114,8 +111,6 @@ def test_a_write_conflict_at_commit_stays_a_409_not_a_503(app):
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
-
-    from portfolio.access import public
 
     @public
     def contended_commit():

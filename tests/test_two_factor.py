@@ -16,6 +16,8 @@ from portfolio.services import claims, sessions
 from portfolio.services.passwords import token_hash
 from tests.builders import accepted_award
 from tests.helpers import DEMO_PASSWORD, TOTP_SECRET, PageClient, current_code, sent_emails
+from portfolio.seed import DEMO_PASSWORD as SEED_PASSWORD
+from portfolio.seed import DEMO_TOTP_SECRET
 
 YESTERDAY = date.today() - timedelta(days=1)
 DAY = [str(YESTERDAY.day), str(YESTERDAY.month), str(YESTERDAY.year)]
@@ -441,9 +443,6 @@ def test_two_factor_code_refuses_production(make_app, session, make):
 
 
 def test_seed_demo_gives_every_account_an_authenticator_app(app, session, client):
-    from portfolio.seed import DEMO_PASSWORD as SEED_PASSWORD
-    from portfolio.seed import DEMO_TOTP_SECRET
-
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "two-factor code" in result.output
     demo = session.scalars(sa.select(User).where(User.email.like("%.example"))).all()

@@ -14,6 +14,8 @@ from flask import current_app
 
 from portfolio.extensions import queue
 from tests.helpers import current_code
+from tests.helpers import link_in, path_of, sent_emails
+import pyotp
 
 DOCUMENT_PAGE = re.compile(r"/documents/\d+$")
 # The document page polls the PDF's status after 1 s, then backs off to every 10 s, and reloads
@@ -36,8 +38,6 @@ def sign_in(page, email: str, password: str, checker=None) -> None:
 def confirm_registration(page, app, run_jobs, email: str, checker=None) -> None:
     """After "Create account" on the registration form: the same "Check your email" page whoever
     registers; follow the link in the email that arrives, and create the account (signed in)."""
-    from tests.helpers import link_in, path_of, sent_emails
-
     expect(page.locator("h1")).to_have_text("Check your email")
     if checker:
         checker.check("register-check-email")
@@ -60,8 +60,6 @@ def second_factor(page, email: str, checker=None) -> None:
 def set_up_authenticator(page, checker=None) -> str:
     """Someone who must have a second factor (a new signatory, say) sets up an authenticator app:
     the app is pyotp, fed the key the page shows. Returns the key."""
-    import pyotp
-
     expect_h1(page, "Set up an authenticator app")
     if checker:
         checker.check("set-up-authenticator")
