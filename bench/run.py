@@ -32,8 +32,12 @@ from pathlib import Path
 
 import pyotp
 
+from portfolio import create_app
+from portfolio.extensions import db, queue
+from portfolio.models import Document, DocumentKind, DocumentStatus, MonitoringReturn, ReturnStatus, User
 from portfolio.seed import DEMO_PASSWORD as PASSWORD
 from portfolio.seed import DEMO_TOTP_SECRET
+from portfolio.services import api_tokens, documents, leverage
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -184,16 +188,8 @@ def drive(clients: list[Client], path: str, requests: int) -> dict:
             "queries_varied": len(queries) > 1}
 
 
-def api_token(scopes: list[str]) -> str | None:
-    """A token for the API list endpoints, when the API exists."""
-    try:
-        from portfolio.services import api_tokens
-    except ImportError:
-        return None
-    from portfolio import create_app
-    from portfolio.extensions import db
-    from portfolio.models import User
-
+def api_token(scopes: list[str]) -> str:
+    """A token for the API list endpoints."""
     app = create_app()
     with app.app_context():
         finance = db.session.query(User).filter_by(email="bench.finance@portfolio.example").one()
@@ -220,7 +216,7 @@ def serve_and_measure(seeded: dict, *, requests: int) -> tuple[dict, float]:
                            "returns:read", "leverage:read"])
         people = {"manager": seeded["manager"], "finance": seeded["finance"]}
         clients = {who: [Client(server.base, email=email) for _ in range(CLIENTS)] for who, email in people.items()}
-        clients["api"] = [Client(server.base, token=token) for _ in range(CLIENTS)] if token else []
+        clients["api"] = [Client(server.base, token=token) for _ in range(CLIENTS)]
         results = {}
         for name, who, path in pages(seeded):
             if not clients[who]:
@@ -276,10 +272,6 @@ def median_ms(action, runs: int = 7) -> float:
 def leverage_timings() -> dict:
     import sqlalchemy as sa
 
-    from portfolio import create_app
-    from portfolio.extensions import db
-    from portfolio.services import leverage
-
     app = create_app()
     with app.app_context():
         report = leverage.report(db.session)
@@ -295,11 +287,6 @@ def leverage_timings() -> dict:
 def pdf_timings(count: int = 48) -> dict:
     import sqlalchemy as sa
     from rq import Worker
-
-    from portfolio import create_app
-    from portfolio.extensions import db, queue
-    from portfolio.models import Document, DocumentKind, DocumentStatus, MonitoringReturn, ReturnStatus, User
-    from portfolio.services import documents
 
     app = create_app()
     with app.app_context():

@@ -5,11 +5,27 @@ award (`accepted_award`), good monitoring-return figures (`GOOD`) and a minimal 
 
 import itertools
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from portfolio.models import Organisation, Rag, Region, Role, User
+from portfolio.models import (
+    Application,
+    ApplicationSection,
+    ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
+    EoiStatus,
+    ExpressionOfInterest,
+    Fund,
+    Organisation,
+    Rag,
+    Region,
+    Role,
+    Round,
+    User,
+)
 from portfolio.models.base import utcnow
+from portfolio.services import criteria, decisions, due_diligence, funds, monitoring, offers, subsidy
 from portfolio.services.passwords import hash_password
 from tests.helpers import DEMO_PASSWORD, TOTP_SECRET
 
@@ -95,11 +111,6 @@ class Builders:
 
     def fund(self, **overrides):
         """The LSIMF with its default rules (PRODUCT.md §2.1)."""
-        from decimal import Decimal
-
-        from portfolio.models import Fund
-        from portfolio.services import funds
-
         values = {"code": "LSIMF", "name": "Life Sciences Innovative Manufacturing Fund",
                   "budget": Decimal("520000000.00")}
         values.update(overrides)
@@ -110,13 +121,6 @@ class Builders:
 
     def open_round(self, fund, **overrides):
         """A round that opened yesterday and closes in 30 days."""
-        from datetime import timedelta
-        from decimal import Decimal
-
-        from portfolio.models import Round
-        from portfolio.models.base import utcnow
-        from portfolio.services import criteria
-
         values = {"name": "Round 1", "opens_on": utcnow().date() - timedelta(days=1),
                   "deadline": utcnow() + timedelta(days=30), "allocation": Decimal("100000000.00")}
         values.update(overrides)
@@ -127,30 +131,12 @@ class Builders:
 
     def submitted_application(self, fund, **overrides):
         """A submitted application with the answers assessors and offers read (jobs, milestones)."""
-        from portfolio.models import ApplicationStatus
-
         return self.moderated_application(fund, status=ApplicationStatus.SUBMITTED, **overrides)
 
     def moderated_application(self, fund, *, grant=None, assessor=None, organisation=None,
                               public_funding: str | None = None, referral_recorded: bool = True, status=None):
         """An application as assessment leaves it: moderated, with a weighted score, checked by due
         diligence and (unless told otherwise) with a recorded decision not to refer it to the SAU."""
-        from datetime import date
-        from decimal import Decimal
-
-        from portfolio.models import (
-            Application,
-            ApplicationSection,
-            ApplicationStatus,
-            Assignment,
-            AssignmentStatus,
-            EoiStatus,
-            ExpressionOfInterest,
-            Rag,
-        )
-        from portfolio.models.base import utcnow
-        from portfolio.services import due_diligence, subsidy
-
         grant = grant if grant is not None else Decimal("4000000.00")
         applicant = self.user(Role.APPLICANT, **({"organisation": organisation} if organisation else {}))
         eoi = ExpressionOfInterest(fund=fund, organisation=applicant.organisation, created_by=applicant,
@@ -188,8 +174,6 @@ class Builders:
         return application
 
     def recommended_application(self, fund, *, recommender, assessor, **kwargs):
-        from portfolio.services import decisions
-
         application = self.moderated_application(fund, assessor=assessor, **kwargs)
         decisions.recommend(self.session, application=application, by=recommender, recommended=True,
                             amount=application.grant_requested, note="Strong on health resilience")
@@ -197,8 +181,6 @@ class Builders:
         return application
 
     def approved_application(self, fund, *, recommender, assessor, approver, **kwargs):
-        from portfolio.services import decisions
-
         application = self.recommended_application(fund, recommender=recommender, assessor=assessor, **kwargs)
         decisions.approve(self.session, application=application, by=approver, amount=application.grant_requested,
                           conditions="Planning permission granted before the first claim")
@@ -220,8 +202,6 @@ def accepted_award(session, make, fund, people, *, start: date, completion: date
     """A £4m award (25% of £16m eligible capital costs; contracted £16m private investment, 134.5 jobs
     created, 37 safeguarded) whose offer was accepted with this project period. `people` needs a
     "recommender", an "assessor" and an "approver" (the `people` fixture has them)."""
-    from portfolio.services import offers
-
     application = make.approved_application(fund, recommender=people["recommender"], assessor=people["assessor"],
                                             approver=people["approver"])
     terms = replace(offers.default_terms(application), project_start=start, project_completion=completion)
@@ -233,8 +213,6 @@ def accepted_award(session, make, fund, people, *, start: date, completion: date
 
 def submit_return(session, monitoring_return, values=GOOD, **explanations):
     """The company submits the return with these figures (and explanations of queried ones)."""
-    from portfolio.services import monitoring
-
     monitoring.submit(session, monitoring_return=monitoring_return, by=monitoring_return.award.organisation.users[0],
                       values=values, narrative="On plan", rag=Rag.GREEN, explanations=explanations)
     session.commit()

@@ -33,6 +33,7 @@ from flask_migrate import upgrade
 from portfolio import create_app
 from portfolio.extensions import db, queue
 from tests.helpers import PageClient, work_burst
+from tests import builders
 
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"... in a pytest-xdist worker
 
@@ -283,8 +284,6 @@ def run_jobs(app):
 
 @pytest.fixture
 def make(session):
-    from tests import builders
-
     return builders.Builders(session)
 
 

@@ -5,6 +5,9 @@ from flask import Blueprint
 
 from portfolio.access import PUBLIC, TokenScope, declared_roles
 from portfolio.models import Role
+from tests.helpers import PageClient
+from portfolio.extensions import db
+from portfolio.services import api_tokens
 
 # The issue's allow-list: start page, sign-in, register, password reset, static, /healthz.
 PUBLIC_ALLOW_LIST = {
@@ -34,8 +37,6 @@ def test_only_the_allow_list_is_public(app):
 
 def test_an_endpoint_without_a_declaration_is_refused(make_app, make, session):
     """Forgetting the decorator denies access rather than opening a hole."""
-    from tests.helpers import PageClient
-
     extra = Blueprint("forgotten", __name__)
 
     @extra.route("/forgotten")
@@ -45,8 +46,6 @@ def test_an_endpoint_without_a_declaration_is_refused(make_app, make, session):
     app = make_app()
     app.register_blueprint(extra)
     with app.app_context():
-        from portfolio.extensions import db
-
         admin = make.user(Role.ADMIN)
         db.session.commit()
         client = PageClient(app)
@@ -69,9 +68,6 @@ def test_the_json_api_and_only_it_is_declared_for_tokens(app):
 
 def test_an_api_endpoint_without_a_declaration_is_refused(make_app, make, session):
     """A token gets nothing from an undeclared API endpoint either."""
-    from portfolio.services import api_tokens
-    from tests.helpers import PageClient
-
     extra = Blueprint("forgotten_api", __name__, url_prefix="/api/v1")
 
     @extra.route("/forgotten")
@@ -81,8 +77,6 @@ def test_an_api_endpoint_without_a_declaration_is_refused(make_app, make, sessio
     app = make_app()
     app.register_blueprint(extra)
     with app.app_context():
-        from portfolio.extensions import db
-
         admin = make.user(Role.ADMIN)
         _, secret = api_tokens.create(db.session, name="All", scopes=list(api_tokens.SCOPES), by=admin)
         db.session.commit()

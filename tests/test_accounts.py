@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from portfolio.models import AuditEvent, Invitation, Organisation, Region, Role, User
 from portfolio.models.base import utcnow
 from tests.helpers import DEMO_PASSWORD, link_in, path_of, register, sent_emails
+from portfolio.models import PasswordReset
+from tests.helpers import PageClient
 
 REGISTRATION = {
     "organisation_name": "Pennine Cell Therapies Ltd",
@@ -141,8 +143,6 @@ def test_reset_for_unknown_email_looks_the_same_and_sends_nothing(app, client, r
 
 
 def test_expired_reset_link_is_refused(app, client, make, session, run_jobs):
-    from portfolio.models import PasswordReset
-
     user = make.user(Role.ASSESSOR)
     session.commit()
     client.submit("/reset-password", {"email": user.email})
@@ -156,8 +156,6 @@ def test_expired_reset_link_is_refused(app, client, make, session, run_jobs):
 
 
 def test_reset_signs_out_other_sessions(app, client, make, session, run_jobs):
-    from tests.helpers import PageClient
-
     user = make.user(Role.FINANCE)
     session.commit()
     elsewhere = PageClient(app)
@@ -294,8 +292,6 @@ def test_admin_cannot_change_own_role_or_a_company_users(client, make, session):
 
 
 def test_admin_deactivates_staff_who_are_signed_out_at_once(app, client, make, session):
-    from tests.helpers import PageClient
-
     admin = make.user(Role.ADMIN)
     leaver = make.user(Role.FINANCE)
     session.commit()

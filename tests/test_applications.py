@@ -27,6 +27,11 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.services import applications, eois, funds
 from tests.helpers import sent_emails
+from portfolio.models import ApplicantType, ProductType
+from tests.helpers import PageClient
+from tests.builders import Builders
+from portfolio.extensions import db
+from portfolio.models import Upload
 
 SECTION_ANSWERS = {
     "organisation": {"company_size": "medium", "contact_name": "Priya Shah", "contact_email": "priya@example.com",
@@ -74,8 +79,6 @@ def fund_manager(make, session):
 
 
 def invited_application(session, fund, applicant, fund_manager, **eoi_values) -> Application:
-    from portfolio.models import ApplicantType, ProductType
-
     eoi = ExpressionOfInterest(
         fund=fund, organisation=applicant.organisation, created_by=applicant, status=EoiStatus.SUBMITTED,
         project_title="Sterile fill-finish line", project_summary="Fill-finish.", site_postcode="LS2 9JT",
@@ -260,12 +263,8 @@ def test_fund_manager_sees_filters_and_returns_for_changes(app, client, session,
 
 
 def test_a_stale_save_never_overwrites_a_colleagues_change(app, client, session, fund, applicant, fund_manager):
-    from tests.helpers import PageClient
-
     application = invited_application(session, fund, applicant, fund_manager)
     colleague = PageClient(app)
-    from tests.builders import Builders
-
     other_user = Builders(session).user(Role.APPLICANT, organisation=applicant.organisation, is_signatory=False)
     session.commit()
     client.sign_in(applicant.email)
@@ -416,8 +415,6 @@ def test_concurrent_saves_of_one_section_never_lose_an_update(app, session, fund
     told (StaleSection) and nothing is silently overwritten. Runs on SQLite and PostgreSQL."""
     import threading
 
-    from portfolio.extensions import db
-
     application = invited_application(session, fund, applicant, fund_manager)
     colleague = make.user(Role.APPLICANT, organisation=applicant.organisation, is_signatory=False)
     session.commit()
@@ -499,8 +496,6 @@ def test_changing_the_rules_never_alters_a_submitted_application(client, session
 
 
 def test_oversized_and_empty_documents_are_refused_on_the_page(app, client, session, fund, applicant, fund_manager):
-    from portfolio.models import Upload
-
     application = invited_application(session, fund, applicant, fund_manager)
     client.sign_in(applicant.email)
     # A small limit keeps the request body small (a 10MB body would be spooled to a temporary file
@@ -541,8 +536,6 @@ def test_financial_years_run_april_to_march():
 def test_the_list_pages_many_applications_with_ellipses_and_a_fixed_number_of_queries(client, session, make, fund,
                                                                                         fund_manager):
     import sqlalchemy as sa
-
-    from portfolio.extensions import db
 
     def statements(url: str) -> tuple[int, object]:
         counted = []

@@ -9,6 +9,7 @@ from portfolio.models import ApplicationStatus, AssignmentStatus, Role, Score
 from portfolio.services import assessments
 from portfolio.services.errors import DomainError
 from tests.helpers import sent_emails
+from portfolio.services import uploads
 
 
 @pytest.fixture
@@ -250,8 +251,6 @@ def test_an_assessor_can_be_removed_until_they_submit(client, session, applicati
 
 
 def test_assessors_download_the_supporting_documents_only_while_assigned(client, session, application, people):
-    from portfolio.services import uploads
-
     upload = uploads.save_upload(session, file_storage=_pdf_upload(), organisation=application.organisation,
                                  purpose="application_evidence", owner_type="application", owner_id=application.id,
                                  by=application.organisation.users[0])

@@ -21,6 +21,9 @@ from portfolio.models.base import utcnow
 from portfolio.services import decisions, subsidy
 from portfolio.services.errors import DomainError
 from tests.helpers import sent_emails
+from portfolio.extensions import db
+from portfolio.models import User
+from portfolio.models import AuditEvent
 
 M = Decimal("1000000.00")
 
@@ -232,9 +235,6 @@ def test_no_due_diligence_no_approval(session, make, fund, staff):
 
 
 def _approve_in_thread(app, application_id: int, approver_id: int, amount: Decimal, results: dict) -> None:
-    from portfolio.extensions import db
-    from portfolio.models import User
-
     with app.app_context():
         try:
             application = db.session.get(Application, application_id)
@@ -428,8 +428,6 @@ BAD_FORMS = [
 @pytest.mark.parametrize("page, data, message", BAD_FORMS)
 def test_bad_decision_input_is_refused_with_a_message_and_writes_nothing(client, session, make, fund, staff, page,
                                                                          data, message):
-    from portfolio.models import AuditEvent
-
     application = moderated_application(session, make, fund, assessor=staff["assessor"])
     if page in ("approve", "reject"):
         decisions.recommend(session, application=application, by=staff["recommender"], recommended=True,

@@ -13,6 +13,8 @@ from portfolio.access import declared_roles
 from portfolio.models import AuditEvent, DocumentKind, Role
 from portfolio.services import claims, documents, evidence, monitoring
 from tests.builders import PDF, accepted_award
+from portfolio.models import Award
+from portfolio.models import Claim, Upload
 
 BLUEPRINTS = ("claims.", "awards.", "documents.")
 
@@ -77,8 +79,6 @@ def test_another_organisation_gets_404_from_every_delivery_url(app, client, sess
 
 def test_the_company_itself_reaches_its_records(client, session, records, people):
     """The same ids work for the company (so the 404s above are about the organisation, not the ids)."""
-    from portfolio.models import Award
-
     award = session.get(Award, records["award_id"])
     client.sign_in(award.organisation.users[0].email)
     for path in [f"/awards/{records['award_id']}", f"/awards/returns/{records['return_id']}",
@@ -91,8 +91,6 @@ def test_the_company_itself_reaches_its_records(client, session, records, people
 
 
 def test_evidence_is_checked_kept_while_open_and_refused_once_submitted(client, session, records):
-    from portfolio.models import Claim, Upload
-
     claim = session.get(Claim, records["claim_id"])
     client.sign_in(claim.award.organisation.users[0].email)
     url = f"/claims/{claim.id}"

@@ -12,6 +12,12 @@ from portfolio.models import Cluster, Rag, Region, Role
 from portfolio.services import claims, leverage, monitoring, offers
 from portfolio.services.errors import DomainError
 from tests.builders import GOOD, accepted_award
+from portfolio.models import Document, DocumentStatus
+from portfolio.services import documents
+from portfolio.services import api_tokens
+from portfolio.models import LipComponentKind, LipComponentStatus, LipStage
+from portfolio.services import lip
+from tests.test_lip import _to_approvals, approve_all, open_case
 
 TODAY = date.today()
 
@@ -169,9 +175,6 @@ def test_the_leverage_pdf_and_the_implementation_update_are_made_by_jobs(client,
                                                                          run_jobs):
     from pypdf import PdfReader
 
-    from portfolio.models import Document, DocumentStatus
-    from portfolio.services import documents
-
     def pdf_text(location: str) -> str:
         run_jobs()
         session.expire_all()
@@ -219,8 +222,6 @@ def test_only_finance_and_admin_change_the_additionality_settings(client, sessio
 
 
 def test_the_api_serves_the_same_figures_with_money_as_strings(client, session, portfolio, people):
-    from portfolio.services import api_tokens
-
     _, secret = api_tokens.create(session, name="Leverage", scopes=["leverage:read"], by=people["finance"])
     _, other = api_tokens.create(session, name="Awards", scopes=["awards:read"], by=people["finance"])
     session.commit()
@@ -247,10 +248,6 @@ def test_the_api_serves_the_same_figures_with_money_as_strings(client, session, 
 
 
 def test_agreed_large_investment_cases_count_as_the_lip_programme(client, session, make, portfolio, people):
-    from portfolio.models import LipComponentKind, LipComponentStatus, LipStage
-    from portfolio.services import lip
-    from tests.test_lip import _to_approvals, approve_all, open_case
-
     people |= {"am": make.user(Role.ACCOUNT_MANAGER), "fm": people["recommender"]}
     session.commit()
     case = open_case(session, make, people)  # £300,000,000.01; 450 + 120.5 jobs; a site in Speke (North West)

@@ -34,6 +34,8 @@ from portfolio.services import documents, lip, subsidy, workflow
 from portfolio.services.errors import DomainError
 from portfolio.services.workflow import InvalidTransition
 from tests.builders import PDF, accepted_award
+from portfolio.models import AwardStatus
+from portfolio.services import api_tokens
 
 TODAY = date.today()
 S = LipStage
@@ -275,8 +277,6 @@ def test_package_total_and_public_share_are_exact_and_a_linked_award_gives_its_f
     assert offer.public_share == (total * 100 / Decimal("300000000.01")).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert offer.public_share == Decimal("22.12") and offer.public_share_text == "22.12%"
     # The award's figures follow the award: released, it drops out of the offer.
-    from portfolio.models import AwardStatus
-
     award.status = AwardStatus.RELEASED
     session.commit()
     assert lip.component_status(linked) is LipComponentStatus.DECLINED
@@ -588,8 +588,6 @@ def test_staff_roles(app, client, session, people, records):
 
 
 def test_the_api_gives_a_case_s_headline_figures_to_a_cases_token_only(client, session, make, people):
-    from portfolio.services import api_tokens
-
     case = open_case(session, make, people)
     lip.add_component(session, case=case, by=people["am"], kind=LipComponentKind.BRITISH_BUSINESS_BANK,
                       owner_body="", amount=Decimal("30000000.00"), description="", status=LipComponentStatus.AGREED,

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from portfolio.extensions import db
+from portfolio import create_app
 
 
 def test_migrations_build_every_table(app):
@@ -41,8 +42,6 @@ def test_documents_made_before_0012_name_their_record(tmp_path, app_config):
     """Migration 0012 turns the ids documents kept on the row or inside `parameters` into a typed
     reference to their record, and decisions' outcome into a status, without losing a row."""
     from flask_migrate import upgrade
-
-    from portfolio import create_app
 
     app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
                       "SQLALCHEMY_MIGRATION_URI": None})

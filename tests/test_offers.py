@@ -13,6 +13,8 @@ from portfolio.models import ApplicationStatus, AuditEvent, AwardStatus, Offer, 
 from portfolio.models.base import utcnow
 from portfolio.services import decisions, offers
 from tests.helpers import sent_emails
+from workers import jobs
+from portfolio.extensions import db
 
 
 @pytest.fixture
@@ -198,8 +200,6 @@ def test_rq_cron_runs_the_expiry_job_hourly_and_the_return_reminders_daily(sessi
     import fakeredis
     from rq.cron import CronScheduler
 
-    from workers import jobs
-
     scheduler = CronScheduler(connection=fakeredis.FakeRedis())
     scheduler.load_config_from_file("workers.cron")  # what `rq cron workers.cron` does
     assert [(job.func, job.args, job.cron, job.interval) for job in scheduler.get_jobs()] == [
@@ -244,8 +244,6 @@ def test_an_offer_is_issued_once_and_only_for_an_approved_award(client, session,
 
 
 def _expire_in_thread(app, barrier, results: list) -> None:
-    from portfolio.extensions import db
-
     with app.app_context():
         try:
             barrier.wait()

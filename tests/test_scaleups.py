@@ -33,6 +33,9 @@ from portfolio.models import (
 from portfolio.services import documents, implementation_update, partnerships, scaleups
 from portfolio.services.errors import DomainError, NotFound
 from tests.conftest import needs_postgres
+from portfolio.extensions import db
+from portfolio.models import User
+from portfolio.services import api_tokens
 
 TODAY = date.today()
 THIS_QUARTER = quarter_start(TODAY)
@@ -78,9 +81,6 @@ def test_the_21st_company_is_refused_and_fewer_than_10_warn(session, make, peopl
 
 
 def _join_in_thread(app, organisation_id: int, manager_id: int, results: dict) -> None:
-    from portfolio.extensions import db
-    from portfolio.models import User
-
     with app.app_context():
         try:
             scaleups.join(db.session, by=db.session.get(User, manager_id), organisation_id=organisation_id,
@@ -334,8 +334,6 @@ def test_annex_a_figures_equal_the_hand_computed_ones(client, session, make, peo
     assert partnerships.action_22(session, "2026/27").new_partnerships == 1
 
     # The API gives the same figures to an annex_a:read token only.
-    from portfolio.services import api_tokens
-
     _, secret = api_tokens.create(session, name="Annex A", scopes=["annex_a:read"], by=people["finance"])
     _, other = api_tokens.create(session, name="Awards", scopes=["awards:read"], by=people["finance"])
     session.commit()

@@ -3,6 +3,9 @@
 import re
 
 from portfolio.models import Role
+from portfolio.access import public
+from portfolio.forms.accounts import SignInForm
+from portfolio.forms.base import error_summary
 
 
 def test_security_headers_and_a_csp_without_inline_script(client):
@@ -74,8 +77,6 @@ def test_unexpected_errors_show_the_500_page(app, client):
     def boom():
         raise RuntimeError("kaboom")
 
-    from portfolio.access import public
-
     public(boom)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     page = client.get("/boom")
@@ -85,9 +86,6 @@ def test_unexpected_errors_show_the_500_page(app, client):
 
 
 def test_form_level_errors_are_listed_without_a_broken_link(app):
-    from portfolio.forms.accounts import SignInForm
-    from portfolio.forms.base import error_summary
-
     with app.test_request_context("/sign-in", method="POST", data={"email": "x"}):
         form = SignInForm()
         form.validate()
@@ -104,8 +102,6 @@ def test_a_write_conflict_in_the_database_is_a_409_asking_to_try_again(app):
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
-
-    from portfolio.access import public
 
     @public
     def contended():

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from portfolio.extensions import queue
 from portfolio.models import Document, DocumentStatus, Role
 from tests.conftest import REDIS_URL, needs_redis
+from portfolio.models import OutboxMessage, OutboxStatus
+from tests.helpers import sent_emails
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,9 +78,6 @@ def test_workers_run_module_processes_the_queue(app, client, make, session):
 
 
 def test_emails_are_delivered_by_the_job(app, client, make, session, run_jobs):
-    from portfolio.models import OutboxMessage, OutboxStatus
-    from tests.helpers import sent_emails
-
     user = make.user(Role.FINANCE)
     session.commit()
     client.submit("/reset-password", {"email": user.email})
