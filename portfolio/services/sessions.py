@@ -38,7 +38,7 @@ class Ended:
     ROLE_CHANGED = "role changed"
     DEACTIVATED = "account deactivated"
     SECOND_FACTOR_RESET = "second factor reset"
-    ROTATED = "replaced"
+    REPLACED = "replaced"
 
 
 @dataclass(frozen=True)
@@ -72,21 +72,12 @@ def start(session: Session, *, user: User, user_agent: str = "", ip_address: str
     return row, key
 
 
-def rotate(session: Session, row: UserSession) -> tuple[UserSession, str]:
-    """A new key for the same person and browser (after a privilege change); the old key stops working."""
-    new_row, key = start(session, user=row.user, user_agent=row.user_agent, ip_address=row.ip_address,
-                         second_factor_at=row.second_factor_at)
-    new_row.created_at = row.created_at  # the absolute lifetime runs from the first sign-in
-    _close(row, Ended.ROTATED)
-    return new_row, key
-
-
 def replace(row: UserSession) -> None:
     """The browser signs in again: its old session ends (its new one starts with a new key)."""
-    _close(row, Ended.ROTATED)
+    _close(row, Ended.REPLACED)
 
 
-def check(session: Session, key: str | None, *, now: datetime | None = None) -> Check:
+def check(session: Session, key: str | None) -> Check:
     """The open session for a cookie's key. A session past its idle timeout or absolute lifetime is
     ended here (and the reason returned); recent use is recorded at most once a minute."""
     if not key:
@@ -97,7 +88,7 @@ def check(session: Session, key: str | None, *, now: datetime | None = None) -> 
     if not row.user.is_active:
         _close(row, Ended.DEACTIVATED)
         return Check(None, Ended.DEACTIVATED)
-    now = now or utcnow()
+    now = utcnow()
     if now - row.created_at > absolute_limit():
         _close(row, Ended.EXPIRED, at=now)
         return Check(None, Ended.EXPIRED)
