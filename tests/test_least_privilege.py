@@ -15,7 +15,7 @@ from portfolio.extensions import db
 from portfolio.models import AuditCheckpoint, AuditEvent, Role, User
 from portfolio.services import audit, audit_checkpoints, database_roles
 from tests.conftest import DATABASE_URL, ON_POSTGRES, OWNER_URL, TWO_ROLES, owner_connection
-from tests.helpers import sent_emails
+from tests.helpers import link_in, path_of, sent_emails
 from workers import jobs
 
 needs_two_roles = pytest.mark.skipif(
@@ -208,6 +208,7 @@ def test_the_checkpoint_command_records_the_head_and_emails_the_administrators(a
     assert message["Subject"] == f"Audit checkpoint {checkpoint.id}: {count} events"
     body = message.get_payload(decode=True).decode()
     assert f"Events in the audit trail: {count}" in body and f"Its hash: {head.hash}" in body
+    assert path_of(link_in(message, "/admin/audit")) == "/admin/audit"
     assert _cli(app, "audit", "verify").exit_code == 0  # the checkpoint's own event and e-mails come after it
 
 

@@ -15,7 +15,7 @@ from portfolio.models.base import utcnow
 from portfolio.services import claims, sessions
 from portfolio.services.passwords import token_hash
 from tests.builders import accepted_award
-from tests.helpers import DEMO_PASSWORD, TOTP_SECRET, PageClient, current_code, sent_emails
+from tests.helpers import DEMO_PASSWORD, TOTP_SECRET, PageClient, current_code, link_in, path_of, sent_emails
 from portfolio.seed import DEMO_PASSWORD as SEED_PASSWORD
 from portfolio.seed import DEMO_TOTP_SECRET
 
@@ -287,6 +287,7 @@ def test_an_administrator_resets_a_second_factor(app, client, session, people, r
     [email] = [message for message in sent_emails(app) if message["To"] == person.email]
     assert email["Subject"] == "Your Portfolio second factor was reset"
     assert people["admin"].name in email.get_payload(decode=True).decode()
+    assert path_of(link_in(email, "/sign-in")) == "/sign-in"  # the link takes them to sign in and set one up
 
     # Signed out at once, and must set one up again at the next sign-in.
     assert their_browser.get("/home").location.startswith("/sign-in")

@@ -95,7 +95,7 @@ def request_registration(
         mail.send_email(
             session, to=owner.email, subject="Someone tried to register with your email address",
             template="registration_existing_account", user=owner,
-            sign_in=_external_url("auth.sign_in"), reset=_external_url("auth.request_password_reset"),
+            sign_in=mail.external_url("auth.sign_in"), reset=mail.external_url("auth.request_password_reset"),
         )
         return
     organisation = session.scalar(sa.select(Organisation).where(Organisation.company_number == company_number))
@@ -119,7 +119,7 @@ def request_registration(
     mail.send_email(
         session, to=email, subject="Confirm your email address to finish registering",
         template="registration_confirm", registration=registration,
-        link=_external_url("auth.confirm_registration", token=token),
+        link=mail.external_url("auth.confirm_registration", token=token),
         hours=int(current_app.config["REGISTRATION_TTL"].total_seconds() // 3600),
     )
 
@@ -131,7 +131,7 @@ def _email_company_already_registered(session: Session, *, email: str, name: str
     mail.send_email(
         session, to=email, subject=f"{organisation.name} is already registered with Portfolio",
         template="registration_existing_organisation", name=name.strip(), organisation=organisation,
-        contact=signatories[0].name if signatories else None, sign_in=_external_url("auth.sign_in"),
+        contact=signatories[0].name if signatories else None, sign_in=mail.external_url("auth.sign_in"),
     )
 
 
@@ -236,7 +236,7 @@ def invite(
     )
     mail.send_email(
         session, to=email, subject="You have been invited to use Portfolio", template="invitation",
-        invitation=invitation, link=_external_url("auth.accept_invitation", token=token),
+        invitation=invitation, link=mail.external_url("auth.accept_invitation", token=token),
     )
     return invitation
 
@@ -281,7 +281,7 @@ def request_password_reset(session: Session, *, email: str) -> None:
     audit.record(session, actor=user, action="password_reset.requested", entity=user)
     mail.send_email(
         session, to=user.email, subject="Reset your Portfolio password", template="password_reset",
-        user=user, link=_external_url("auth.reset_password", token=token),
+        user=user, link=mail.external_url("auth.reset_password", token=token),
         hours=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 3600),
     )
 
@@ -367,12 +367,6 @@ def pending_invitations(session: Session, *, organisation: Organisation | None) 
     else:
         query = query.where(Invitation.organisation_id == organisation.id)
     return list(session.scalars(query.order_by(Invitation.created_at)))
-
-
-def _external_url(endpoint: str, **values) -> str:
-    """A link for an email: built from SERVER_BASE_URL, so it works outside a request too."""
-    base = current_app.config["SERVER_BASE_URL"].rstrip("/")
-    return base + current_app.url_map.bind("").build(endpoint, values)
 
 
 def staff_users(session: Session) -> list[User]:

@@ -36,7 +36,8 @@ def make(session: Session, *, made_by: str) -> tuple[AuditCheckpoint, list[str]]
     for administrator in administrators:
         mail.send_email(session, to=administrator.email, subject=f"Audit checkpoint {checkpoint.id}: "
                         f"{count} event{'' if count == 1 else 's'}", template="audit_checkpoint",
-                        user=administrator, checkpoint=checkpoint)
+                        user=administrator, checkpoint=checkpoint,
+                        link=mail.external_url("admin.audit_log"))
     return checkpoint, [administrator.email for administrator in administrators]
 
 

@@ -55,3 +55,9 @@ def deliver(session: Session, message_id: int) -> None:
     message.sent_at = utcnow()
     workflow.transition(session, message, OutboxStatus.SENT, by=None, system_label="mail")
     message.last_error = None
+
+
+def external_url(endpoint: str, **values) -> str:
+    """A link for an e-mail: built from SERVER_BASE_URL, so it works outside a request too (a job)."""
+    base = current_app.config["SERVER_BASE_URL"].rstrip("/")
+    return base + current_app.url_map.bind("").build(endpoint, values)

@@ -298,4 +298,5 @@ def reset(session: Session, *, user: User, by: User) -> None:
     audit.record(session, actor=by, action="two_factor.reset", entity=user, before=before,
                  after={"app": False, "passkeys": 0, "recovery_codes_left": 0})
     mail.send_email(session, to=user.email, subject="Your Portfolio second factor was reset",
-                    template="second_factor_reset", user=user, by=by)
+                    template="second_factor_reset", user=user, by=by,
+                    link=mail.external_url("auth.sign_in"))
