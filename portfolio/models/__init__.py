@@ -34,6 +34,8 @@ from portfolio.models.lip import (
     LipStageChange,
 )
 from portfolio.models.monitoring import MonitoringReturn
+from portfolio.models.money_plan import AwardTerms, BudgetVersion, Forecast, ProfileLine, YearBudget
+from portfolio.models.variation import Variation, VariationMessage
 from portfolio.models.partnership import Commitment, Partnership, ProgressUpdate
 from portfolio.models.scaleup import Engagement, KpiSnapshot, ScaleupCohort, ScaleupCompany
 from portfolio.models.organisation import Organisation
@@ -79,11 +81,22 @@ from portfolio.models.statuses import (
     SnapshotStatus,
     SubsidyCategory,
     ThresholdKey,
+    VariationKind,
+    VariationStatus,
 )
 from portfolio.models.upload import Upload
 from portfolio.models.user import Invitation, PasswordReset, Registration, User, UserSession
 
 __all__ = [
+    "AwardTerms",
+    "BudgetVersion",
+    "Forecast",
+    "ProfileLine",
+    "Variation",
+    "VariationKind",
+    "VariationMessage",
+    "VariationStatus",
+    "YearBudget",
     "Passkey",
     "RecoveryCode",
     "CommitmentStatus",

@@ -79,6 +79,10 @@ class Application(TimestampMixin, Base):
         back_populates="application", uselist=False
     )
     award: Mapped["Award | None"] = relationship(back_populates="application", uselist=False)  # noqa: F821
+    # The grant the company asks for in each financial quarter (the "profile" section).
+    profile_lines: Mapped[list["ProfileLine"]] = relationship(  # noqa: F821
+        primaryjoin="ProfileLine.application_id == Application.id", cascade="all, delete-orphan",
+        order_by="ProfileLine.quarter_start")
 
     @property
     def rules_in_force(self) -> FundRules:

@@ -189,6 +189,20 @@ class Award(TimestampMixin, Base):
     round: Mapped[Round] = relationship()
     organisation: Mapped[Organisation] = relationship()
     offer: Mapped["Offer | None"] = relationship(back_populates="award", uselist=False)
+    terms_versions: Mapped[list["AwardTerms"]] = relationship(  # noqa: F821
+        back_populates="award", order_by="AwardTerms.version")
+    variations: Mapped[list["Variation"]] = relationship(  # noqa: F821
+        back_populates="award", order_by="Variation.number")
+
+    @property
+    def current_terms(self) -> "AwardTerms | None":  # noqa: F821
+        """The latest version of the award's terms (None only for awards made before terms were versioned)."""
+        return self.terms_versions[-1] if self.terms_versions else None
+
+    @property
+    def first_terms(self) -> "AwardTerms | None":  # noqa: F821
+        """The terms as first offered."""
+        return self.terms_versions[0] if self.terms_versions else None
 
     @property
     def reference(self) -> str:

@@ -24,6 +24,13 @@ class Fund(TimestampMixin, Base):
     rule_sets: Mapped[list["FundRules"]] = relationship(
         back_populates="fund", order_by="FundRules.id.desc()"
     )
+    budget_versions: Mapped[list["BudgetVersion"]] = relationship(  # noqa: F821
+        order_by="BudgetVersion.id.desc()", viewonly=True)
+
+    @property
+    def year_budgets(self) -> dict[str, Decimal]:
+        """The budget by financial year in force now (the newest version); empty before any is set."""
+        return self.budget_versions[0].by_year if self.budget_versions else {}
 
     @property
     def rules(self) -> "FundRules":
@@ -65,6 +72,15 @@ class FundRules(TimestampMixin, Base):
     query_over_contract: Mapped[Decimal] = mapped_column(Rate, server_default="0.5000")
     # A verified shortfall against the contract larger than this at the end of monitoring flags clawback.
     clawback_tolerance: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
+    # Money over time (illustrative defaults): a second fund manager approves a variation that changes the
+    # grant by more than this share or this amount, or extends the project by more than this many months.
+    variation_change_rate: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
+    variation_change_amount: Mapped[Decimal] = mapped_column(server_default="1000000.00")
+    variation_extension_months: Mapped[int] = mapped_column(server_default="6")
+    # An award whose forecast for a year is this far from its agreed profile is flagged to the fund manager;
+    # a year whose forecast spend is this far under or over its budget is flagged on the ledger.
+    forecast_variance_rate: Mapped[Decimal] = mapped_column(Rate, server_default="0.1000")
+    budget_variance_rate: Mapped[Decimal] = mapped_column(Rate, server_default="0.0500")
 
     fund: Mapped[Fund] = relationship(back_populates="rule_sets")
 

@@ -73,6 +73,7 @@ class DocumentKind(StrEnum):
     LIP_CASE_SUMMARY = "lip_case_summary"
     PARTNERSHIP_REPORT = "partnership_report"
     SCALEUP_PROFILE = "scaleup_profile"
+    AMENDMENT_LETTER = "amendment_letter"
 
     @property
     def label(self) -> str:
@@ -85,7 +86,8 @@ class DocumentKind(StrEnum):
                 DocumentKind.IMPLEMENTATION_UPDATE: "Annual implementation update",
                 DocumentKind.LIP_CASE_SUMMARY: "Large investment case summary",
                 DocumentKind.PARTNERSHIP_REPORT: "Strategic partnership report",
-                DocumentKind.SCALEUP_PROFILE: "Scale-up company profile"}[self]
+                DocumentKind.SCALEUP_PROFILE: "Scale-up company profile",
+                DocumentKind.AMENDMENT_LETTER: "Grant amendment letter"}[self]
 
 
 class OutboxStatus(StrEnum):
@@ -391,6 +393,47 @@ class ReturnStatus(StrEnum):
     def label(self) -> str:
         return {ReturnStatus.OPEN: "Not submitted", ReturnStatus.SUBMITTED: "Waiting for verification",
                 ReturnStatus.RETURNED: "Returned for changes", ReturnStatus.VERIFIED: "Verified"}[self]
+
+
+class VariationKind(StrEnum):
+    """What a variation changes in an accepted award's terms (portfolio.services.variations)."""
+
+    TIME_EXTENSION = "time_extension"  # the completion date, and with it the return schedule
+    REPROFILE = "reprofile"  # the grant moved between financial years
+    MILESTONES = "milestones"
+    SCOPE = "scope"  # the scope or site, with any change in the eligible costs
+    GRANT_AMOUNT = "grant_amount"  # an increase (subsidy control, budget) or a decrease (money released)
+    COMPANY = "company"  # the company's details, or its ownership (novation to a new company number)
+
+    @property
+    def label(self) -> str:
+        return {VariationKind.TIME_EXTENSION: "Time extension", VariationKind.REPROFILE: "Re-profiling between years",
+                VariationKind.MILESTONES: "Milestone change", VariationKind.SCOPE: "Change of scope or site",
+                VariationKind.GRANT_AMOUNT: "Change of grant amount",
+                VariationKind.COMPANY: "Change of company details or ownership"}[self]
+
+
+class VariationStatus(StrEnum):
+    REQUESTED = "requested"  # with the fund manager
+    QUERIED = "queried"  # with the company, to answer the fund manager's query
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
+    APPROVED = "approved"  # the amendment letter waits for a company signatory
+    ACCEPTED = "accepted"  # the award's terms have a new version
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {VariationStatus.REQUESTED: "With the fund manager", VariationStatus.QUERIED: "Queried",
+                VariationStatus.AWAITING_SECOND_APPROVAL: "Waiting for a second approval",
+                VariationStatus.APPROVED: "Approved: waiting for the company to accept",
+                VariationStatus.ACCEPTED: "Accepted", VariationStatus.REJECTED: "Rejected",
+                VariationStatus.WITHDRAWN: "Withdrawn"}[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in (VariationStatus.REQUESTED, VariationStatus.QUERIED,
+                        VariationStatus.AWAITING_SECOND_APPROVAL, VariationStatus.APPROVED)
 
 
 # --- Large Investment Portfolio (PRODUCT.md §3) ------------------------------------------------------

@@ -30,7 +30,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.money import money
-from portfolio.services import assessments, due_diligence, subsidy, workflow
+from portfolio.services import assessments, award_terms, budgets, due_diligence, profiles, subsidy, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError
 
@@ -157,6 +157,12 @@ def budget_problem(session: Session, *, fund: Fund, round_: Round, amount: Decim
     return None
 
 
+def award_profile(application: Application, amount: Decimal) -> profiles.Profile:
+    """The profile an award of `amount` starts with: the application's requested profile scaled to it
+    (empty for an application made before profiles were asked for)."""
+    return profiles.scale(profiles.of_lines(application.profile_lines), amount)
+
+
 def approval_problems(session: Session, *, application: Application, by: User, amount: Decimal | None,
                       fund: Fund, round_: Round, assessment: subsidy.Assessment | None) -> list[str]:
     """Everything that stops `by` approving `amount` now (empty when nothing does). `assessment` is
@@ -170,6 +176,8 @@ def approval_problems(session: Session, *, application: Application, by: User, a
     problems += due_diligence.approval_problems(application)
     subsidy_problem = subsidy.blocking_problem(assessment, application.subsidy_check)
     problems += [p for p in [subsidy_problem, budget_problem(session, fund=fund, round_=round_, amount=amount)] if p]
+    problems += budgets.budget_problems(session, fund=fund, profile=award_profile(application, amount),
+                                        verb=f"Approving {money(amount)}")
     return problems
 
 
@@ -209,6 +217,9 @@ def approve(session: Session, *, application: Application, by: User, amount: Dec
                "subsidy_category": assessment.category.value, "cumulative_subsidy": assessment.cumulative,
                "transparency_due_on": assessment.transparency_due_on}
     workflow.start(session, award, by=by, details={"application_id": application.id, "amount": amount})
+    profile = award_profile(application, amount)
+    award_terms.first_version(session, award, profile=profile, by=by)
+    details["profile"] = {year: value for year, value in profiles.by_year(profile).items()}
     workflow.transition(session, decision, DecisionStatus.APPROVED, by=by, details={"application_id": application.id})
     workflow.transition(session, application, ApplicationStatus.APPROVED, by=by, details=details)
     tell_company(session, application, subject="Your LSIMF application has been approved",

@@ -45,6 +45,12 @@ DEFAULT_RULES = {
     "reminder_days_before": 7,
     "query_over_contract": Decimal("0.5000"),
     "clawback_tolerance": Decimal("0.1000"),
+    # Money over time (illustrative): variations needing a second approval, and forecast variance flags.
+    "variation_change_rate": Decimal("0.1000"),
+    "variation_change_amount": Decimal("1000000.00"),
+    "variation_extension_months": 6,
+    "forecast_variance_rate": Decimal("0.1000"),
+    "budget_variance_rate": Decimal("0.0500"),
 }
 RULE_FIELDS = tuple(DEFAULT_RULES)
 

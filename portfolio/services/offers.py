@@ -5,7 +5,7 @@ company signatory, expired by a scheduled job once the acceptance period has pas
                                  -> released (declined or expired: the money is available again)
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ from portfolio.models import (
     ApplicationStatus,
     AwardStatus,
     DocumentKind,
+    Fund,
     Offer,
     OfferStatus,
     Role,
@@ -24,7 +25,7 @@ from portfolio.models import (
 )
 from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
-from portfolio.services import applications, documents, mail, monitoring, workflow
+from portfolio.services import applications, award_terms, budgets, documents, mail, monitoring, profiles, workflow
 from portfolio.services.errors import DomainError
 
 DEFAULT_CLAIM_SCHEDULE = (
@@ -47,6 +48,12 @@ class Terms:
     clawback_terms: str
     project_start: date
     project_completion: date
+    # The agreed grant by quarter (None: the award's profile fitted to the project period).
+    profile: dict[date, Decimal] | None = field(default=None)
+
+    def offer_values(self) -> dict:
+        """The terms the offer row holds (the profile is held by the award's terms)."""
+        return {name: value for name, value in asdict(self).items() if name != "profile"}
 
 
 def default_terms(application: Application) -> Terms:
@@ -76,17 +83,33 @@ def issue(session: Session, *, application: Application, by: User, terms: Terms)
     :raise DomainError: the application is not approved or its award already has an offer."""
     award = application.award
     if award is not None:
-        session.refresh(award, with_for_update=True)  # two fund managers issuing at once: one wins
+        # The fund first (the budget by year is checked under its lock), then the award: two fund managers
+        # issuing at once run one after the other, and one wins.
+        session.scalar(sa.select(Fund).where(Fund.id == award.fund_id).with_for_update()
+                       .execution_options(populate_existing=True))
+        session.refresh(award, with_for_update=True)
     if award is None or (award.status, application.status) != (AwardStatus.APPROVED, ApplicationStatus.APPROVED):
         raise DomainError("An offer can only be issued once, for an approved award")
     if terms.project_completion <= terms.project_start:
         raise DomainError("The project must complete after it starts", field="project_completion")
+    profile = terms.profile if terms.profile is not None else profiles.fit(
+        award_terms.current_profile(award), award.amount, terms.project_start, terms.project_completion)
+    problems = profiles.problems(profile, grant=award.amount, start=terms.project_start,
+                                 completion=terms.project_completion)
+    if problems:
+        raise DomainError("; ".join(problems), field="profile")
+    problems = budgets.budget_problems(session, fund=award.fund, profile=profile, award=award,
+                                       verb="This profile")
+    if problems:
+        raise DomainError("; ".join(problems), field="profile")
     rules = application.rules_in_force
     now = utcnow()
     offer = Offer(award=award, issued_by_id=by.id, issued_at=now,
-                  expires_at=now + timedelta(days=rules.offer_validity_days), **asdict(terms))
-    workflow.start(session, offer, by=by, details={"amount": award.amount, **asdict(terms),
+                  expires_at=now + timedelta(days=rules.offer_validity_days), **terms.offer_values())
+    workflow.start(session, offer, by=by, details={"amount": award.amount, **terms.offer_values(),
+                                                   "profile": profiles.by_year(profile),
                                                    "expires_at": offer.expires_at})
+    award_terms.fix_at_offer(session, offer, profile=profile)
     workflow.transition(session, award, AwardStatus.OFFERED, by=by, details={"offer_id": offer.id})
     document = documents.request_document(session, kind=DocumentKind.GRANT_OFFER_LETTER, record=offer, by=by)
     offer.document_id = document.id

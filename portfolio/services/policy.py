@@ -30,6 +30,7 @@ from portfolio.models import (
     Decision,
     Document,
     EoiStatus,
+    Forecast,
     ExpressionOfInterest,
     KpiSnapshot,
     LipCase,
@@ -42,6 +43,7 @@ from portfolio.models import (
     ScaleupCompany,
     Upload,
     User,
+    Variation,
 )
 from portfolio.models.records import Report
 from portfolio.models.roles import (
@@ -186,7 +188,7 @@ def _award_of(record) -> Award:
 
 
 rule(Award, read=_award_in_delivery, act=_company_only(_org), organisation_id=_org)
-for _model in (Claim, MonitoringReturn, Payment):
+for _model in (Claim, MonitoringReturn, Payment, Forecast, Variation):
     rule(_model, read=lambda user, record: _award_in_delivery(user, record.award),
          act=lambda user, record: _company(user, record.award.organisation_id),
          organisation_id=lambda record: record.award.organisation_id)

@@ -50,6 +50,8 @@ from portfolio.models import (
     ReturnStatus,
     ScaleupCompany,
     SnapshotStatus,
+    Variation,
+    VariationStatus,
 )
 from portfolio.models.roles import (
     ACCOUNT_MANAGERS,
@@ -205,6 +207,24 @@ RETURN = Machine(MonitoringReturn, noun="monitoring return", transitions=(
          label="Return to the company"),
 ))
 
+# --- variations to an accepted award (portfolio.services.variations) ----------------------------------
+
+VA = VariationStatus
+VARIATION = Machine(Variation, noun="variation", transitions=(
+    move("request", None, VA.REQUESTED, COMPANY | FUND_MANAGERS, action="variation.requested"),
+    move("query", VA.REQUESTED, VA.QUERIED, FUND_MANAGERS, action="variation.queried", label="Query the request"),
+    move("answer", VA.QUERIED, VA.REQUESTED, COMPANY, action="variation.answered", label="Send your answer"),
+    move("first_approval", VA.REQUESTED, VA.AWAITING_SECOND_APPROVAL, FUND_MANAGERS,
+         action="variation.first_approval", label="Approve"),
+    move("approve", (VA.REQUESTED, VA.AWAITING_SECOND_APPROVAL), VA.APPROVED, FUND_MANAGERS,
+         action="variation.approved", label="Approve"),
+    move("reject", (VA.REQUESTED, VA.QUERIED, VA.AWAITING_SECOND_APPROVAL), VA.REJECTED, FUND_MANAGERS,
+         action="variation.rejected", reason=True, label="Reject"),
+    move("withdraw", (VA.REQUESTED, VA.QUERIED), VA.WITHDRAWN, COMPANY | FUND_MANAGERS, action="variation.withdrawn",
+         reason=True, label="Withdraw the request"),
+    move("accept", VA.APPROVED, VA.ACCEPTED, COMPANY, action="variation.accepted", label="Accept the amendment"),
+))
+
 # --- Large Investment Portfolio -----------------------------------------------------------------------
 
 L = LipStage
@@ -290,5 +310,5 @@ OUTBOX = Machine(OutboxMessage, noun="e-mail", transitions=(
     move("give_up", X.PENDING, X.FAILED, (), action="mail.failed", system=True),
 ))
 
-register(EOI, APPLICATION, ASSIGNMENT, DECISION, AWARD, OFFER, CLAIM, PAYMENT, RETURN, CASE, COMPONENT, APPROVAL,
+register(EOI, APPLICATION, ASSIGNMENT, DECISION, AWARD, OFFER, CLAIM, PAYMENT, RETURN, VARIATION, CASE, COMPONENT, APPROVAL,
          PARTNERSHIP, COMMITMENT, MEMBERSHIP, SNAPSHOT, DOCUMENT, OUTBOX)

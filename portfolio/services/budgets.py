@@ -1,0 +1,266 @@
+"""The fund's budget by financial year, and the ledger of what each year's money is doing.
+
+    budget      the fund's budget for the year (a versioned setting: every change adds a version)
+    committed   the agreed profiles of approved, offered and accepted awards, in that year (an approved
+                variation not yet accepted holds the larger of its old and new profile, so accepting it
+                can never over-commit a year)
+    forecast    what the fund now expects to pay in the year: payments made in quarters already past,
+                and for the quarters to come each award's latest forecast (its profile until it has one)
+    paid        payments made in the year
+    headroom    budget less committed
+
+A year's forecast more than `budget_variance_rate` under or over its budget is flagged.
+
+Approvals (of an award, an offer's profile or a variation) check every year of the new profile
+against that year's headroom while holding the fund's row lock (portfolio.services.decisions locks
+fund, round, application in that order), so racing approvals run one after another and no year is
+ever over-committed. Until a fund has a budget by year, only its total is checked.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from portfolio.dates import financial_year_of, financial_year_start_year, financial_year_label, quarter_start, \
+    uk_today
+from portfolio.models import (
+    Award,
+    AwardStatus,
+    AwardTerms,
+    BudgetVersion,
+    Forecast,
+    Fund,
+    Payment,
+    ProfileLine,
+    User,
+    Variation,
+    VariationStatus,
+    YearBudget,
+)
+from portfolio.money import money
+from portfolio.services import audit, profiles
+from portfolio.services.errors import DomainError
+
+ZERO = Decimal("0.00")
+LIVE = (AwardStatus.APPROVED, AwardStatus.OFFERED, AwardStatus.ACCEPTED)
+
+
+# --- the budget by year (a versioned setting) -------------------------------------------------------
+
+def set_year_budgets(session: Session, *, fund: Fund, by: User, years: dict[str, Decimal], note: str = ""
+                     ) -> BudgetVersion:
+    """A new version of the fund's budget by year; the fund's total budget becomes their sum.
+
+    :raise DomainError: a year already holds more committed than its new budget, or the rounds'
+        allocations would pass the new total."""
+    fund = session.scalar(sa.select(Fund).where(Fund.id == fund.id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if not years:
+        raise DomainError("Enter the budget for at least one financial year", field="years")
+    if any(amount < ZERO for amount in years.values()):
+        raise DomainError("A year's budget must be £0 or more", field="years")
+    committed = committed_by_year(session, fund)
+    for year, amount in committed.items():
+        if amount > years.get(year, ZERO):
+            raise DomainError(f"{year}: {money(amount)} is already committed, more than a budget of "
+                              f"{money(years.get(year, ZERO))}", field="years")
+    new_total = sum(years.values(), ZERO)
+    allocated = sum((r.allocation for r in fund.rounds), ZERO)
+    if new_total < allocated:
+        raise DomainError(f"The years add up to {money(new_total)}, less than the {money(allocated)} already "
+                          f"allocated to rounds", field="years")
+    before = fund.year_budgets
+    version = BudgetVersion(fund=fund, created_by_id=by.id, note=note,
+                            years=[YearBudget(financial_year=year, amount=amount)
+                                   for year, amount in sorted(years.items())])
+    session.add(version)
+    previous_total, fund.budget = fund.budget, new_total
+    session.flush()
+    session.expire(fund, ["budget_versions"])
+    audit.record(session, actor=by, action="fund.year_budgets_set", entity=fund,
+                 before={"years": before, "budget": previous_total},
+                 after={"years": dict(sorted(years.items())), "budget": new_total, "version_id": version.id,
+                        "note": note})
+    return version
+
+
+def versions(session: Session, fund: Fund) -> list[BudgetVersion]:
+    """Every version of the budget by year, newest first."""
+    return list(session.scalars(sa.select(BudgetVersion).where(BudgetVersion.fund_id == fund.id)
+                                .options(selectinload(BudgetVersion.years)).order_by(BudgetVersion.id.desc())))
+
+
+# --- what is committed ----------------------------------------------------------------------------------
+
+def _current_terms(session: Session, fund: Fund, *, statuses=LIVE) -> list[AwardTerms]:
+    """The latest terms of each of the fund's live awards."""
+    latest = (sa.select(AwardTerms.award_id, sa.func.max(AwardTerms.version).label("version"))
+              .group_by(AwardTerms.award_id).subquery())
+    return list(session.scalars(
+        sa.select(AwardTerms).join(latest, sa.and_(AwardTerms.award_id == latest.c.award_id,
+                                                   AwardTerms.version == latest.c.version))
+        .join(Award, Award.id == AwardTerms.award_id)
+        .where(Award.fund_id == fund.id, Award.status.in_(statuses))
+        .options(selectinload(AwardTerms.lines))))
+
+
+def _pending_profiles(session: Session, fund: Fund) -> dict[int, profiles.Profile]:
+    """Approved variations not yet accepted that propose a new profile, by award."""
+    rows = session.scalars(sa.select(Variation).join(Award, Award.id == Variation.award_id)
+                           .where(Award.fund_id == fund.id, Variation.status == VariationStatus.APPROVED)
+                           .options(selectinload(Variation.lines)))
+    return {variation.award_id: profiles.of_lines(variation.lines) for variation in rows if variation.lines}
+
+
+def award_commitment(terms: AwardTerms, pending: profiles.Profile | None = None) -> dict[str, Decimal]:
+    """What one award holds in each year: its agreed profile, or the larger of it and an approved
+    variation's new profile, year by year."""
+    agreed = profiles.by_year(profiles.of_lines(terms.lines))
+    if not pending:
+        return agreed
+    proposed = profiles.by_year(pending)
+    return {year: max(agreed.get(year, ZERO), proposed.get(year, ZERO)) for year in sorted({*agreed, *proposed})}
+
+
+def committed_by_year(session: Session, fund: Fund, *, excluding_award_id: int | None = None) -> dict[str, Decimal]:
+    pending = _pending_profiles(session, fund)
+    years: dict[str, Decimal] = {}
+    for terms in _current_terms(session, fund):
+        if terms.award_id == excluding_award_id:
+            continue
+        for year, amount in award_commitment(terms, pending.get(terms.award_id)).items():
+            years[year] = years.get(year, ZERO) + amount
+    return years
+
+
+def budget_problems(session: Session, *, fund: Fund, profile: profiles.Profile, award: Award | None = None,
+                    verb: str = "Approving") -> list[str]:
+    """Why committing `profile` (for `award`, in place of what it holds now) would over-commit a year:
+    one message per year, naming the year and its figures. Empty when every year has the headroom, or
+    while the fund has no budget by year. The caller holds the fund's row lock."""
+    budget = fund.year_budgets
+    if not budget:
+        return []
+    committed = committed_by_year(session, fund, excluding_award_id=award.id if award is not None else None)
+    found = []
+    for year, amount in profiles.by_year(profile).items():
+        if amount <= ZERO:
+            continue
+        held, limit = committed.get(year, ZERO), budget.get(year, ZERO)
+        if held + amount > limit:
+            found.append(f"{verb} would over-commit {year}: {money(amount)} in that year on top of "
+                         f"{money(held)} already committed passes its budget of {money(limit)} "
+                         f"(headroom {money(limit - held)})")
+    return found
+
+
+# --- the ledger by year ----------------------------------------------------------------------------------
+
+@dataclass
+class YearRow:
+    year: str
+    budget: Decimal = ZERO
+    committed: Decimal = ZERO
+    forecast: Decimal = ZERO
+    paid: Decimal = ZERO
+    variance_rate: Decimal = ZERO
+
+    @property
+    def headroom(self) -> Decimal:
+        return self.budget - self.committed
+
+    @property
+    def warning(self) -> str | None:
+        """'under' or 'over' when the forecast misses the budget by more than the setting."""
+        if self.budget <= ZERO:
+            return "over" if self.forecast > ZERO else None
+        gap = self.forecast - self.budget
+        if abs(gap) > self.budget * self.variance_rate:
+            return "over" if gap > 0 else "under"
+        return None
+
+
+@dataclass
+class YearLedger:
+    years: list[YearRow]
+    not_profiled: Decimal = ZERO  # awards agreed before profiles existed
+    by_year_budget_set: bool = False
+    totals: YearRow = field(default_factory=lambda: YearRow(year="Total"))
+
+
+def award_forecast(terms: AwardTerms, forecast: Forecast | None, paid_by_quarter: dict[date, Decimal],
+                   today: date) -> profiles.Profile:
+    """One award's expected spend by quarter: what was paid in quarters already past, and from this quarter
+    on its latest forecast (its agreed profile until it has made one)."""
+    now = quarter_start(today)
+    expected = {quarter: amount for quarter, amount in paid_by_quarter.items() if quarter < now}
+    source = profiles.of_lines(forecast.lines) if forecast is not None else profiles.of_lines(terms.lines)
+    for quarter, amount in source.items():
+        if quarter >= now:
+            expected[quarter] = expected.get(quarter, ZERO) + amount
+    return expected
+
+
+def latest_forecasts(session: Session, award_ids: list[int]) -> dict[int, Forecast]:
+    if not award_ids:
+        return {}
+    latest = (sa.select(sa.func.max(Forecast.id)).where(Forecast.award_id.in_(award_ids))
+              .group_by(Forecast.award_id))
+    return {forecast.award_id: forecast for forecast in session.scalars(
+        sa.select(Forecast).where(Forecast.id.in_(latest)).options(selectinload(Forecast.lines)))}
+
+
+def paid_by_award_quarter(session: Session, fund: Fund) -> dict[int, dict[date, Decimal]]:
+    paid: dict[int, dict[date, Decimal]] = {}
+    for award_id, paid_on, amount in session.execute(
+            sa.select(Payment.award_id, Payment.paid_on, Payment.amount).join(Award, Award.id == Payment.award_id)
+            .where(Award.fund_id == fund.id)):
+        quarters = paid.setdefault(award_id, {})
+        quarters[quarter_start(paid_on)] = quarters.get(quarter_start(paid_on), ZERO) + amount
+    return paid
+
+
+def year_ledger(session: Session, fund: Fund, *, today: date | None = None) -> YearLedger:
+    """Budget, committed, forecast, paid and headroom per financial year, and in total: every year that has
+    a budget, a commitment or a payment, in order, with no gap between them."""
+    today = today or uk_today()
+    rate = fund.rules.budget_variance_rate
+    rows: dict[str, YearRow] = {}
+
+    def row(year: str) -> YearRow:
+        return rows.setdefault(year, YearRow(year=year, variance_rate=rate))
+
+    budget = fund.year_budgets
+    for year, amount in budget.items():
+        row(year).budget = amount
+    for year, amount in committed_by_year(session, fund).items():
+        row(year).committed += amount
+    terms_list = _current_terms(session, fund)
+    forecasts = latest_forecasts(session, [terms.award_id for terms in terms_list])
+    paid = paid_by_award_quarter(session, fund)
+    not_profiled = ZERO
+    for terms in terms_list:
+        if not terms.lines:
+            not_profiled += terms.amount
+            continue
+        expected = award_forecast(terms, forecasts.get(terms.award_id), paid.get(terms.award_id, {}), today)
+        for year, amount in profiles.by_year(expected).items():
+            row(year).forecast += amount
+    for quarters in paid.values():
+        for quarter, amount in quarters.items():
+            row(financial_year_of(quarter)).paid += amount
+    if rows:
+        first, last = (financial_year_start_year(year) for year in (min(rows), max(rows)))
+        for start in range(first, last + 1):
+            row(financial_year_label(start))
+    ordered = [rows[year] for year in sorted(rows)]
+    totals = YearRow(year="Total", variance_rate=rate)
+    for item in ordered:
+        totals.budget += item.budget
+        totals.committed += item.committed
+        totals.forecast += item.forecast
+        totals.paid += item.paid
+    return YearLedger(years=ordered, not_profiled=not_profiled, by_year_budget_set=bool(budget), totals=totals)
