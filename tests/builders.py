@@ -25,7 +25,8 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.services import criteria, decisions, due_diligence, funds, monitoring, offers, subsidy
+from portfolio.dates import add_months, uk_today
+from portfolio.services import criteria, decisions, due_diligence, funds, monitoring, offers, profiles, subsidy
 from portfolio.services.passwords import hash_password
 from tests.helpers import DEMO_PASSWORD, TOTP_SECRET
 
@@ -134,10 +135,20 @@ class Builders:
         return self.moderated_application(fund, status=ApplicationStatus.SUBMITTED, **overrides)
 
     def moderated_application(self, fund, *, grant=None, assessor=None, organisation=None,
-                              public_funding: str | None = None, referral_recorded: bool = True, status=None):
+                              public_funding: str | None = None, referral_recorded: bool = True, status=None,
+                              profile: dict[date, Decimal] | None = None, project: tuple[date, date] | None = None):
         """An application as assessment leaves it: moderated, with a weighted score, checked by due
-        diligence and (unless told otherwise) with a recorded decision not to refer it to the SAU."""
+        diligence and (unless told otherwise) with a recorded decision not to refer it to the SAU.
+
+        Its grant profile is `profile` (quarter start -> amount), or the grant spread evenly over the
+        project period: `project` (start, completion), by default two years from the first of next month
+        (as the offer's default terms)."""
         grant = grant if grant is not None else Decimal("4000000.00")
+        if project is None:
+            first = add_months(uk_today().replace(day=1), 1)
+            project = (first, add_months(first, 24) - timedelta(days=1))
+        if profile is None:
+            profile = profiles.spread(grant, *project)
         applicant = self.user(Role.APPLICANT, **({"organisation": organisation} if organisation else {}))
         eoi = ExpressionOfInterest(fund=fund, organisation=applicant.organisation, created_by=applicant,
                                    status=EoiStatus.INVITED, project_title="Sterile fill-finish line",
@@ -154,6 +165,9 @@ class Builders:
             "jobs_safeguarded": "37"}))
         self.session.add(ApplicationSection(application=application, key="delivery", complete=True, data={
             "milestones": "June 2027: building complete", "risks": "Validation delays"}))
+        self.session.add(ApplicationSection(application=application, key="profile", complete=True, data={
+            "project_start": project[0].isoformat(), "project_completion": project[1].isoformat()}))
+        application.profile_lines = profiles.to_lines(profile)
         if public_funding:
             self.session.add(ApplicationSection(application=application, key="funding", complete=True,
                                                 data={"public_funding_year_1": public_funding}))

@@ -2,7 +2,7 @@
 computed totals, the submission rules, versions, and return for changes."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -115,6 +115,19 @@ def completeness(session: Session, rows: list[Application]) -> dict[int, int]:
         for (application_id,) in session.execute(query):
             done[application_id] += 1
     return done
+
+
+def project_period(application: Application) -> tuple[date | None, date | None]:
+    """The project's start and completion dates as the application's grant profile section gives them."""
+    data = answers(application, "profile")
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(data[name]) if data.get(name) else None
+        except (TypeError, ValueError):
+            return None
+
+    return day("project_start"), day("project_completion")
 
 
 def answers(application: Application, key: str) -> dict:

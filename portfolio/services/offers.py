@@ -64,7 +64,10 @@ def default_terms(application: Application) -> Terms:
     def number(value) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal("0")
 
-    start = add_months(uk_today().replace(day=1), 1)
+    start, completion = applications.project_period(application)
+    if start is None or completion is None or completion <= start:
+        start = add_months(uk_today().replace(day=1), 1)  # the first of next month, building for two years
+        completion = add_months(start, 24) - timedelta(days=1)
     return Terms(
         contracted_private_investment=application.private_investment or Decimal("0.00"),
         jobs_created=sum((number(jobs.get(f"jobs_year_{year}")) for year in range(1, 6)), Decimal("0")),
@@ -72,8 +75,8 @@ def default_terms(application: Application) -> Terms:
         milestones=delivery.get("milestones") or "",
         claim_schedule=DEFAULT_CLAIM_SCHEDULE,
         clawback_terms=DEFAULT_CLAWBACK_TERMS,
-        project_start=start,  # the first of next month, building for two years: the fund manager edits both
-        project_completion=add_months(start, 24) - timedelta(days=1),
+        project_start=start,  # as the application's grant profile gives them: the fund manager edits both
+        project_completion=completion,
     )
 
 
