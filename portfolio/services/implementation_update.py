@@ -2,7 +2,9 @@
 
 Action 19 (deliver the £520m LSIMF) is computed from the awards, claims and verified monitoring
 returns: investments supported, private investment leveraged, jobs created and safeguarded and
-R&D spillovers, for awards decided in the year and for every award decided by its end. Actions 22
+R&D spillovers, for awards decided in the year and for every award decided by its end. The grant and
+contracted figures are each award's current terms ("as varied"), with the terms as first offered beside
+them (portfolio.services.leverage reads both). Actions 22
 (strategic partnerships) and 23 (the scale-up company service) are reported from their own
 services once those hold data; until then their sections say so.
 """

@@ -14,6 +14,11 @@ groups in Python with Decimal. Definitions, as the report states them:
     net factor             (1 − deadweight) × (1 − leakage) × (1 − displacement) × (1 − substitution) × multiplier
     R&D spillovers         sums over every verified return: R&D spend, collaborations, patents filed,
                            training places and UK supply-chain spend
+
+The grant and contracted figures are each award's current terms: the award and its offer carry the
+latest version of its terms (portfolio.services.award_terms.follow), so a variation's changes count
+as soon as the company accepts it. Beside them the report keeps the same figures "as first offered"
+(version 1 of the terms, `*_first`), and counts the awards whose terms have been varied.
 """
 
 from collections import defaultdict
@@ -32,6 +37,7 @@ from portfolio.models import (
     Application,
     Award,
     AwardStatus,
+    AwardTerms,
     Cluster,
     Fund,
     LipCase,
@@ -190,6 +196,12 @@ class Figures:
     patents_filed: int = 0
     training_places: int = 0
     supply_chain_spend: Decimal = ZERO
+    # As first offered (version 1 of each award's terms); equal to the figures above until a variation.
+    awards_varied: int = 0
+    grant_committed_first: Decimal = ZERO
+    private_contracted_first: Decimal = ZERO
+    jobs_created_contracted_first: Decimal = Decimal("0.0")
+    jobs_safeguarded_contracted_first: Decimal = Decimal("0.0")
     net_factor: Decimal = field(default=Decimal(1), repr=False)
 
     def add(self, awards: int, sums: dict) -> None:
@@ -208,6 +220,14 @@ class Figures:
     @property
     def leverage_contracted(self) -> Decimal | None:
         return self._ratio(self.private_contracted, self.grant_committed)
+
+    @property
+    def leverage_contracted_first(self) -> Decimal | None:
+        return self._ratio(self.private_contracted_first, self.grant_committed_first)
+
+    @property
+    def jobs_contracted_first(self) -> Decimal:
+        return self.jobs_created_contracted_first + self.jobs_safeguarded_contracted_first
 
     @property
     def leverage_actual(self) -> Decimal | None:
@@ -262,7 +282,14 @@ class Report:
 
 SUMMED = ("grant_committed", "grant_paid", "total_project_cost", "private_contracted", "private_actual",
           "jobs_created_contracted", "jobs_created_actual", "jobs_safeguarded_contracted", "jobs_safeguarded_actual",
-          "rd_spend", "collaborations", "patents_filed", "training_places", "supply_chain_spend")
+          "rd_spend", "collaborations", "patents_filed", "training_places", "supply_chain_spend",
+          "awards_varied", "grant_committed_first", "private_contracted_first", "jobs_created_contracted_first",
+          "jobs_safeguarded_contracted_first")
+# The current figure each "as first offered" one stands beside (an award made before terms were versioned
+# has no version 1: its first figures are its current ones).
+FIRST_OF = {"grant_committed_first": "grant_committed", "private_contracted_first": "private_contracted",
+            "jobs_created_contracted_first": "jobs_created_contracted",
+            "jobs_safeguarded_contracted_first": "jobs_safeguarded_contracted"}
 
 
 def _grouped(session: Session, filters: Filters):
@@ -280,17 +307,27 @@ def _grouped(session: Session, filters: Filters):
                        sa.func.sum(MonitoringReturn.training_places).label("training_places"),
                        sa.func.sum(MonitoringReturn.supply_chain_spend).label("supply_chain_spend"))
              .where(verified).group_by(MonitoringReturn.award_id).subquery())
+    first = aliased(AwardTerms)
+    versions = (sa.select(AwardTerms.award_id, sa.func.max(AwardTerms.version).label("latest"))
+                .group_by(AwardTerms.award_id).subquery())
     year = financial_year_sql(Award.decided_at).label("financial_year")
+    private_contracted = sa.func.coalesce(Offer.contracted_private_investment, Application.private_investment)
     values = {
         "grant_committed": Award.amount, "grant_paid": paid.c.paid,
         "total_project_cost": Application.total_project_cost,
-        "private_contracted": sa.func.coalesce(Offer.contracted_private_investment, Application.private_investment),
+        "private_contracted": private_contracted,
         "private_actual": last.private_investment,
         "jobs_created_contracted": Offer.jobs_created, "jobs_created_actual": last.jobs_created,
         "jobs_safeguarded_contracted": Offer.jobs_safeguarded, "jobs_safeguarded_actual": last.jobs_safeguarded,
         "rd_spend": spill.c.rd_spend, "collaborations": spill.c.collaborations,
         "patents_filed": spill.c.patents_filed, "training_places": spill.c.training_places,
         "supply_chain_spend": spill.c.supply_chain_spend,
+        "awards_varied": sa.case((versions.c.latest > 1, 1), else_=0),
+        # Version 1's contracted figures are fixed when the offer is issued: until then the current ones stand.
+        "grant_committed_first": sa.func.coalesce(first.amount, Award.amount),
+        "private_contracted_first": sa.func.coalesce(first.contracted_private_investment, private_contracted),
+        "jobs_created_contracted_first": sa.func.coalesce(first.jobs_created, Offer.jobs_created),
+        "jobs_safeguarded_contracted_first": sa.func.coalesce(first.jobs_safeguarded, Offer.jobs_safeguarded),
     }
     query = (
         sa.select(Application.region, Application.cluster, year, sa.func.count(Award.id).label("awards"),
@@ -302,6 +339,8 @@ def _grouped(session: Session, filters: Filters):
         .outerjoin(latest, latest.c.award_id == Award.id)
         .outerjoin(last, sa.and_(last.award_id == latest.c.award_id, last.number == latest.c.number))
         .outerjoin(spill, spill.c.award_id == Award.id)
+        .outerjoin(first, sa.and_(first.award_id == Award.id, first.version == 1))
+        .outerjoin(versions, versions.c.award_id == Award.id)
         .where(Award.status != AwardStatus.RELEASED)
         .group_by(Application.region, Application.cluster, year)
     )
@@ -325,7 +364,7 @@ def _grouped(session: Session, filters: Filters):
 
 def _exact(name: str, value):
     """Database sums as exact values (SQLite hands some back as floats or ints)."""
-    if name in ("collaborations", "patents_filed", "training_places"):
+    if name in ("collaborations", "patents_filed", "training_places", "awards_varied"):
         return int(value or 0)
     places = Decimal("0.1") if name.startswith("jobs_") else ZERO
     return Decimal(str(value or 0)).quantize(places)
@@ -371,7 +410,8 @@ def _lip_groups(session: Session, filters: Filters) -> list[tuple]:
             "grant_committed": own, "total_project_cost": case.total_investment,
             "private_contracted": case.total_investment - offer.agreed,
             "jobs_created_contracted": case.expected_jobs_created,
-            "jobs_safeguarded_contracted": case.expected_jobs_safeguarded}
+            "jobs_safeguarded_contracted": case.expected_jobs_safeguarded, "awards_varied": 0}
+        sums |= {name: sums[current] for name, current in FIRST_OF.items()}  # cases are not varied
         groups.append((region, None, financial_year_of(when), 1, sums))
     return groups
 
@@ -429,7 +469,16 @@ COLUMNS = (
     ("Cost per job net, actual (£)", "cost_per_job_net_actual"),
     ("R&D spend (£)", "rd_spend"), ("Collaborations", "collaborations"), ("Patents filed", "patents_filed"),
     ("Training places", "training_places"), ("UK supply-chain spend (£)", "supply_chain_spend"),
+    # Last, so the columns above stay where spreadsheets built on this export expect them.
+    ("Awards varied", "awards_varied"),
+    ("Grant committed, as first offered (£)", "grant_committed_first"),
+    ("Private investment contracted, as first offered (£)", "private_contracted_first"),
+    ("Leverage contracted, as first offered (private £ per £1 grant)", "leverage_contracted_first"),
+    ("Jobs created contracted, as first offered (FTE)", "jobs_created_contracted_first"),
+    ("Jobs safeguarded contracted, as first offered (FTE)", "jobs_safeguarded_contracted_first"),
 )
+AS_VARIED = ("Grant and contracted figures are as varied: each award's current terms. The \"as first offered\" "
+             "columns give its terms as first offered (version 1), before any variation.")
 
 
 def table(result: Report) -> Iterable[list]:

@@ -48,7 +48,7 @@ def _table_or_400():
     if filters is None:
         abort(400, description="; ".join(e for errors in form.errors.values() for e in errors))
     result = leverage.report(db.session, filters)
-    settings = [["Net figures use", result.settings.description]]
+    settings = [["Net figures use", result.settings.description], ["Terms", leverage.AS_VARIED]]
     words = [["Filter", f"{label}: {value}"] for label, value in leverage.describe(db.session, filters)]
     return list(leverage.table(result)), settings + (words or [["Filter", "None: every award"]])
 
