@@ -38,6 +38,10 @@ SCOPES = {
     "leverage:read": "Leverage figures",
     "cases:read": "Large investment cases (headline figures)",
     "annex_a:read": "Annex A figures of strategic partnerships and the scale-up service (Actions 22 and 23)",
+    "profiles:read": "Grant profiles by quarter and financial year, and every version of each award's terms",
+    "forecasts:read": "Companies' forecasts of the grant they will claim, with their history",
+    "variations:read": "Variations to awards: what they change, their status and the decision",
+    "budget:read": "Each fund's budget by financial year, its ledger and the budget's versions",
 }
 
 # How long a new token lasts: (form value, label, days; None never expires).

@@ -164,7 +164,9 @@ def _operation(rule, described: Operation, declared: TokenScope) -> dict:
 
 _DESCRIPTION = (
     "Read-only access to the Office for Life Sciences portfolio: organisations, submitted applications, "
-    "awards and their offers, claims and payments, and monitoring returns.\n\n"
+    "awards and their offers, claims and payments, monitoring returns, leverage and Annex A figures, grant "
+    "profiles and every version of each award's terms, forecasts, variations, and each fund's budget by "
+    "financial year with its ledger.\n\n"
     "Send a token as `Authorization: Bearer pft_…`. Each token has scopes: "
     + ", ".join(f"`{scope}` ({label.lower()})" for scope, label in SCOPES.items())
     + ".\n\n"

@@ -21,6 +21,8 @@ from portfolio.models import (
     ReturnKind,
     ReturnStatus,
     SubsidyCategory,
+    VariationKind,
+    VariationStatus,
 )
 from portfolio.models.monitoring import COUNTS, FIGURES, FTES
 
@@ -290,6 +292,14 @@ class LeverageFiguresSchema(Schema):
     patents_filed = fields.Integer(required=True, metadata={"minimum": 0})
     training_places = fields.Integer(required=True, metadata={"minimum": 0})
     supply_chain_spend = _money("UK supply-chain spend, all verified returns", required=True)
+    # The contracted figures above are as varied (each award's current terms); these are as first offered.
+    awards_varied = fields.Integer(required=True, metadata={"minimum": 0,
+                                                            "description": "Awards whose terms have been varied"})
+    grant_committed_first = _money("Grant committed, as first offered", required=True)
+    private_contracted_first = _money("Private investment contracted, as first offered", required=True)
+    leverage_contracted_first = _ratio("Private £ per £1 of grant, as first offered")
+    jobs_created_contracted_first = _fte("FTE, as first offered")
+    jobs_safeguarded_contracted_first = _fte("FTE, as first offered")
 
 
 class LeverageGroupSchema(LeverageFiguresSchema):
@@ -386,3 +396,167 @@ class AnnexASchema(Schema):
     financial_year = fields.String(required=True, metadata={"example": "2026/27"})
     action_22 = fields.Nested(Action22Schema, required=True)
     action_23 = fields.Nested(Action23Schema, required=True)
+
+
+# --- money over time: profiles, terms, forecasts, variations, budgets -----------------------------
+
+class QuarterAmountSchema(Schema):
+    quarter_start = fields.Date(required=True, metadata={"description": "1 April, 1 July, 1 October or 1 January"})
+    quarter = fields.String(required=True, metadata={"example": "2026/27 Q1"})
+    financial_year = fields.String(required=True, metadata={"example": "2026/27"})
+    amount = _money("Grant in the quarter", required=True)
+
+
+class YearAmountSchema(Schema):
+    financial_year = fields.String(required=True, metadata={"example": "2026/27"})
+    amount = _money("Grant in the financial year (April to March)", required=True)
+
+
+def _by_quarter(description: str) -> fields.List:
+    return fields.List(fields.Nested(QuarterAmountSchema), required=True, metadata={"description": description})
+
+
+def _by_year(description: str) -> fields.List:
+    return fields.List(fields.Nested(YearAmountSchema), required=True, metadata={"description": description})
+
+
+class ChangeSchema(Schema):
+    """One term that changed, with its value before and after, written as the API writes that kind of value."""
+
+    field = fields.String(required=True, metadata={
+        "description": "The term (amount, project_completion, ...; `profile 2026/27` for a year of the profile)"})
+    label = fields.String(required=True, metadata={"example": "Completion date"})
+    type = fields.String(required=True, metadata={
+        "enum": ["money", "fte", "date", "text", "id"],
+        "description": "How `before` and `after` are written: money with two decimal places, FTE with one, "
+                       "dates ISO 8601, an organisation's id, or text"})
+    before = fields.String(required=True, allow_none=True)
+    after = fields.String(required=True, allow_none=True)
+
+
+class ProfileSchema(Schema):
+    """An award's agreed grant profile: that of the latest version of its terms."""
+
+    award_id = _id("The award", required=True)
+    terms_version = fields.Integer(required=True, metadata={"minimum": 1,
+                                                            "description": "The version of the terms it belongs to"})
+    amount = _money("The grant (current terms)", required=True)
+    project_start = fields.Date(required=True, allow_none=True)
+    project_completion = fields.Date(required=True, allow_none=True)
+    total = _money("The profile's total: the grant, to the penny, once the offer is issued", required=True)
+    by_quarter = _by_quarter("Grant by financial quarter, oldest first (quarters with no grant are left out)")
+    by_financial_year = _by_year("Grant by financial year, oldest first")
+
+
+class TermsVersionSchema(Schema):
+    """One version of an award's terms: 1 as first offered, each later one made by an accepted variation."""
+
+    id = _id("The version's id", required=True)
+    award_id = _id("The award", required=True)
+    version = fields.Integer(required=True, metadata={"minimum": 1})
+    variation_id = _id("The variation that made it (null for version 1)", required=True, allow_none=True)
+    created_at = fields.DateTime(required=True, metadata={"description": "When it was made"})
+    current = fields.Boolean(required=True, metadata={"description": "The award's terms now"})
+    amount = _money("The grant", required=True)
+    project_start = fields.Date(required=True, allow_none=True)
+    project_completion = fields.Date(required=True, allow_none=True)
+    contracted_private_investment = _money("Private investment contracted", required=True, allow_none=True)
+    jobs_created = DecimalString(1, required=True, allow_none=True, metadata={"description": "FTE contracted"})
+    jobs_safeguarded = DecimalString(1, required=True, allow_none=True, metadata={"description": "FTE contracted"})
+    milestones = fields.String(required=True, allow_none=True)
+    scope = fields.String(required=True, allow_none=True)
+    site = fields.String(required=True, allow_none=True)
+    eligible_capital_cost = _money("Eligible capital costs", required=True, allow_none=True)
+    organisation_id = _id("The company holding the award", required=True)
+    company_name = fields.String(required=True, allow_none=True)
+    subsidy_category = _enum(SubsidyCategory, "Subsidy control category", required=True, allow_none=True)
+    cumulative_subsidy = _money("Cumulative subsidy", required=True, allow_none=True)
+    changes = fields.List(fields.Nested(ChangeSchema), required=True,
+                          metadata={"description": "What changed from the version before (empty for version 1)"})
+    total = _money("The agreed profile's total", required=True)
+    by_quarter = _by_quarter("The agreed profile by financial quarter")
+    by_financial_year = _by_year("The agreed profile by financial year")
+
+
+class ForecastSchema(Schema):
+    """A company's forecast of the grant it will claim in the quarters still to come."""
+
+    id = _id("The forecast's id", required=True)
+    award_id = _id("The award", required=True)
+    claim_id = _id("The claim it was made with (null: made between claims)", required=True, allow_none=True)
+    made_with_claim = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True, metadata={"description": "When it was made"})
+    latest = fields.Boolean(required=True, metadata={"description": "The award's latest forecast (the one that counts)"})
+    note = fields.String(required=True)
+    total = _money("Grant forecast in all its quarters", required=True)
+    by_quarter = _by_quarter("Grant forecast by financial quarter")
+    by_financial_year = _by_year("Grant forecast by financial year")
+
+
+class VariationSchema(Schema):
+    """A change to an accepted award, of one kind. Who did what inside OLS, the query loop's messages and
+    the subsidy-control referral stay in Portfolio."""
+
+    id = _id("The variation's id", required=True)
+    award_id = _id("The award varied", required=True)
+    reference = fields.String(required=True, metadata={"example": "LSIMF-00001-V1"})
+    number = fields.Integer(required=True, metadata={"minimum": 1, "description": "The award's variation number"})
+    kind = _enum(VariationKind, "What it changes", required=True)
+    status = _enum(VariationStatus, "Where it is", required=True)
+    reasons = fields.String(required=True, metadata={"description": "Why the company asks for it"})
+    on_behalf = fields.Boolean(required=True, metadata={"description": "Requested by a fund manager for the company"})
+    requested_at = fields.DateTime(required=True, attribute="created_at")
+    needs_second_approval = fields.Boolean(required=True,
+                                           metadata={"description": "Above the fund's threshold: two fund managers"})
+    first_approved_at = fields.DateTime(required=True, allow_none=True)
+    decided_at = fields.DateTime(required=True, allow_none=True, metadata={"description": "Approved or rejected"})
+    decision_note = fields.String(required=True, allow_none=True)
+    accepted_at = fields.DateTime(required=True, allow_none=True,
+                                  metadata={"description": "When a company signatory accepted the amendment letter"})
+    terms_version = fields.Integer(required=True, allow_none=True, metadata={
+        "minimum": 2, "description": "The version of the award's terms it made, once accepted"})
+    changes = fields.List(fields.Nested(ChangeSchema), required=True, metadata={
+        "description": "Once accepted, what its version changed; until then, what it proposes against the "
+                       "award's current terms"})
+
+
+class LedgerYearSchema(Schema):
+    financial_year = fields.String(required=True, metadata={"example": "2026/27", "description": "Or `Total`"})
+    budget = _money("The fund's budget for the year", required=True)
+    committed = _money("Agreed profiles of approved, offered and accepted awards", required=True)
+    forecast = _money("Paid in past quarters, then the latest forecasts (profiles until a forecast)", required=True)
+    paid = _money("Payments made", required=True)
+    headroom = _money("Budget less committed", required=True)
+    warning = fields.String(required=True, allow_none=True, metadata={
+        "enum": ["under", "over", None],
+        "description": "The forecast misses the budget by more than the fund's budget variance setting"})
+
+
+class BudgetSchema(Schema):
+    """A fund's budget by financial year and what each year's money is doing."""
+
+    fund_id = _id("The fund", required=True)
+    fund_code = fields.String(required=True, metadata={"example": "LSIMF"})
+    fund_name = fields.String(required=True)
+    by_year_budget_set = fields.Boolean(required=True, metadata={
+        "description": "False while the fund has only a total budget (years then show no budget)"})
+    budget_variance_rate = DecimalString(4, required=True, metadata={
+        "description": "How far (0 to 1) a year's forecast may miss its budget before a warning"})
+    budget_version_id = _id("The budget version in force", required=True, allow_none=True)
+    not_profiled = _money("Committed by awards agreed before grant profiles existed", required=True)
+    years = fields.List(fields.Nested(LedgerYearSchema), required=True)
+    totals = fields.Nested(LedgerYearSchema, required=True)
+
+
+class YearBudgetSchema(Schema):
+    financial_year = fields.String(required=True, metadata={"example": "2026/27"})
+    amount = _money("The budget for the year", required=True)
+
+
+class BudgetVersionSchema(Schema):
+    id = _id("The version's id", required=True)
+    fund_id = _id("The fund", required=True)
+    created_at = fields.DateTime(required=True)
+    note = fields.String(required=True)
+    total = _money("The years' budgets added up", required=True)
+    years = fields.List(fields.Nested(YearBudgetSchema), required=True)

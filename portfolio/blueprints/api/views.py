@@ -17,14 +17,20 @@ from portfolio.blueprints.api.schemas import (
     AnnexASchema,
     ApplicationSchema,
     AwardSchema,
+    BudgetSchema,
+    BudgetVersionSchema,
     ClaimDetailSchema,
     ClaimSchema,
+    ForecastSchema,
     LeverageGroupSchema,
     LeverageSchema,
     LipCaseSchema,
     MonitoringReturnSchema,
     OrganisationSchema,
     PaymentSchema,
+    ProfileSchema,
+    TermsVersionSchema,
+    VariationSchema,
 )
 from portfolio.dates import EARLIEST_YEAR, financial_year_label, financial_year_of, uk_today
 from portfolio.extensions import db
@@ -33,11 +39,14 @@ from portfolio.models import (
     AwardStatus,
     ClaimStatus,
     Cluster,
+    Forecast,
     LipStage,
     Region,
     ReturnStatus,
+    VariationKind,
+    VariationStatus,
 )
-from portfolio.services import api_reads, leverage, lip, partnerships, scaleups
+from portfolio.services import api_reads, award_terms, budgets, leverage, lip, partnerships, profiles, scaleups
 from portfolio.services.api_reads import APPLICATIONS, AWARDS, CASES, CLAIMS, ORGANISATIONS, PAYMENTS, RETURNS
 
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
@@ -76,34 +85,68 @@ def _whole_number(name: str, *, default: int, maximum: int) -> int:
     return int(text)
 
 
-def _paged(resource: api_reads.Resource, schema, *, filters: tuple[Filter, ...] = (), wrap=None):
-    """One page of the resource's rows, by id, in the list envelope."""
+def _paged(resource: api_reads.Resource, schema, *, filters: tuple[Filter, ...] = (), wrap=None, wrap_page=None,
+           fixed: dict | None = None):
+    """One page of the resource's rows, by id, in the list envelope. `fixed`: columns the path fixes (an
+    award's terms); `wrap` shapes each row for the schema, `wrap_page` the whole page at once."""
     page = _whole_number("page", default=1, maximum=MAX_PAGE)
     per_page = _whole_number("per_page", default=PER_PAGE, maximum=MAX_PER_PAGE)
-    equal, given = {}, {}
+    equal, given, where = dict(fixed or {}), {}, []
     for item in filters:
         value = item.value(request.args.get(item.name))
         if value is not None:
-            equal[item.name], given[item.name] = value, request.args[item.name]
-    rows, total = api_reads.page(db.session, resource, equal=equal, number=page, per_page=per_page)
+            if isinstance(item, ConditionFilter):
+                where.append(item.condition(value))
+            else:
+                equal[item.name] = value
+            given[item.name] = request.args[item.name]
+    rows, total = api_reads.page(db.session, resource, equal=equal, number=page, per_page=per_page,
+                                 where=tuple(where))
     pages = math.ceil(total / per_page)
 
     def link(number: int) -> str:
-        return url_for(request.endpoint, page=number, per_page=per_page, **given)
+        return url_for(request.endpoint, **request.view_args, page=number, per_page=per_page, **given)
 
+    if wrap_page:
+        rows = wrap_page(rows)
+    elif wrap:
+        rows = [wrap(row) for row in rows]
     return jsonify(
-        data=schema.dump([wrap(row) for row in rows] if wrap else rows, many=True),
+        data=schema.dump(rows, many=True),
         meta={"page": page, "per_page": per_page, "total": total, "pages": pages},
         links={"self": link(page), "next": link(page + 1) if page < pages else None,
                "prev": link(page - 1) if page > 1 else None},
     )
 
 
-def _one(resource: api_reads.Resource, schema, noun: str, id_: int, wrap=None):
+def _found(resource: api_reads.Resource, noun: str, id_: int):
     found = api_reads.one(db.session, resource, id_)
     if found is None:
         abort(404, description=f"There is no {noun} {id_}")
+    return found
+
+
+def _one(resource: api_reads.Resource, schema, noun: str, id_: int, wrap=None):
+    found = _found(resource, noun, id_)
     return jsonify(data=schema.dump(wrap(found) if wrap else found))
+
+
+@dataclass(frozen=True)
+class ConditionFilter(Filter):
+    """A query parameter that is not a column's value: `condition` turns its value into a WHERE clause."""
+
+    condition: object = None  # Callable[[value], clause]
+
+
+class _With:
+    """A record with more values for its schema (worked out from the record, like a profile by year)."""
+
+    def __init__(self, record, **more) -> None:
+        self._record = record
+        self.__dict__.update(more)
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
 
 
 # --- organisations ------------------------------------------------------------------------------
@@ -256,6 +299,161 @@ def cases():
 @operation("Large investment cases", "A Large Investment Portfolio case", LipCaseSchema)
 def case(case_id: int):
     return _one(CASES, case_schema, "case", case_id, wrap=_CaseView)
+
+
+# --- money over time: grant profiles and the versions of an award's terms ----------------------
+
+BY_FUND = Filter("fund_id", "Only those of this fund")
+profile_schema = ProfileSchema()
+terms_schema = TermsVersionSchema()
+
+
+def _profile(award):
+    terms = award.current_terms
+    return {"award_id": award.id, "terms_version": terms.version, "amount": terms.amount,
+            "project_start": terms.project_start, "project_completion": terms.project_completion,
+            **api_reads.quarters_and_years(award_terms.profile_of(terms))}
+
+
+@bp.get("/profiles")
+@token_scope("profiles:read")
+@operation("Grant profiles and terms", "List awards' agreed grant profiles", ProfileSchema, many=True,
+           filters=(BY_ORGANISATION, BY_FUND),
+           description="Each award's agreed grant profile by quarter and by financial year: that of the latest "
+                       "version of its terms (`terms_version`). Listed by award id.")
+def grant_profiles():
+    return _paged(api_reads.PROFILES, profile_schema, filters=(BY_ORGANISATION, BY_FUND), wrap=_profile)
+
+
+@bp.get("/profiles/<int:award_id>")
+@token_scope("profiles:read")
+@operation("Grant profiles and terms", "An award's agreed grant profile", ProfileSchema)
+def grant_profile(award_id: int):
+    return _one(api_reads.PROFILES, profile_schema, "award", award_id, wrap=_profile)
+
+
+@bp.get("/awards/<int:award_id>/terms")
+@token_scope("profiles:read")
+@operation("Grant profiles and terms", "Every version of an award's terms", TermsVersionSchema, many=True,
+           description="Version 1 is the award as first offered; each accepted variation adds the next, with what "
+                       "it changed. Every version keeps its agreed profile.")
+def award_terms_versions(award_id: int):
+    versions = _found(api_reads.PROFILES, "award", award_id).terms_versions
+    latest = versions[-1].version
+
+    def shaped(terms):
+        return _With(terms, current=terms.version == latest, changes=api_reads.version_changes(terms, versions),
+                     **api_reads.quarters_and_years(award_terms.profile_of(terms)))
+
+    return _paged(api_reads.TERMS, terms_schema, fixed={"award_id": award_id}, wrap=shaped)
+
+
+# --- forecasts ----------------------------------------------------------------------------------
+
+forecast_schema = ForecastSchema()
+Latest = Enum("Latest", {"TRUE": "true", "FALSE": "false"})
+LATEST = ConditionFilter(
+    "latest", "`true`: only each award's latest forecast (the one that counts); `false`: only earlier ones",
+    enum=Latest, condition=lambda value: (Forecast.id.in_(api_reads.latest_forecast_ids()) if value is Latest.TRUE
+                                          else Forecast.id.not_in(api_reads.latest_forecast_ids())))
+
+
+def _forecasts(rows: list) -> list:
+    latest = api_reads.latest_forecasts_among(db.session, rows)
+    return [_With(forecast, made_with_claim=forecast.claim_id is not None, latest=forecast.id in latest,
+                  **api_reads.quarters_and_years(profiles.of_lines(forecast.lines))) for forecast in rows]
+
+
+@bp.get("/forecasts")
+@token_scope("forecasts:read")
+@operation("Forecasts", "List forecasts", ForecastSchema, many=True, filters=(BY_AWARD, LATEST),
+           description="Every forecast a company has made of the grant it will claim, by quarter: with a claim "
+                       "or between claims. The latest of an award's forecasts counts (`latest`); the earlier "
+                       "ones are its history.")
+def forecasts():
+    return _paged(api_reads.FORECASTS, forecast_schema, filters=(BY_AWARD, LATEST), wrap_page=_forecasts)
+
+
+@bp.get("/forecasts/<int:forecast_id>")
+@token_scope("forecasts:read")
+@operation("Forecasts", "A forecast", ForecastSchema)
+def forecast(forecast_id: int):
+    return _one(api_reads.FORECASTS, forecast_schema, "forecast", forecast_id,
+                wrap=lambda found: _forecasts([found])[0])
+
+
+# --- variations ---------------------------------------------------------------------------------
+
+variation_schema = VariationSchema()
+VARIATION_FILTERS = (BY_AWARD, Filter("status", "Only variations in this status", enum=VariationStatus),
+                     Filter("kind", "Only variations of this kind", enum=VariationKind))
+
+
+def _variation(variation):
+    return _With(variation, changes=api_reads.variation_changes(variation),
+                 terms_version=api_reads.terms_version_of(variation))
+
+
+@bp.get("/variations")
+@token_scope("variations:read")
+@operation("Variations", "List variations to awards", VariationSchema, many=True, filters=VARIATION_FILTERS,
+           description="Each requested change to an accepted award: its kind, status, dates, reasons and decision, "
+                       "and what it changes (before and after).")
+def variations():
+    return _paged(api_reads.VARIATIONS, variation_schema, filters=VARIATION_FILTERS, wrap=_variation)
+
+
+@bp.get("/variations/<int:variation_id>")
+@token_scope("variations:read")
+@operation("Variations", "A variation", VariationSchema)
+def variation(variation_id: int):
+    return _one(api_reads.VARIATIONS, variation_schema, "variation", variation_id, wrap=_variation)
+
+
+# --- the fund's budget by financial year ----------------------------------------------------------
+
+budget_schema = BudgetSchema()
+budget_version_schema = BudgetVersionSchema()
+
+
+def _ledger_year(row: budgets.YearRow) -> dict:
+    return {"financial_year": row.year, "budget": row.budget, "committed": row.committed, "forecast": row.forecast,
+            "paid": row.paid, "headroom": row.headroom, "warning": row.warning}
+
+
+def _budget(fund) -> dict:
+    ledger = budgets.year_ledger(db.session, fund)
+    return {"fund_id": fund.id, "fund_code": fund.code, "fund_name": fund.name,
+            "by_year_budget_set": ledger.by_year_budget_set, "budget_variance_rate": fund.rules.budget_variance_rate,
+            "budget_version_id": fund.budget_versions[0].id if fund.budget_versions else None,
+            "not_profiled": ledger.not_profiled, "years": [_ledger_year(row) for row in ledger.years],
+            "totals": _ledger_year(ledger.totals)}
+
+
+@bp.get("/budgets")
+@token_scope("budget:read")
+@operation("Budgets", "List funds' budgets by financial year, with their ledgers", BudgetSchema, many=True,
+           description="For each fund, per financial year and in total: budget, committed (agreed profiles of "
+                       "approved, offered and accepted awards), forecast, paid and headroom, with a warning where "
+                       "the forecast misses the budget by more than the fund's setting. Listed by fund id.")
+def fund_budgets():
+    return _paged(api_reads.FUNDS, budget_schema, wrap=_budget)
+
+
+@bp.get("/budgets/<int:fund_id>")
+@token_scope("budget:read")
+@operation("Budgets", "A fund's budget by financial year, with its ledger", BudgetSchema)
+def fund_budget(fund_id: int):
+    return _one(api_reads.FUNDS, budget_schema, "fund", fund_id, wrap=_budget)
+
+
+@bp.get("/budgets/<int:fund_id>/versions")
+@token_scope("budget:read")
+@operation("Budgets", "Every version of a fund's budget by financial year", BudgetVersionSchema, many=True,
+           description="A change to the budget adds a version; none is ever edited. Oldest first.")
+def fund_budget_versions(fund_id: int):
+    _found(api_reads.FUNDS, "fund", fund_id)
+    return _paged(api_reads.BUDGET_VERSIONS, budget_version_schema, fixed={"fund_id": fund_id})
 
 
 # --- leverage figures ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def _take_pending(key: str | None) -> bool:
 @roles_allowed(MANAGERS)
 def index():
     return render_template("tokens/index.html", tokens=api_tokens.all_tokens(db.session), now=utcnow(),
-                           status_of=api_tokens.status_of, action_form=ActionForm())
+                           status_of=api_tokens.status_of, action_form=ActionForm(), scope_labels=api_tokens.SCOPES)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -63,7 +63,8 @@ def create():
         if done:
             token, secret = made
             # The only time the secret is shown: in this response, never stored, logged or flashed.
-            return render_template("tokens/created.html", token=token, secret=secret)
+            return render_template("tokens/created.html", token=token, secret=secret,
+                                   scope_labels=api_tokens.SCOPES)
     return form_page("tokens/new.html", form)
 
 
