@@ -152,6 +152,20 @@ def test_variations_show_what_they_change_and_nothing_internal(client, session, 
     assert api(client, "/api/v1/variations/999999", secret)[0] == 404
 
 
+def test_a_novation_not_yet_accepted_shows_the_new_company_number(client, session, people, money_over_time):
+    award = money_over_time["award"]
+    company = award.organisation.users[0]
+    novation = Variation(award=award, number=3, kind=VariationKind.COMPANY, reasons="Sold to a new owner",
+                         requested_by_id=company.id, new_company_number="NEW12345", new_company_name="New Owner Ltd")
+    workflow.start(session, novation, by=company)
+    session.commit()
+    secret = new_token(session, people["finance"], scopes=["variations:read"])
+    changes = api(client, f"/api/v1/variations/{novation.id}", secret)[1]["data"]["changes"]
+    assert {"field": "company_number", "label": "Company number", "type": "text",
+            "before": award.organisation.company_number, "after": "NEW12345"} in changes
+    assert next(c for c in changes if c["field"] == "company_name")["after"] == "New Owner Ltd"
+
+
 def test_the_budget_ledger_and_its_versions(client, session, people, money_over_time):
     fund = money_over_time["fund"]
     secret = new_token(session, people["finance"], scopes=["budget:read"])

@@ -58,7 +58,8 @@ PROFILES = Resource(Award, where=(Award.terms_versions.any(),),  # the agreed pr
 TERMS = Resource(AwardTerms, options=(selectinload(AwardTerms.lines),))
 FORECASTS = Resource(Forecast, options=(selectinload(Forecast.lines),))
 VARIATIONS = Resource(Variation, options=(selectinload(Variation.lines),
-                                          joinedload(Variation.award).options(_TERMS_WITH_LINES)))
+                                          joinedload(Variation.award).options(_TERMS_WITH_LINES,
+                                                                              joinedload(Award.organisation))))
 FUNDS = Resource(Fund)
 BUDGET_VERSIONS = Resource(BudgetVersion, options=(selectinload(BudgetVersion.years),))
 
@@ -182,7 +183,12 @@ def variation_changes(variation: Variation) -> list[dict]:
     proposed = award_terms.values_of(current) | {
         name: getattr(variation, column) for name, column in PROPOSED.items() if getattr(variation, column) is not None}
     profile = profiles.of_lines(variation.lines) if variation.lines else award_terms.profile_of(current)
-    return compare(current, proposed, profile)
+    changes = compare(current, proposed, profile)
+    number = variation.award.organisation.company_number
+    if variation.new_company_number and variation.new_company_number != number:  # a novation, until accepted
+        changes.append({"field": "company_number", "label": "Company number", "type": "text", "before": number,
+                        "after": variation.new_company_number})
+    return changes
 
 
 def terms_version_of(variation: Variation) -> int | None:

@@ -45,6 +45,14 @@ def test_finance_sees_first_offered_beside_as_varied(app, session, fund, open_jo
     checker.check("leverage-390")
 
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/reports/implementation-update")
+    expect_h1(page, "Annual implementation update")
+    expect(page.locator("main")).to_contain_text("beside those as first offered")
+    checker.check("implementation-update-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    checker.check("implementation-update-390")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/api-tokens/")
     expect(page.locator("tbody")).to_contain_text("Grant profiles by quarter and financial year")
     expect(page.locator("tbody")).to_contain_text("budget:read")
