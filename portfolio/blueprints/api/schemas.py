@@ -435,7 +435,8 @@ class ChangeSchema(Schema):
 
 
 class ProfileSchema(Schema):
-    """An award's agreed grant profile: that of the latest version of its terms."""
+    """An award's agreed grant profile: that of the latest version of its terms (until the offer is issued,
+    the profile approved with the award)."""
 
     award_id = _id("The award", required=True)
     terms_version = fields.Integer(required=True, metadata={"minimum": 1,
