@@ -1,5 +1,5 @@
 """The budget by financial year in a real browser (issue 15): an administrator sets it (adding a later
-year), finance reads budget, committed, forecast and paid by year (chart and table) and downloads it,
+year) and the tolerance of its warnings, finance reads budget, committed, forecast and paid by year (chart and table) and downloads it,
 and a fund manager sees the year-by-year headroom of an award before approving it. Every page is
 checked by axe-core (screenshots: budget-NN-name.png)."""
 
@@ -57,6 +57,14 @@ def test_admin_sets_the_budget_by_year_finance_reads_it_and_approvals_show_the_h
     page.get_by_role("link", name="Change budget by financial year").click()
     expect(page.locator("#budget-history")).to_contain_text("Spending Review settlement")
     checker.check("budget-by-year-history")
+    page.get_by_role("link", name="Back").click()
+    checker.check("fund-settings")
+    page.get_by_role("link", name="Change forecast against a year's budget that is flagged").click()
+    expect_h1(page, "Change the fund's rules")
+    checker.check("rules")
+    page.get_by_label("Forecast against a year's budget that is flagged").fill("10")
+    page.get_by_role("button", name="Save rules").click()
+    expect_success(page, "Rules saved")
     sign_out(page)
 
     # 2. Finance reads the ledger by year and downloads it.
@@ -68,6 +76,7 @@ def test_admin_sets_the_budget_by_year_finance_reads_it_and_approvals_show_the_h
     expect(row).to_contain_text("£150,000,000.00")
     expect(row).to_contain_text("£3,000,000.00")
     expect(page.locator("#totals")).to_contain_text("£530,000,000.00")
+    expect(page.locator("#flagged")).to_contain_text("by more than 10%")
     checker.check("ledger")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download XLSX").click()
