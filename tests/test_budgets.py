@@ -320,6 +320,25 @@ def test_an_approval_that_would_over_commit_a_year_is_refused_naming_it(client, 
     assert budgets.committed_by_year(session, lsimf) == {"2026/27": 5 * M, "2027/28": Decimal("500000.00")}
 
 
+def test_each_year_short_of_headroom_is_its_own_line_of_the_refusal(client, session, lsimf, people, make):
+    budgets.set_year_budgets(session, fund=lsimf, by=people["admin"], years=years(y2025=1, y2026=5, y2027=2, y2028=2))
+    session.commit()
+    approve(session, application_with(make, lsimf, people, {date(2026, 7, 1): 4 * M}), people)
+    application = application_with(make, lsimf, people, {date(2026, 10, 1): 2 * M, date(2027, 7, 1): 3 * M})
+    client.sign_in_as(people["approver"])
+    page = client.submit(f"/decisions/applications/{application.id}/approve", {"amount": "5,000,000", "conditions": ""})
+    assert page.status == 400
+    assert page.error_summary() == [
+        "Approving £5,000,000.00 would over-commit 2026/27: £2,000,000.00 in that year on top of £4,000,000.00 "
+        "already committed passes its budget of £5,000,000.00 (headroom £1,000,000.00)",
+        "Approving £5,000,000.00 would over-commit 2027/28: £3,000,000.00 in that year on top of £0.00 already "
+        "committed passes its budget of £2,000,000.00 (headroom £2,000,000.00)"]
+    over = [tr["data-year"] for tr in page.html.select("#year-headroom tbody tr") if "Over budget" in tr.get_text()]
+    assert over == ["2026/27", "2027/28"]
+    session.expire_all()
+    assert application.award is None
+
+
 def _approve_in_thread(app, barrier, application_id: int, approver_id: int, results: dict) -> None:
     with app.app_context():
         try:
