@@ -386,8 +386,10 @@ RULE_CASES = [
       if not case.id.endswith("-zero")],  # £0: every change of grant needs two approvers
     *count_cases("variation_extension_months", "the time extension",
                  "Enter the time extension that needs a second approver", 1, 60, 6),
-    *percent_cases("forecast_variance_rate", "the forecast variance", "Enter how far a forecast may move from the profile"),
-    *percent_cases("budget_variance_rate", "the budget variance", "Enter how far the forecast may miss a year's budget"),
+    *percent_cases("forecast_variance_rate", "the forecast variance",
+                   "Enter how far a forecast may move from the profile"),
+    *percent_cases("budget_variance_rate", "the budget variance",
+                   "Enter how far the forecast may miss a year's budget"),
 ]
 
 
