@@ -1,7 +1,7 @@
 """The budget by financial year in a real browser (issue 15): an administrator sets it (adding a later
 year) and the tolerance of its warnings, finance reads budget, committed, forecast and paid by year
-(chart and table) and downloads it, and a fund manager sees the year-by-year headroom of an award before approving it. Every page is
-checked by axe-core (screenshots: budget-NN-name.png)."""
+(chart and table) and downloads it, and a fund manager sees the year-by-year headroom of an award
+before approving it. Every page is checked by axe-core (screenshots: budget-NN-name.png)."""
 
 import re
 from datetime import date
