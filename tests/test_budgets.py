@@ -218,6 +218,7 @@ def test_the_finance_page_charts_and_tables_the_ledger(client, session, ledger_c
     client.sign_in_as(people["finance"])
     home = client.get("/home")
     assert "/reports/budget-by-year" in {a["href"] for a in home.html.select(".govuk-service-navigation a")}
+    assert "/reports/budget-by-year" in {a["href"] for a in client.get("/reports/leverage").html.select("main a")}
     page = client.get("/reports/budget-by-year")
     assert page.status == 200 and page.h1 == "Budget and spend by financial year"
     rows = {tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
