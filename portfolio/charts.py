@@ -14,6 +14,8 @@ from decimal import ROUND_CEILING, Decimal
 
 GOVUK_BLUE = "#1d70b8"
 GOVUK_GREEN = "#00703c"
+GOVUK_DARK_GREY = "#505a5f"
+GOVUK_PURPLE = "#4c2c92"
 MAX_INTERVALS = 6  # gridlines above the baseline, at most
 
 

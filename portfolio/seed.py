@@ -5,7 +5,7 @@ sits beside the CLI that runs it, above the services."""
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -39,12 +39,14 @@ from portfolio.references import reference
 from portfolio.services import (
     applications,
     audit,
+    budgets,
     criteria,
     eois,
     fund_settings,
     funds,
     lip,
     partnerships,
+    profiles,
     scaleups,
 )
 from portfolio.services.passwords import hash_password
@@ -151,6 +153,12 @@ def seed_demo(session: Session) -> SeedResult:
             created.append(f"{Role.APPLICANT.label}: {email}")
         accounts.append((Role.APPLICANT.label, email, organisation.name))
     session.flush()
+    if not fund.year_budgets:
+        admin = session.scalar(sa.select(User).where(User.email == "admin@portfolio.example"))
+        budgets.set_year_budgets(session, fund=fund, by=admin, years=DEMO_YEAR_BUDGETS,
+                                 note="Spending Review 2025 settlement (demo data)")
+        created.append("LSIMF budget by financial year: " + ", ".join(
+            f"{year} £{amount / 1000000:,.0f}m" for year, amount in DEMO_YEAR_BUDGETS.items()))
     application = _submitted_application(session, fund)
     if application is not None:
         created.append(f"a submitted application ready to assess: {reference(application)} "
@@ -160,6 +168,12 @@ def seed_demo(session: Session) -> SeedResult:
         created.append(f"a Large Investment Portfolio case in negotiation: {case.reference} ({case.organisation.name})")
     created.extend(_demo_partnership_and_cohort(session))
     return SeedResult(created, accounts)
+
+
+# The LSIMF's £520m by Spending Review year: a slow first year while projects are assessed and
+# contracted, the peak in the build years, and a tail as the last projects complete.
+DEMO_YEAR_BUDGETS = {"2025/26": Decimal("60000000.00"), "2026/27": Decimal("150000000.00"),
+                     "2027/28": Decimal("170000000.00"), "2028/29": Decimal("140000000.00")}
 
 
 def _demo_partnership_and_cohort(session: Session) -> list[str]:
@@ -253,6 +267,13 @@ DEMO_COSTS = [("land_buildings", "Manufacturing hall", "18000000.00", True, True
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
+# The demo application's project (its milestones: building complete March 2027, first batches
+# December 2027) and the £5m grant it asks for by quarter: £1.5m in 2026/27, £3.5m in 2027/28.
+DEMO_PROJECT = (date(2027, 1, 1), date(2027, 12, 31))
+DEMO_PROFILE = {date(2027, 1, 1): Decimal("1500000.00"), date(2027, 4, 1): Decimal("1500000.00"),
+                date(2027, 7, 1): Decimal("1000000.00"), date(2027, 10, 1): Decimal("1000000.00")}
+
+
 def _submitted_application(session: Session, fund: Fund):
     """Through the same services (and forms) a company and fund manager use. Once only."""
     organisation = session.scalar(sa.select(Organisation).where(Organisation.company_number == "SC654321"))
@@ -277,6 +298,9 @@ def _submitted_application(session: Session, fund: Fund):
                 raise RuntimeError(f"demo section {key} is invalid: {form.errors}")
             applications.save_section(session, application=application, key=key, data=form.answers(),
                                       revision=None, by=company)
+    applications.save_section(session, application=application, key="profile", revision=None, by=company, data={
+        "project_start": DEMO_PROJECT[0].isoformat(), "project_completion": DEMO_PROJECT[1].isoformat()})
+    application.profile_lines = profiles.to_lines(DEMO_PROFILE)
     applications.attach_document(session, application=application, by=company, file_storage=FileStorage(
         io.BytesIO(DEMO_PDF), filename="business-plan.pdf", content_type="application/pdf"))
     applications.submit(session, application=application, by=company)

@@ -118,7 +118,8 @@ def test_navigation_matches_the_role(client, make, session):
     client.sign_in(admin.email)
     nav = [a.get_text(strip=True) for a in client.get("/home").html.select(".govuk-service-navigation__item a")]
     assert nav == ["Home", "Expressions of interest", "Applications", "Decisions", "Awards", "Cases", "Partnerships",
-                   "Scale-ups", "Reports", "Exports", "Organisations", "Funds", "Users", "Audit log", "API tokens"]
+                   "Scale-ups", "Reports", "Budget by year", "Exports", "Organisations", "Funds", "Users", "Audit log",
+                   "API tokens"]
 
 
 def test_applicant_gets_404_for_another_organisation(client, make, session):

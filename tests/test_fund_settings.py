@@ -49,7 +49,15 @@ RULES_FORM = {
     "reminder_days_before": "7",
     "query_over_contract": "50",
     "clawback_tolerance": "10",
+    "variation_change_rate": "10",
+    "variation_change_amount": "£1,000,000",
+    "variation_extension_months": "6",
+    "forecast_variance_rate": "10",
+    "budget_variance_rate": "5",
 }
+
+YEARS_FORM = {"year_2025_26": "60,000,000", "year_2026_27": "150,000,000", "year_2027_28": "170,000,000",
+              "year_2028_29": "140,000,000", "note": "Spending Review settlement"}
 
 ROUND_FORM = {
     "name": "Round 5",
@@ -187,6 +195,12 @@ CHANGES = [
     ("offer_validity_days", "1", 1),
     ("monitoring_years", "10", 10),
     ("clawback_tolerance", "12.5", Decimal("0.1250")),
+    ("variation_change_rate", "15", Decimal("0.1500")),
+    ("variation_change_amount", "£2,500,000", Decimal("2500000.00")),
+    ("variation_change_amount", "0", Decimal("0.00")),
+    ("variation_extension_months", "60", 60),
+    ("forecast_variance_rate", "0", Decimal("0.0000")),
+    ("budget_variance_rate", "100", Decimal("1.0000")),
 ]
 
 
@@ -365,6 +379,17 @@ RULE_CASES = [
                  id="unknown-product-type"),
     pytest.param({"excluded_products": ["tobacco"]}, "excluded_products",
                  "Select excluded products from the list", id="unknown-exclusion"),
+    *percent_cases("variation_change_rate", "the grant change share",
+                   "Enter the share of the grant a change may move before a second approval"),
+    *[case for case in money_cases("variation_change_amount", "the grant change amount",
+                                   "Enter the grant change that needs a second approver")
+      if not case.id.endswith("-zero")],  # £0: every change of grant needs two approvers
+    *count_cases("variation_extension_months", "the time extension",
+                 "Enter the time extension that needs a second approver", 1, 60, 6),
+    *percent_cases("forecast_variance_rate", "the forecast variance",
+                   "Enter how far a forecast may move from the profile"),
+    *percent_cases("budget_variance_rate", "the budget variance",
+                   "Enter how far the forecast may miss a year's budget"),
 ]
 
 
@@ -376,37 +401,51 @@ def test_bad_rules_are_refused_and_nothing_is_saved(client, admin, fund, session
     assert counts(session) == before
 
 
-# --- the budget ------------------------------------------------------------------------------
+# --- the budget by financial year ---------------------------------------------------------------
+# (versions, the history and refusals against what is committed: tests/test_budgets.py)
 
-def test_admin_changes_the_budget_and_it_is_audited(client, admin, fund, session):
+def test_admin_sets_the_budget_by_year_and_it_is_audited(client, admin, fund, session):
     page = client.get(f"/admin/funds/{fund.id}/budget")
-    assert page.html.find(id="budget")["value"] == "520,000,000.00"
-    page = client.submit(f"/admin/funds/{fund.id}/budget", {"budget": "£600,000,000"}, follow=True)
+    assert page.h1 == "Budget by financial year"
+    assert [field["id"] for field in page.html.select("input[id^=year_]")] == [
+        "year_2025_26", "year_2026_27", "year_2027_28", "year_2028_29"]
+    page = client.submit(f"/admin/funds/{fund.id}/budget", YEARS_FORM, follow=True)
     assert page.status == 200
-    assert "The fund's budget is now £600,000,000.00" in page.text
+    assert "Budget by financial year saved: the fund's budget is now £520,000,000.00" in page.text
     session.expire_all()
-    assert session.get(Fund, fund.id).budget == Decimal("600000000.00")
-    [event] = audit_events(session, "fund.budget_changed")
+    stored = session.get(Fund, fund.id)
+    assert stored.budget == Decimal("520000000.00")
+    assert stored.year_budgets == {"2025/26": Decimal("60000000.00"), "2026/27": Decimal("150000000.00"),
+                                   "2027/28": Decimal("170000000.00"), "2028/29": Decimal("140000000.00")}
+    [event] = audit_events(session, "fund.year_budgets_set")
     assert event.actor_id == admin.id
-    assert event.before == {"budget": "520000000.00"} and event.after == {"budget": "600000000.00"}
+    assert event.before == {"years": {}, "budget": "520000000.00"}
+    assert event.after["budget"] == "520000000.00" and event.after["note"] == "Spending Review settlement"
+    assert "2026/27: £150,000,000.00" in client.get(f"/admin/funds/{fund.id}").text
 
 
 def test_a_budget_below_the_rounds_allocations_is_refused(client, admin, fund, session):
     add_round(session, fund, "Round 1", "100000000.00")
     add_round(session, fund, "Round 2", "50000000.00")
     before = counts(session)
-    page = client.submit(f"/admin/funds/{fund.id}/budget", {"budget": "149999999.99"})
-    assert_refused(page, "budget", "The budget must be at least £150,000,000.00, the total already allocated to rounds")
+    short = {**YEARS_FORM, "year_2025_26": "0", "year_2026_27": "0", "year_2027_28": "0",
+             "year_2028_29": "149,999,999.99"}
+    page = client.submit(f"/admin/funds/{fund.id}/budget", short)
+    assert page.status == 400
+    assert page.error_summary() == ["The years add up to £149,999,999.99, less than the £150,000,000.00 already "
+                                    "allocated to rounds"]
     assert counts(session) == before
     assert session.get(Fund, fund.id).budget == Decimal("520000000.00")
-    assert client.submit(f"/admin/funds/{fund.id}/budget", {"budget": "150000000"}).status == 302
+    assert client.submit(f"/admin/funds/{fund.id}/budget", {**short, "year_2028_29": "150000000"}).status == 302
 
 
-@pytest.mark.parametrize(("changes", "field_id", "message"),
-                         money_cases("budget", "the fund budget", "Enter the fund budget"))
+@pytest.mark.parametrize(("changes", "field_id", "message"), [
+    case for case in money_cases("year_2025_26", "the budget for 2025/26",
+                                 "Enter the budget for 2025/26 (0 if there is none)")
+    if not case.id.endswith("-zero")])  # £0 is a year with no budget
 def test_bad_budgets_are_refused(client, admin, fund, session, changes, field_id, message):
     before = counts(session)
-    page = client.submit(f"/admin/funds/{fund.id}/budget", form({"budget": "600000000"}, changes))
+    page = client.submit(f"/admin/funds/{fund.id}/budget", form(YEARS_FORM, changes))
     assert_refused(page, field_id, message)
     assert counts(session) == before
     assert session.get(Fund, fund.id).budget == Decimal("520000000.00")

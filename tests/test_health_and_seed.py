@@ -41,6 +41,9 @@ def test_seed_demo_creates_everything_once(app, client, session):
     assert "LIP-00001" in first.output
     fund = session.scalar(sa.select(Fund))
     assert str(fund.budget) == "520000000.00"
+    assert {year: str(amount) for year, amount in fund.year_budgets.items()} == {
+        "2025/26": "60000000.00", "2026/27": "150000000.00", "2027/28": "170000000.00", "2028/29": "140000000.00"}
+    assert "LSIMF budget by financial year: 2025/26 £60m, 2026/27 £150m, 2027/28 £170m, 2028/29 £140m" in first.output
     assert {u.role for u in session.scalars(sa.select(User))} == set(Role)
     # Every demo account can sign in with the printed password.
     client.sign_in("fund.manager@portfolio.example", DEMO_PASSWORD)
@@ -49,6 +52,10 @@ def test_seed_demo_creates_everything_once(app, client, session):
     [application] = session.scalars(sa.select(Application)).all()
     assert application.status is ApplicationStatus.SUBMITTED and len(application.versions) == 1
     assert application.organisation.name == "Clyde Precision Medicines Ltd"
+    # ... with its grant profile: the £5m it asks for, by quarter, inside its project period
+    assert sum(line.amount for line in application.profile_lines) == application.grant_requested
+    assert [str(line.quarter_start) for line in application.profile_lines] == [
+        "2027-01-01", "2027-04-01", "2027-07-01", "2027-10-01"]
     assert f"LSIMF-{application.id:05d}" in first.output
     assert f"LSIMF-{application.id:05d}" in client.get("/assessments/").html.select_one("#to-assign").text
 

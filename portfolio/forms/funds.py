@@ -54,17 +54,25 @@ RULE_LABELS = {
     "reminder_days_before": "Days before the due date that companies are reminded",
     "query_over_contract": "Reported figures this far above the contract are queried",
     "clawback_tolerance": "Shortfall against the contract that flags clawback",
+    "variation_change_rate": "Grant change that needs a second approver (share of the grant)",
+    "variation_change_amount": "Grant change that needs a second approver (amount)",
+    "variation_extension_months": "Time extension that needs a second approver (months)",
+    "forecast_variance_rate": "Forecast against profile that flags an award",
+    "budget_variance_rate": "Forecast against a year's budget that is flagged",
 }
 
 # PRODUCT.md §2.2: nothing has been published for these, so their defaults are only illustrative.
 ILLUSTRATIVE_RULES = ("min_assessors", "moderation_spread", "second_approval_threshold", "offer_validity_days",
                       "retention_rate", "build_return_months", "monitoring_years", "return_due_days",
-                      "reminder_days_before", "query_over_contract", "clawback_tolerance")
-MONEY_RULES = ("min_project_cost", "min_grant", "second_approval_threshold")
-RATE_RULES = ("justification_rate", "hard_cap_rate", "retention_rate", "query_over_contract", "clawback_tolerance")
+                      "reminder_days_before", "query_over_contract", "clawback_tolerance",
+                      "variation_change_rate", "variation_change_amount", "variation_extension_months",
+                      "forecast_variance_rate", "budget_variance_rate")
+MONEY_RULES = ("min_project_cost", "min_grant", "second_approval_threshold", "variation_change_amount")
+RATE_RULES = ("justification_rate", "hard_cap_rate", "retention_rate", "query_over_contract", "clawback_tolerance",
+              "variation_change_rate", "forecast_variance_rate", "budget_variance_rate")
 COUNT_UNITS = {"min_assessors": "assessor", "moderation_spread": "point", "offer_validity_days": "day",
                "build_return_months": "month", "monitoring_years": "year", "return_due_days": "day",
-               "reminder_days_before": "day"}
+               "reminder_days_before": "day", "variation_extension_months": "month"}
 
 RULE_CHOICES = {
     "applicant_types": ApplicantType,
@@ -322,6 +330,32 @@ class FundRulesForm(BaseForm):
         "clawback_tolerance", "Enter the shortfall that flags clawback", "the clawback tolerance",
         "When the final verified return falls short of the contracted jobs or private investment by more than "
         "this, the award is flagged for finance with the pro-rata amount to recover.")
+    variation_change_rate = _percent_rule(
+        "variation_change_rate", "Enter the share of the grant a change may move before a second approval",
+        "the grant change share",
+        "A variation that changes the grant by more than this share of it needs a second fund manager's approval "
+        "(as does one above the amount below).")
+    variation_change_amount = MoneyField(
+        RULE_LABELS["variation_change_amount"],
+        description="A variation that changes the grant by more than this amount needs a second fund manager's "
+                    "approval. Enter 0 if every change of grant needs two approvers.",
+        validators=[Required("Enter the grant change that needs a second approver")],
+        name_in_errors="the grant change amount",
+    )
+    variation_extension_months = _count_rule(
+        "variation_extension_months", "Enter the time extension that needs a second approver",
+        "the time extension",
+        "A variation that moves the completion date by more than this many months needs a second fund manager's "
+        "approval. From 1 to 60.", minimum=1, maximum=60, example=6,
+    )
+    forecast_variance_rate = _percent_rule(
+        "forecast_variance_rate", "Enter how far a forecast may move from the profile", "the forecast variance",
+        "An award whose latest forecast differs from its agreed profile by more than this share (in any "
+        "financial year) is flagged on the fund manager's list.")
+    budget_variance_rate = _percent_rule(
+        "budget_variance_rate", "Enter how far the forecast may miss a year's budget", "the budget variance",
+        "A financial year whose forecast spend is more than this share under or over its budget is flagged on "
+        "the budget and spend by financial year page.")
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
     def __init__(self, *args, defaults: dict | None = None, **kwargs):
@@ -357,6 +391,11 @@ class FundRulesForm(BaseForm):
             "reminder_days_before": self.reminder_days_before.number,
             "query_over_contract": self.query_over_contract.rate,
             "clawback_tolerance": self.clawback_tolerance.rate,
+            "variation_change_rate": self.variation_change_rate.rate,
+            "variation_change_amount": self.variation_change_amount.amount,
+            "variation_extension_months": self.variation_extension_months.number,
+            "forecast_variance_rate": self.forecast_variance_rate.rate,
+            "budget_variance_rate": self.budget_variance_rate.rate,
         }
 
     @classmethod
@@ -364,12 +403,48 @@ class FundRulesForm(BaseForm):
         return {name: getattr(rules, name) for name in RULE_LABELS}
 
 
-class FundBudgetForm(BaseForm):
-    budget = MoneyField(
-        "Fund budget", description="The most the fund can award across all its rounds, in pounds",
-        validators=[Required("Enter the fund budget")], name_in_errors="the fund budget", allow_zero=False,
+def year_field_name(year: str) -> str:
+    """The form field of a financial year's budget: "2026/27" -> "year_2026_27"."""
+    return "year_" + year.replace("/", "_")
+
+
+class YearBudgetsForm(BaseForm):
+    """The fund's budget by financial year: an amount for each year `years` names, and a note. Make it
+    with `for_years`, which adds a field per year."""
+
+    note = TextAreaField(
+        "Note (optional)", description="Why the budget changes, for example the Spending Review settlement letter",
+        validators=[Length(max=2000, message="The note must be 2,000 characters or fewer")], widget=GovTextArea(),
     )
+    through = HiddenField()  # the last year shown, when a later one has been added
+    add_year = SubmitField("Add the next financial year", widget=GovSubmitInput())
     submit = SubmitField("Save budget", widget=GovSubmitInput())
+
+    years: list[str] = []
+
+    @classmethod
+    def for_years(cls, years: list[str], **kwargs) -> "YearBudgetsForm":
+        form_class = type("YearBudgetsFormFor", (cls,), {"years": list(years)})
+        for year in years:
+            setattr(form_class, year_field_name(year), MoneyField(
+                year, validators=[Required(f"Enter the budget for {year} (0 if there is none)")],
+                name_in_errors=f"the budget for {year}"))
+        return form_class(**kwargs)
+
+    @classmethod
+    def data_from(cls, budget: dict[str, Decimal]) -> dict:
+        return {year_field_name(year): amount for year, amount in budget.items()}
+
+    def year_fields(self) -> list:
+        return [getattr(self, year_field_name(year)) for year in self.years]
+
+    def amounts(self) -> dict[str, Decimal]:
+        """Each year's budget, as `budgets.set_year_budgets` takes them."""
+        return {year: getattr(self, year_field_name(year)).amount for year in self.years}
+
+    def add_error(self, field_name: str | None, message: str) -> None:
+        """The service names a year ("2026/27") for an error about it; "years" (them all) is the form's."""
+        super().add_error(year_field_name(field_name) if field_name in self.years else None, message)
 
 
 # --- GOV.UK date input --------------------------------------------------------------------

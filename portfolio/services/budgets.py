@@ -40,12 +40,16 @@ from portfolio.models import (
     VariationStatus,
     YearBudget,
 )
-from portfolio.money import money
+from portfolio import charts
+from portfolio.money import money, money_compact
 from portfolio.services import audit, profiles
 from portfolio.services.errors import DomainError
 
 ZERO = Decimal("0.00")
 LIVE = (AwardStatus.APPROVED, AwardStatus.OFFERED, AwardStatus.ACCEPTED)
+# The Spending Review years the fund's money is voted for: the budget page always shows them.
+SPENDING_REVIEW_YEARS = ("2025/26", "2026/27", "2027/28", "2028/29")
+LATEST_YEAR = 2049  # no budget is set for a year starting after 2049 (a mistyped year, not a plan)
 
 
 # --- the budget by year (a versioned setting) -------------------------------------------------------
@@ -54,25 +58,31 @@ def set_year_budgets(session: Session, *, fund: Fund, by: User, years: dict[str,
                      ) -> BudgetVersion:
     """A new version of the fund's budget by year; the fund's total budget becomes their sum.
 
+    The error about one year names that year as its `field` ("2026/27"); nothing is saved when `years`
+    are the budget already in force.
+
     :raise DomainError: a year already holds more committed than its new budget, or the rounds'
         allocations would pass the new total."""
     fund = session.scalar(sa.select(Fund).where(Fund.id == fund.id).with_for_update()
                           .execution_options(populate_existing=True))
     if not years:
         raise DomainError("Enter the budget for at least one financial year", field="years")
-    if any(amount < ZERO for amount in years.values()):
-        raise DomainError("A year's budget must be £0 or more", field="years")
+    for year, amount in sorted(years.items()):
+        if amount < ZERO:
+            raise DomainError(f"The budget for {year} must be £0 or more", field=year)
     committed = committed_by_year(session, fund)
-    for year, amount in committed.items():
+    for year, amount in sorted(committed.items()):
         if amount > years.get(year, ZERO):
             raise DomainError(f"{year}: {money(amount)} is already committed, more than a budget of "
-                              f"{money(years.get(year, ZERO))}", field="years")
+                              f"{money(years.get(year, ZERO))}", field=year)
     new_total = sum(years.values(), ZERO)
     allocated = sum((r.allocation for r in fund.rounds), ZERO)
     if new_total < allocated:
         raise DomainError(f"The years add up to {money(new_total)}, less than the {money(allocated)} already "
                           f"allocated to rounds", field="years")
     before = fund.year_budgets
+    if before and before == {year: amount for year, amount in years.items()} and fund.budget == new_total:
+        return fund.budget_versions[0]
     version = BudgetVersion(fund=fund, created_by_id=by.id, note=note,
                             years=[YearBudget(financial_year=year, amount=amount)
                                    for year, amount in sorted(years.items())])
@@ -91,6 +101,62 @@ def versions(session: Session, fund: Fund) -> list[BudgetVersion]:
     """Every version of the budget by year, newest first."""
     return list(session.scalars(sa.select(BudgetVersion).where(BudgetVersion.fund_id == fund.id)
                                 .options(selectinload(BudgetVersion.years)).order_by(BudgetVersion.id.desc())))
+
+
+@dataclass
+class VersionView:
+    """A version of the budget by year as the history shows it: who, when, the note, each year's amount
+    and what changed from the version before."""
+
+    number: int
+    version: BudgetVersion
+    changes: list[str]
+
+
+def history(session: Session, fund: Fund) -> list[VersionView]:
+    """Every version of the budget by year, newest first, each with what it changed."""
+    newest_first = versions(session, fund)
+    oldest_first = list(reversed(newest_first))
+    views = []
+    for index, version in enumerate(oldest_first):
+        before = oldest_first[index - 1].by_year if index else None
+        views.append(VersionView(number=index + 1, version=version, changes=describe_change(before, version.by_year)))
+    return list(reversed(views))
+
+
+def describe_change(before: dict[str, Decimal] | None, after: dict[str, Decimal]) -> list[str]:
+    """What a version changed, a line per year: '2026/27: £150,000,000.00 to £160,000,000.00'."""
+    if before is None:
+        return ["First budget by year"]
+    lines = []
+    for year in sorted({*before, *after}):
+        old, new = before.get(year), after.get(year)
+        if old == new:
+            continue
+        if old is None:
+            lines.append(f"{year}: added, {money(new)}")
+        elif new is None:
+            lines.append(f"{year}: removed (was {money(old)})")
+        else:
+            lines.append(f"{year}: {money(old)} to {money(new)}")
+    return lines or ["No year changed"]
+
+
+def years_to_show(session: Session, fund: Fund, *, through: str | None = None) -> list[str]:
+    """The financial years the budget page asks about, in order with no gap: the Spending Review years,
+    every year already in the budget or touched by a committed profile, and on to `through` (a later
+    year being added)."""
+    years = {*SPENDING_REVIEW_YEARS, *fund.year_budgets, *committed_by_year(session, fund)}
+    if through is not None and through > max(years):
+        years.add(through)
+    first, last = (financial_year_start_year(year) for year in (min(years), max(years)))
+    return [financial_year_label(start) for start in range(first, last + 1)]
+
+
+def next_year(year: str) -> str | None:
+    """The financial year after `year`, or None past the latest a budget may be set for."""
+    start = financial_year_start_year(year) + 1
+    return financial_year_label(start) if start <= LATEST_YEAR else None
 
 
 # --- what is committed ----------------------------------------------------------------------------------
@@ -182,6 +248,51 @@ class YearRow:
             return "over" if gap > 0 else "under"
         return None
 
+    @property
+    def gap(self) -> Decimal:
+        """How far the forecast is over (positive) or under (negative) the budget."""
+        return self.forecast - self.budget
+
+    @property
+    def warning_text(self) -> str | None:
+        """'Forecast £4,000,000.00 under budget (6.7%)', when the forecast misses by more than the setting."""
+        if self.warning is None:
+            return None
+        share = f" ({abs(self.gap) / self.budget:.1%})" if self.budget > ZERO else ""
+        return f"Forecast {money(abs(self.gap))} {self.warning} budget{share}"
+
+
+@dataclass
+class HeadroomRow:
+    """One year of a proposed profile against the fund's budget: what the award would take, what is
+    committed without it, the budget, and the headroom left after it (below zero: refused)."""
+
+    year: str
+    this_award: Decimal
+    committed: Decimal
+    budget: Decimal
+
+    @property
+    def after(self) -> Decimal:
+        return self.budget - self.committed - self.this_award
+
+    @property
+    def over(self) -> bool:
+        return self.this_award > ZERO and self.after < ZERO
+
+
+def headroom(session: Session, *, fund: Fund, profile: profiles.Profile, award: Award | None = None
+             ) -> list[HeadroomRow]:
+    """Each year of `profile` against the budget (what budget_problems checks, as a table); empty while
+    the fund has no budget by year."""
+    budget = fund.year_budgets
+    if not budget:
+        return []
+    committed = committed_by_year(session, fund, excluding_award_id=award.id if award is not None else None)
+    return [HeadroomRow(year=year, this_award=amount, committed=committed.get(year, ZERO),
+                        budget=budget.get(year, ZERO))
+            for year, amount in profiles.by_year(profile).items()]
+
 
 @dataclass
 class YearLedger:
@@ -264,3 +375,37 @@ def year_ledger(session: Session, fund: Fund, *, today: date | None = None) -> Y
         totals.forecast += item.forecast
         totals.paid += item.paid
     return YearLedger(years=ordered, not_profiled=not_profiled, by_year_budget_set=bool(budget), totals=totals)
+
+
+# --- the ledger as a chart and as a table (for the finance page and its downloads) -----------------------
+
+SERIES = (("Budget", "budget", charts.GOVUK_DARK_GREY), ("Committed", "committed", charts.GOVUK_BLUE),
+          ("Forecast", "forecast", charts.GOVUK_PURPLE), ("Paid", "paid", charts.GOVUK_GREEN))
+
+
+def chart(ledger: YearLedger) -> charts.BarChart:
+    """Budget, committed, forecast and paid per financial year."""
+    return charts.bar_chart(
+        title="Budget, committed, forecast and paid, by financial year", category_name="Financial year",
+        categories=[row.year for row in ledger.years], empty="No budget, commitments or payments yet.",
+        tick_label=money_compact,
+        series=[charts.Series(name, [getattr(row, attribute) for row in ledger.years], colour, show=money,
+                              describe=lambda value, name=name: f"{name.lower()} {money(value)}")
+                for name, attribute, colour in SERIES])
+
+
+TABLE_HEADINGS = ["Financial year", "Budget (£)", "Committed (£)", "Forecast (£)", "Paid (£)", "Headroom (£)",
+                  "Forecast against budget"]
+
+
+def table(ledger: YearLedger) -> list[list]:
+    """The ledger as rows for CSV and XLSX: a header, a row per year, the total, and awards not profiled.
+    Amounts stay numbers (Decimal)."""
+    rows: list[list] = [TABLE_HEADINGS]
+    for row in [*ledger.years, ledger.totals]:
+        rows.append([row.year, row.budget, row.committed, row.forecast, row.paid, row.headroom,
+                     (row.warning_text or "Within the tolerance") if row is not ledger.totals else ""])
+    if ledger.not_profiled:
+        rows.append(["Not profiled (awards agreed before grant profiles)", None, ledger.not_profiled, None, None,
+                     None, ""])
+    return rows

@@ -1,6 +1,7 @@
-"""Fund settings pages: the budget, rounds with a deadline date, and the rules' history.
+"""Fund settings pages: rounds with a deadline date, and the rules' history.
 
-The rules themselves change through `funds.update_rules` (a new version each time)."""
+The rules themselves change through `funds.update_rules`, and the budget by financial year through
+`budgets.set_year_budgets` (a new version each time)."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -11,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.dates import UK
 from portfolio.models import Fund, FundRules, Round, User
-from portfolio.money import money
-from portfolio.services import audit, funds
-from portfolio.services.errors import DomainError
+from portfolio.services import funds
 
 DEADLINE_TIME = time(12)  # a round closes at 12pm (midday) UK time on its deadline date
 
@@ -30,23 +29,6 @@ def get_fund(session: Session, fund_id: int, *, for_update: bool = False) -> Fun
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalar(query)
-
-
-def change_budget(session: Session, *, fund: Fund, by: User, budget: Decimal) -> None:
-    """:raise DomainError: when the rounds already hold more than the new budget."""
-    already = funds.allocated(fund)
-    if budget < already:
-        raise DomainError(
-            f"The budget must be at least {money(already)}, the total already allocated to rounds",
-            field="budget",
-        )
-    if budget == fund.budget:
-        return
-    before = fund.budget
-    fund.budget = budget
-    session.flush()
-    audit.record(session, actor=by, action="fund.budget_changed", entity=fund,
-                 before={"budget": before}, after={"budget": budget})
 
 
 def deadline_at(day: date) -> datetime:

@@ -23,7 +23,7 @@ from portfolio.forms.decisions import (
 from portfolio.models import Application, ApplicationStatus, Award, Rag
 from portfolio.models.roles import DECISION_READERS, FUND_MANAGERS
 from portfolio.money import money
-from portfolio.services import decisions, due_diligence, fund_settings, policy, subsidy
+from portfolio.services import budgets, decisions, due_diligence, fund_settings, policy, subsidy
 from portfolio.services.errors import DomainError
 
 
@@ -194,9 +194,14 @@ def approve(application_id: int):
                   if approval.needs_second_approval else
                   f"Approved: {application.organisation.name} is awarded {money(approval.award.amount)}", "success")
             return _back(application)
+        # each reason it was refused (one per year short of headroom) as its own line of the summary
+        form.form_errors[:] = [part for message in form.form_errors for part in message.split("; ")]
+    amount = decision.amount if second else (getattr(form.amount, "amount", None) or decision.recommended_amount)
     return form_page("decisions/approve.html", form, application=application, decision=decision, second=second,
                      round_ledger=decisions.ledger(db.session, fund=application.fund, round_=application.round),
-                     rules=application.rules_in_force)
+                     rules=application.rules_in_force, amount=amount,
+                     years=budgets.headroom(db.session, fund=application.fund,
+                                            profile=decisions.award_profile(application, amount)) if amount else [])
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])

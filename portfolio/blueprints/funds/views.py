@@ -5,17 +5,17 @@ from markupsafe import Markup, escape
 from portfolio.access import recent_second_factor, roles_allowed
 from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints.funds import bp
-from portfolio.dates import govuk_date, uk_today
+from portfolio.dates import financial_year_start_year, govuk_date, is_financial_year, uk_today
 from portfolio.extensions import db
 from portfolio.forms.funds import (
     MAX_CRITERIA,
     RULE_CHOICES,
     RULE_LABELS,
     CriteriaForm,
-    FundBudgetForm,
     FundRulesForm,
     RoundForm,
     ThresholdForm,
+    YearBudgetsForm,
     choice_label,
     default_label,
     percent,
@@ -25,7 +25,7 @@ from portfolio.models import Fund, Round, ThresholdKey
 from portfolio.models.base import utcnow
 from portfolio.models.roles import ADMINS, FINANCE, FUND_TEAM
 from portfolio.money import money
-from portfolio.services import criteria, decisions, fund_settings, funds, subsidy
+from portfolio.services import budgets, criteria, decisions, fund_settings, funds, subsidy
 
 
 def _fund(fund_id: int) -> Fund:
@@ -83,15 +83,34 @@ def rules(fund_id: int):
 @roles_allowed(ADMINS)
 @recent_second_factor()
 def budget(fund_id: int):
+    """The budget by financial year: a new version each time it is saved; the fund's total is their sum."""
     fund = _fund(fund_id)
-    form = FundBudgetForm(data={"budget": fund.budget} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        done, _ = commit_or_refuse(lambda: fund_settings.change_budget(
-            db.session, fund=fund, by=current_user, budget=form.budget.amount), form=form)
+    through = _later_year(request.form.get("through")) if request.method == "POST" else None
+    adding = request.method == "POST" and "add_year" in request.form
+    if adding:  # one more year on the form; nothing is saved yet
+        through = budgets.next_year(budgets.years_to_show(db.session, fund, through=through)[-1]) or through
+    years = budgets.years_to_show(db.session, fund, through=through)
+    form = YearBudgetsForm.for_years(
+        years, data=YearBudgetsForm.data_from(fund.year_budgets) if request.method == "GET" else None)
+    form.through.data = through or ""
+    if not adding and form.validate_on_submit():
+        in_force = fund.budget_versions[0] if fund.budget_versions else None
+        done, saved = commit_or_refuse(lambda: budgets.set_year_budgets(
+            db.session, fund=fund, by=current_user, years=form.amounts(), note=form.note.data or ""), form=form)
         if done:
-            flash(f"The fund's budget is now {money(fund.budget)}", "success")
+            flash("You did not change the budget" if saved is in_force else
+                  f"Budget by financial year saved: the fund's budget is now {money(fund.budget)}", "success")
             return redirect(url_for("funds.overview", fund_id=fund.id))
-    return form_page("funds/budget.html", form, fund=fund, allocated=funds.allocated(fund))
+    return form_page("funds/budget.html", form, fund=fund, allocated=funds.allocated(fund),
+                     committed=budgets.committed_by_year(db.session, fund), history=budgets.history(db.session, fund))
+
+
+def _later_year(text: str | None) -> str | None:
+    """A later year the form was showing (posted back in a hidden field); ignored unless it is one."""
+    text = (text or "").strip()
+    if not is_financial_year(text) or financial_year_start_year(text) > budgets.LATEST_YEAR:
+        return None
+    return text
 
 
 @bp.route("/<int:fund_id>/rounds/new", methods=["GET", "POST"])

@@ -1,23 +1,26 @@
 """Reports for finance and OLS: the leverage report (page, CSV, XLSX, PDF), the additionality
-settings its net figures use, and the annual implementation update."""
+settings its net figures use, the annual implementation update, and the fund's budget and spend by
+financial year (page, CSV, XLSX)."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio import spreadsheets
 from portfolio.access import recent_second_factor, roles_allowed
-from portfolio.blueprints import commit_or_refuse, form_page, send_spreadsheet
+from portfolio.blueprints import commit_or_refuse, form_page, send_spreadsheet, whole_number_arg
 from portfolio.blueprints.reports import bp
 from portfolio.dates import uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
+from portfolio.forms.funds import percent
 from portfolio.forms.reports import AdditionalityForm, ImplementationUpdateForm, LeverageFilterForm
 from portfolio.models import DocumentKind
-from portfolio.models.roles import FINANCE_TEAM, PORTFOLIO_STAFF
-from portfolio.services import documents, leverage
+from portfolio.models.roles import DECISION_READERS, FINANCE_TEAM, PORTFOLIO_STAFF
+from portfolio.services import budgets, documents, fund_settings, leverage
 
 READERS = PORTFOLIO_STAFF
 EDITORS = FINANCE_TEAM
+BUDGET_READERS = DECISION_READERS  # finance, fund managers and admins
 
 
 def _filter_form() -> LeverageFilterForm:
@@ -106,3 +109,51 @@ def implementation_update():
         db.session.commit()
         return redirect(url_for("documents.detail", document_id=document.id))
     return form_page("reports/implementation_update.html", form)
+
+
+# --- budget and spend by financial year ----------------------------------------------------------------
+
+def _ledger_fund():
+    """The fund asked for (?fund=<id>), or the first fund; 404 when there is no such fund."""
+    every_fund = fund_settings.all_funds(db.session)
+    fund_id = whole_number_arg("fund", label="fund")
+    fund = next((f for f in every_fund if f.id == fund_id), None) if fund_id else next(iter(every_fund), None)
+    if fund is None:
+        abort(404)
+    return fund, every_fund
+
+
+@bp.route("/budget-by-year")
+@roles_allowed(BUDGET_READERS)
+def budget_by_year():
+    fund, every_fund = _ledger_fund()
+    ledger = budgets.year_ledger(db.session, fund)
+    return render_template("reports/budget_by_year.html", fund=fund, funds=every_fund, ledger=ledger,
+                           chart=budgets.chart(ledger), rate=percent(fund.rules.budget_variance_rate))
+
+
+def _ledger_rows(fund) -> tuple[list, list]:
+    ledger = budgets.year_ledger(db.session, fund)
+    notes = [["Fund", f"{fund.name} ({fund.code})"], ["As at", uk_today()],
+             ["Flagged when the forecast misses a year's budget by more than",
+              percent(fund.rules.budget_variance_rate)]]
+    return budgets.table(ledger), notes
+
+
+@bp.route("/budget-by-year.csv")
+@roles_allowed(BUDGET_READERS)
+def budget_by_year_csv():
+    fund, _ = _ledger_fund()
+    rows, notes = _ledger_rows(fund)
+    return send_spreadsheet(spreadsheets.csv_text(rows + [[]] + notes),
+                            f"budget-by-year-{uk_today():%Y-%m-%d}.csv")
+
+
+@bp.route("/budget-by-year.xlsx")
+@roles_allowed(BUDGET_READERS)
+def budget_by_year_xlsx():
+    fund, _ = _ledger_fund()
+    rows, notes = _ledger_rows(fund)
+    return send_spreadsheet(spreadsheets.xlsx_bytes(spreadsheets.Sheet("Budget by year", rows),
+                                                    spreadsheets.Sheet("About", notes)),
+                            f"budget-by-year-{uk_today():%Y-%m-%d}.xlsx")
