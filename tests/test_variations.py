@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
+from werkzeug.datastructures import MultiDict
 
 from portfolio.dates import add_months, financial_year_of, quarter_start
 from portfolio.models import (
@@ -83,3 +84,41 @@ def test_an_accepted_time_extension_moves_the_completion_and_reschedules_the_ret
     assert len(after) == len(returns) + 1  # one more quarter of building
     completion = [r for r in after if r.kind.value == "completion"]
     assert len(completion) == 1 and completion[0].period_end == variation.new_completion
+
+
+def profile_form(profile: dict) -> dict:
+    return {f"q_{quarter.isoformat()}": str(amount) for quarter, amount in profile.items()}
+
+
+def date_form(name: str, day: date) -> list:
+    return [(name, str(day.day)), (name, str(day.month)), (name, str(day.year))]
+
+
+def test_the_company_requests_a_time_extension_through_the_pages(session, client, award, people):
+    company = company_of(award)
+    client.sign_in_as(company)
+    page = client.get(f"/awards/{award.id}")
+    assert page.status == 200 and "Changes to this award" in page.text and "Request a change" in page.text
+    page = client.submit(f"/variations/awards/{award.id}/new", {"kind": "time_extension"})
+    assert page.status == 302 and page.location.endswith("/new/time_extension")
+    form_url = f"/variations/awards/{award.id}/new/time_extension"
+    page = client.get(form_url)
+    assert page.status == 200 and page.h1 == "Time extension"
+    start, completion = variations.project_period(award)
+    new_completion = add_months(completion + timedelta(days=1), 3) - timedelta(days=1)
+    profile = profiles.spread(award.amount, start, new_completion)
+    token = client.csrf_token(form_url)
+    data = [("csrf_token", token), ("reasons", "The isolator arrives late")] + date_form("new_completion", new_completion) \
+        + list(profile_form(profile).items())
+    page = client.post(form_url, data=MultiDict(data))
+    assert page.status == 200 and page.h1 == "Check your request", page.error_summary()
+    assert "Completion date" in page.text
+    page = client.post(form_url, data=MultiDict(data + [("action", "submit"),
+                                                        ("evidence", (io.BytesIO(PDF), "letter.pdf"))]),
+                       content_type="multipart/form-data")
+    assert page.status == 302, page.error_summary()
+    variation = session.scalar(sa.select(Variation))
+    assert variation.kind is K.TIME_EXTENSION and variation.new_completion == new_completion
+    assert [f.original_filename for f in variations.files(session, variation)] == ["letter.pdf"]
+    page = client.get(page.location)
+    assert page.status == 200 and "letter.pdf" in page.text and "Withdraw the request" in page.text

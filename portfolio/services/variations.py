@@ -30,6 +30,7 @@ new profile is already held in the ledger (portfolio.services.budgets), so accep
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
@@ -119,6 +120,13 @@ def queue(session: Session, user: User) -> dict[str, list[Variation]]:
     return grouped
 
 
+def award_section(session: Session, award: Award, user: User) -> dict:
+    """What the award page shows of its changes: its profile by year, its variations, and why the user
+    cannot request one now (None: they can)."""
+    return {"profile_years": profiles.by_year(current_profile(award)), "award_variations": variations_of(session, award),
+            "change_problem": request_problem(session, award, user)}
+
+
 def current_profile(award: Award) -> profiles.Profile:
     return award_terms.current_profile(award)
 
@@ -188,12 +196,24 @@ def changes(variation: Variation) -> list[Change]:
         add("Jobs created (FTE)", was("jobs_created"), variation.new_jobs_created)
         add("Jobs safeguarded (FTE)", was("jobs_safeguarded"), variation.new_jobs_safeguarded)
     if kind is K.COMPANY:
-        holder = object_session(variation).get(Organisation, terms.organisation_id) if terms is not None \
+        holder = object_session(award).get(Organisation, terms.organisation_id) if terms is not None \
             else award.organisation
         add("Company", was("company_name") or holder.name, variation.new_company_name)
         if variation.new_organisation is not None:
             add("Company number", holder.company_number, variation.new_organisation.company_number)
     return found
+
+
+def preview_changes(session: Session, award: Award, kind: VariationKind, proposal: Proposal) -> list[Change]:
+    """What a proposal would change, before it is requested (nothing is added to the session)."""
+    draft = SimpleNamespace(award=award, kind=kind, status=VariationStatus.REQUESTED, terms=None,
+                            new_organisation=None, **{name: None for names in FIELDS.values() for name in names})
+    for name, value in proposal.values(kind).items():
+        setattr(draft, name, value)
+    if kind is K.COMPANY and proposal.new_company_number:
+        draft.new_organisation = new_company(session, proposal.new_company_number)
+        draft.new_company_name = draft.new_company_name or draft.new_organisation.name
+    return changes(draft)
 
 
 @dataclass(frozen=True)
