@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 from werkzeug.datastructures import MultiDict
 
-from portfolio.dates import add_months, financial_year_of, quarter_start
+from portfolio.dates import add_months, financial_year_of, govuk_date, quarter_start
+from portfolio.money import money
 from portfolio.models import (
     AuditEvent,
     AwardTerms,
@@ -122,3 +123,290 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     assert [f.original_filename for f in variations.files(session, variation)] == ["letter.pdf"]
     page = client.get(page.location)
     assert page.status == 200 and "letter.pdf" in page.text and "Withdraw the request" in page.text
+
+
+def approve_and_accept(session, variation, people, *, approvers=("fm",)):
+    for name in approvers:
+        variations.approve(session, variation=variation, by=people[name])
+        session.commit()
+    variations.accept(session, variation=variation, by=company_of(variation.award))
+    session.commit()
+    session.expire_all()
+
+
+def test_the_amendment_letter_shows_the_old_and_new_terms(session, award, people, run_jobs):
+    variation = extension(session, award, company_of(award))
+    session.commit()
+    old_completion = award.offer.project_completion
+    variations.approve(session, variation=variation, by=people["fm"])
+    session.commit()
+    run_jobs()
+    document = session.get(Document, variation.document_id)
+    assert document.status is DocumentStatus.READY
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(documents.load_content(session, document)))
+                    .pages)
+    text = " ".join(text.split())
+    assert f"Amendment letter: {variation.reference}" in text
+    assert "The terms before and after" in text
+    assert f"Completion date (changed) {govuk_date(old_completion)} {govuk_date(variation.new_completion)}" in text
+    assert "Grant £4,000,000.00 £4,000,000.00" in text  # unchanged terms are shown too
+    assert "Grant profile by financial year" in text and "Before After" in text
+
+
+def grant_change(session, award, by, amount: Decimal, *, profile=None):
+    start, completion = variations.project_period(award)
+    profile = profile or profiles.fit(variations.current_profile(award), amount, start, completion)
+    return variations.request(session, award=award, by=by, kind=K.GRANT_AMOUNT, reasons="Costs rose",
+                              proposal=variations.Proposal(new_amount=amount, profile=profile))
+
+
+def test_a_grant_increase_is_refused_when_a_year_of_its_profile_has_no_headroom(session, award, people, fund):
+    committed = budgets.committed_by_year(session, fund)
+    years = sorted(committed)
+    # Each year's budget is what is committed now, plus £100,000 of headroom (£300,000 in the last year).
+    budgets.set_year_budgets(session, fund=fund, by=people["admin"], years={
+        year: committed[year] + (Decimal("300000.00") if year == years[-1] else Decimal("100000.00")) for year in years}
+        | {"2035/36": Decimal("50000000.00")})  # the rounds' allocations need a total of at least £50m
+    session.commit()
+    start, completion = variations.project_period(award)
+    # £400,000 more: the new profile adds £200,000 in the first year (headroom £100,000) and £200,000 in the last.
+    profile = variations.current_profile(award)
+    first = min(q for q in profile if financial_year_of(q) == years[0])
+    last = max(profile)
+    profile[first] += Decimal("200000.00")
+    profile[last] += Decimal("200000.00")
+    variation = grant_change(session, award, company_of(award), Decimal("4400000.00"), profile=profile)
+    session.commit()
+    with pytest.raises(DomainError) as refused:
+        variations.approve(session, variation=variation, by=people["fm"])
+    session.rollback()
+    assert refused.value.field == "profile"
+    assert f"This variation would over-commit {years[0]}" in refused.value.message
+    # The award's own agreed profile is replaced, so the headroom is the year's budget less the others' commitments.
+    expected = committed[years[0]] + Decimal("200000.00")
+    assert f"{money(expected)} in that year" in refused.value.message
+    assert f"passes its budget of {money(committed[years[0]] + Decimal('100000.00'))}" in refused.value.message
+    assert years[-1] not in refused.value.message  # the last year has room for it
+    assert session.get(Variation, variation.id).status is S.REQUESTED
+
+
+def test_a_grant_increase_needs_the_referral_decision_its_subsidy_category_asks_for(session, award, people):
+    # £4m -> £5.5m: over £1m and cumulative at least £5m, a Subsidy of Interest: the referral choice is recorded.
+    variation = grant_change(session, award, company_of(award), Decimal("5500000.00"))
+    session.commit()
+    assert variation.needs_second_approval  # £1.5m more: above £1m
+    with pytest.raises(DomainError, match="Subsidy of Interest: record whether it was referred"):
+        variations.approve(session, variation=variation, by=people["fm"])
+    session.rollback()
+    variations.record_referral(session, variation=variation, by=people["fm"], referred_to_sau=False,
+                               referral_reason="No competition concerns")
+    session.commit()
+    approve_and_accept(session, variation, people, approvers=("fm", "approver"))
+    award = session.get(type(award), award.id)
+    assert award.amount == Decimal("5500000.00")
+    assert award.subsidy_category is SubsidyCategory.INTEREST and award.cumulative_subsidy == Decimal("5500000.00")
+    assert award.transparency_due_on is not None
+    assert award.current_terms.subsidy_category is SubsidyCategory.INTEREST
+
+
+def test_a_grant_decrease_releases_money_once_accepted(session, award, people, fund):
+    before = budgets.committed_by_year(session, fund)
+    assert sum(before.values()) == Decimal("4000000.00")
+    variation = grant_change(session, award, company_of(award), Decimal("3700000.00"))
+    session.commit()
+    assert not variation.needs_second_approval  # 7.5% and £300,000: under both settings
+    variations.approve(session, variation=variation, by=people["fm"])
+    session.commit()
+    assert sum(budgets.committed_by_year(session, fund).values()) == Decimal("4000000.00")  # held until accepted
+    variations.accept(session, variation=variation, by=company_of(award))
+    session.commit()
+    session.expire_all()
+    assert sum(budgets.committed_by_year(session, fund).values()) == Decimal("3700000.00")
+    award = session.get(type(award), award.id)
+    assert award.amount == Decimal("3700000.00") and award.cumulative_subsidy == Decimal("3700000.00")
+    assert claims.grant_rate(award) == Decimal("3700000.00") / Decimal("16000000.00")
+
+
+def test_above_the_settings_a_second_different_fund_manager_approves_and_the_requester_cannot(
+        session, award, people):
+    # A fund manager asks on the company's behalf for £1.5m more than £4m (above £1m and 10%).
+    variation = grant_change(session, award, people["recommender"], Decimal("5500000.00"))
+    variations.record_referral(session, variation=variation, by=people["fm"], referred_to_sau=False,
+                               referral_reason="No competition concerns")
+    session.commit()
+    assert variation.on_behalf and variation.needs_second_approval
+    with pytest.raises(DomainError, match="You requested this change on the company's behalf"):
+        variations.approve(session, variation=variation, by=people["recommender"])
+    session.rollback()
+    variations.approve(session, variation=variation, by=people["fm"])
+    session.commit()
+    assert variation.status is S.AWAITING_SECOND_APPROVAL and variation.first_approver_id == people["fm"].id
+    assert variation.document_id is None  # no letter until the second approval
+    with pytest.raises(DomainError, match="You gave the first approval"):
+        variations.approve(session, variation=variation, by=people["fm"])
+    session.rollback()
+    variations.approve(session, variation=variation, by=people["approver"])
+    session.commit()
+    assert variation.status is S.APPROVED and variation.decided_by_id == people["approver"].id
+    # A long time extension (more than six months) needs two as well; three months does not.
+    assert variations.needs_second_approval(award, K.TIME_EXTENSION, variations.Proposal(
+        new_completion=add_months(award.offer.project_completion, 7)))
+    assert not variations.needs_second_approval(award, K.TIME_EXTENSION, variations.Proposal(
+        new_completion=add_months(award.offer.project_completion, 3)))
+
+
+def test_the_fund_manager_queries_and_the_company_answers_as_often_as_needed(session, award, people, app):
+    company = company_of(award)
+    variation = extension(session, award, company)
+    session.commit()
+    for round_ in (1, 2):
+        variations.query(session, variation=variation, by=people["fm"], body=f"Question {round_}")
+        session.commit()
+        assert variation.status is S.QUERIED
+        with pytest.raises(DomainError):
+            variations.approve(session, variation=variation, by=people["fm"])
+        session.rollback()
+        variations.answer(session, variation=variation, by=company, body=f"Answer {round_}")
+        session.commit()
+        assert variation.status is S.REQUESTED
+    session.expire_all()
+    assert [(m.kind, m.body) for m in session.get(Variation, variation.id).messages] == [
+        ("query", "Question 1"), ("answer", "Answer 1"), ("query", "Question 2"), ("answer", "Answer 2")]
+    actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("variation.%"))
+                              .order_by(AuditEvent.id)).all()
+    assert actions == ["variation.requested", "variation.queried", "variation.answered", "variation.queried",
+                       "variation.answered"]
+    with pytest.raises(DomainError, match="Enter your answer"):
+        variations.query(session, variation=variation, by=people["fm"], body="Q3")
+        session.commit()
+        variations.answer(session, variation=variation, by=company, body="   ")
+
+
+def test_novation_moves_the_award_to_a_registered_company(session, client, make, award, people):
+    company = company_of(award)
+    with pytest.raises(DomainError, match="No company with number 99999999 is registered in Portfolio"):
+        variations.request(session, award=award, by=company, kind=K.COMPANY, reasons="Sold",
+                           proposal=variations.Proposal(new_company_number="99999999"))
+    session.rollback()
+    buyer = make.user(Role.APPLICANT)
+    session.commit()
+    variation = variations.request(session, award=award, by=company, kind=K.COMPANY, reasons="Sold to the group",
+                                   proposal=variations.Proposal(new_company_number=buyer.organisation.company_number))
+    session.commit()
+    assert variation.new_organisation_id == buyer.organisation_id
+    approve_and_accept(session, variation, people)
+    award = session.get(type(award), award.id)
+    assert award.organisation_id == buyer.organisation_id
+    assert award.current_terms.company_name == buyer.organisation.name
+    client.sign_in_as(company)
+    assert client.get(f"/awards/{award.id}").status == 404
+    assert client.get(f"/variations/{variation.id}").status == 404
+    client.sign_in_as(buyer)
+    assert client.get(f"/awards/{award.id}").status == 200
+    assert client.get(f"/variations/awards/{award.id}/terms").status == 200
+
+
+def test_every_earlier_version_of_the_terms_stays_readable(session, client, award, people):
+    company = company_of(award)
+    first = variations.request(session, award=award, by=company, kind=K.MILESTONES, reasons="Resequenced",
+                               proposal=variations.Proposal(new_milestones="March 2028: line validated"))
+    session.commit()
+    approve_and_accept(session, first, people)
+    award = session.get(type(award), award.id)
+    second = variations.request(session, award=award, by=company, kind=K.SCOPE, reasons="Second site",
+                                proposal=variations.Proposal(new_site="Unit 4, Speke, Liverpool",
+                                                             new_eligible_capital_cost=Decimal("20000000.00"),
+                                                             new_jobs_created=Decimal("150.0")))
+    session.commit()
+    approve_and_accept(session, second, people)
+    award = session.get(type(award), award.id)
+    assert [t.version for t in award.terms_versions] == [1, 2, 3]
+    assert award.terms_versions[0].milestones == "June 2027: building complete"
+    assert award.terms_versions[1].milestones == "March 2028: line validated" == award.offer.milestones
+    assert award.offer.jobs_created == Decimal("150.0")  # clawback and leverage read the offer's figures
+    assert claims.grant_rate(award) == Decimal("0.2")  # £4m of the new £20m eligible costs
+    client.sign_in_as(company)
+    page = client.get(f"/variations/awards/{award.id}/terms")
+    assert page.status == 200
+    for version in (1, 2, 3):
+        assert page.html.find(id=f"version-{version}") is not None
+    v1, v2, v3 = (page.html.find(id=f"version-{n}").get_text(" ", strip=True) for n in (1, 2, 3))
+    assert "as first offered" in v1 and "June 2027: building complete" in v1
+    assert "March 2028: line validated" in v2 and first.reference in v2 and company.name in v2
+    assert "Unit 4, Speke, Liverpool" in v3 and "£20,000,000.00" in v3
+
+
+def test_another_company_gets_404_and_staff_who_cannot_act_get_403(session, client, award, people):
+    variation = extension(session, award, company_of(award))
+    session.commit()
+    client.sign_in_as(people["stranger"])
+    assert client.get(f"/variations/{variation.id}").status == 404
+    assert client.get(f"/variations/awards/{award.id}/new").status == 404
+    assert client.get(f"/variations/awards/{award.id}/terms").status == 404
+    client.sign_in_as(people["finance"])
+    assert client.get(f"/variations/{variation.id}").status == 200
+    assert client.get(f"/variations/awards/{award.id}/new").status == 403
+
+
+def test_bad_input_is_a_400_with_messages_and_nothing_is_saved(session, client, award, people):
+    company = company_of(award)
+    client.sign_in_as(company)
+    form_url = f"/variations/awards/{award.id}/new/reprofile"
+    token = client.csrf_token(form_url)
+    start, completion = variations.project_period(award)
+    profile = variations.current_profile(award)
+    first = min(profile)
+    profile[first] += Decimal("0.01")  # a penny over the grant
+    page = client.post(form_url, data={"csrf_token": token, "reasons": "", **profile_form(profile)})
+    assert page.status == 400
+    assert "Enter why the change is needed" in page.error_summary()
+    assert any("more than the grant of £4,000,000.00" in message for message in page.error_summary())
+    page = client.post(form_url, data={"csrf_token": token, "reasons": "Slipped", **profile_form(profile) | {
+        f"q_{first.isoformat()}": "lots"}})
+    assert page.status == 400 and any("as a number" in message for message in page.error_summary())
+    # A time extension that ends earlier; a company that does not exist; an unknown kind.
+    page = client.post(f"/variations/awards/{award.id}/new/time_extension", data=MultiDict(
+        [("csrf_token", token), ("reasons", "Late")] + date_form("new_completion", completion - timedelta(days=1))))
+    assert page.status == 400 and any("must be after the current one" in m for m in page.error_summary())
+    page = client.post(f"/variations/awards/{award.id}/new/company", data={
+        "csrf_token": token, "reasons": "Sold", "new_company_number": "12345678"})
+    assert page.status == 400 and any("is registered in Portfolio" in m for m in page.error_summary())
+    assert client.get(f"/variations/awards/{award.id}/new/nonsense").status == 404
+    # A file that is not evidence: the request is refused whole.
+    profile[first] -= Decimal("0.01")
+    profile[first] += Decimal("100.00")
+    profile[max(profile)] -= Decimal("100.00")
+    page = client.post(form_url, data={"csrf_token": token, "reasons": "Slipped", "action": "submit",
+                                       **profile_form(profile), "evidence": (io.BytesIO(b"MZ not a pdf"), "x.exe")},
+                       content_type="multipart/form-data")
+    assert page.status == 400 and any("must be a PDF" in m for m in page.error_summary())
+    assert session.scalar(sa.select(sa.func.count()).select_from(Variation)) == 0
+    page = client.post(form_url, data={"csrf_token": token, "reasons": "Slipped", "action": "submit",
+                                       **profile_form(profile)})
+    assert page.status == 302
+    assert session.scalar(sa.select(sa.func.count()).select_from(Variation)) == 1
+    # One open change at a time.
+    page = client.get(f"/variations/awards/{award.id}/new")
+    assert page.status == 302
+    assert "is still open" in client.get(f"/awards/{award.id}").text
+
+
+def test_each_step_is_audited(session, award, people):
+    variation = extension(session, award, company_of(award))
+    session.commit()
+    approve_and_accept(session, variation, people)
+    events = {event.action: event for event in session.scalars(sa.select(AuditEvent))}
+    assert {"variation.requested", "variation.approved", "variation.accepted", "award.terms_varied",
+            "monitoring.rescheduled", "document.requested"} <= set(events) or \
+        {"variation.requested", "variation.approved", "variation.accepted", "award.terms_varied",
+         "monitoring.rescheduled"} <= set(events)
+    assert events["award.terms_varied"].after["version"] == 2
+    assert events["variation.requested"].after["kind"] == "time_extension"
+    withdrawn = variations.request(session, award=session.get(type(award), award.id), by=company_of(award),
+                                   kind=K.MILESTONES, reasons="Resequenced",
+                                   proposal=variations.Proposal(new_milestones="Later"))
+    session.commit()
+    variations.withdraw(session, variation=withdrawn, by=company_of(award), reason="Not needed after all")
+    session.commit()
+    event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "variation.withdrawn")).one()
+    assert event.after["reason"] == "Not needed after all"

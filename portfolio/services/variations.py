@@ -379,18 +379,18 @@ def request(session: Session, *, award: Award, by: User, kind: VariationKind, re
     values = proposal.values(kind)
     if kind is K.COMPANY and values.get("new_company_number"):
         values["new_company_number"] = values["new_company_number"].strip().upper()
+    if kind is K.COMPANY and values.get("new_company_number"):
+        buyer = new_company(session, values["new_company_number"])
+        values |= {"new_organisation_id": buyer.id, "new_company_name": values.get("new_company_name") or buyer.name}
     variation = Variation(award=award, number=number, kind=kind, reasons=reasons.strip(), requested_by_id=by.id,
                           on_behalf=by.role is Role.FUND_MANAGER,
                           needs_second_approval=needs_second_approval(award, kind, proposal), **values)
-    if kind is K.COMPANY and variation.new_company_number:
-        variation.new_organisation_id = new_company(session, variation.new_company_number).id
-        variation.new_company_name = variation.new_company_name or new_company(
-            session, variation.new_company_number).name
     if kind in WITH_PROFILE:
         variation.lines = profiles.to_lines(proposal.profile)
     workflow.start(session, variation, by=by, details={
         "award_id": award.id, "number": number, "kind": kind.value, "reasons": variation.reasons,
-        "on_behalf": variation.on_behalf, **{name: value for name, value in values.items() if value is not None},
+        "on_behalf": variation.on_behalf, **{name: value for name, value in proposal.values(kind).items()
+                                             if value is not None},
         **({"profile": profiles.by_year(proposal.profile)} if kind in WITH_PROFILE else {})})
     if evidence is not None and getattr(evidence, "filename", None):
         attach(session, variation, by=by, file_storage=evidence, field="evidence")

@@ -113,11 +113,14 @@ def new(award_id: int, kind: str):
     action = request.form.get("action", "check")
     if action == "change":  # back from the check-answers page: the answers as they were
         return _kind_page(award, kind, form, status=200)
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not valid and (form.csrf_token.errors or any(field.errors for field in form.profile_fields())):
         return _kind_page(award, kind, form)
+    # Every problem at once: the fields' own, then the proposal's against the current terms.
     proposal = variations.Proposal(**form.proposal_values(), profile=form.profile())
     for field, message in variations.proposal_problems(db.session, award, kind, proposal):
-        form.add_error(field if field in form else None, message)
+        if field not in form or not form[field].errors:
+            form.add_error(field if field in form else None, message)
     if form.errors:
         return _kind_page(award, kind, form)
     if action != "submit":
