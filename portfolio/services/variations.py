@@ -493,6 +493,13 @@ def approval_problem(variation: Variation, by: User | None) -> str | None:
     return None
 
 
+def approval_move(variation: Variation) -> str:
+    """The approval a fund manager gives next: the first of two, or the one that decides."""
+    if variation.status is VariationStatus.REQUESTED and variation.needs_second_approval:
+        return "first_approval"
+    return "approve"
+
+
 def subsidy_assessment(session: Session, variation: Variation, *, on: date | None = None
                        ) -> subsidy.Assessment | None:
     """For a grant increase: the whole new grant assessed for subsidy control on `on` (today)."""

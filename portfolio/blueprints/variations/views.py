@@ -157,6 +157,9 @@ def _variation(variation_id: int) -> Variation:
     return policy.get(db.session, current_user, Variation, variation_id)
 
 
+TAG_COLOURS = {VariationStatus.REQUESTED: "blue", VariationStatus.QUERIED: "yellow",
+               VariationStatus.AWAITING_SECOND_APPROVAL: "purple", VariationStatus.APPROVED: "turquoise",
+               VariationStatus.ACCEPTED: "green", VariationStatus.REJECTED: "red", VariationStatus.WITHDRAWN: "grey"}
 FORMS = {"query_form": QueryForm, "answer_form": AnswerForm, "approve_form": ApproveForm,
          "reject_form": RejectForm, "withdraw_form": WithdrawForm, "referral_form": ReferralForm,
          "action_form": ActionForm}
@@ -179,6 +182,7 @@ def _detail_page(variation: Variation, **forms):
         moves=moves, blocked={name: rule.guard(variation, current_user) if rule.guard else None
                               for name, rule in moves.items()},
         assessment=assessment, referral_problem=variations.referral_problem(assessment, variation),
+        tag_colour=TAG_COLOURS[variation.status], approval_move=variations.approval_move(variation),
         **context), status
 
 
@@ -230,8 +234,7 @@ def approve(variation_id: int):
 
     variation = _variation(variation_id)
     message = "First approval given: a second fund manager must approve {reference}" \
-        if variation.status is VariationStatus.REQUESTED and variation.needs_second_approval \
-        else "Change {reference} approved: the amendment letter is on its way to the company"
+        if variations.approval_move(variation) == "first_approval" else "Change {reference} approved: the amendment letter is on its way to the company"
     return _act(variation_id, "approve_form", approve_it, message)
 
 
