@@ -114,6 +114,10 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     page = client.post(form_url, data=MultiDict(data))
     assert page.status == 200 and page.h1 == "Check your request", page.error_summary()
     assert "Completion date" in page.text
+    page = client.post(form_url, data=MultiDict(data + [("action", "change")]))  # back to the answers, as given
+    assert page.status == 200 and page.h1 == "Time extension"
+    assert page.html.find(id="reasons").get_text() == "The isolator arrives late"
+    assert page.html.find(id=f"q_{max(profile).isoformat()}")["value"] == str(profile[max(profile)])
     page = client.post(form_url, data=MultiDict(data + [("action", "submit"),
                                                         ("evidence", (io.BytesIO(PDF), "letter.pdf"))]),
                        content_type="multipart/form-data")
@@ -410,3 +414,80 @@ def test_each_step_is_audited(session, award, people):
     session.commit()
     event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "variation.withdrawn")).one()
     assert event.after["reason"] == "Not needed after all"
+
+
+def _approve_in_thread(app, variation_id, approver_id, results):
+    from portfolio.extensions import db
+    from portfolio.models import User
+    with app.app_context():
+        try:
+            variations.approve(db.session, variation=db.session.get(Variation, variation_id),
+                               by=db.session.get(User, approver_id))
+            db.session.commit()
+            results[variation_id] = "approved"
+        except DomainError as error:
+            db.session.rollback()
+            results[variation_id] = error.message
+        finally:
+            db.session.remove()
+
+
+def test_racing_grant_increases_never_over_commit_a_year(app, session, make, fund, people):
+    """Four awards each ask for £200,000 more in the first year, which has £300,000 of headroom: on PostgreSQL
+    approved from four threads at once (the fund's row lock makes them take turns), on SQLite one after another.
+    One is approved; the others are refused, naming the year and its figures."""
+    start = add_months(quarter_start(TODAY), -6)
+    completion = add_months(start, 24) - timedelta(days=1)
+    awards = [accepted_award(session, make, fund, people, start=start, completion=completion) for _ in range(4)]
+    committed = budgets.committed_by_year(session, fund)
+    first_year = min(committed)
+    budgets.set_year_budgets(session, fund=fund, by=people["admin"], years=committed | {
+        first_year: committed[first_year] + Decimal("300000.00"), "2035/36": Decimal("50000000.00")})
+    session.commit()
+    ids = []
+    for award in awards:
+        profile = variations.current_profile(award)
+        profile[min(profile)] += Decimal("200000.00")
+        ids.append(grant_change(session, award, company_of(award), Decimal("4200000.00"), profile=profile).id)
+    session.commit()
+    results: dict[int, str] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        import threading
+        threads = [threading.Thread(target=_approve_in_thread, args=(app, i, people["fm"].id, results)) for i in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        for i in ids:
+            _approve_in_thread(app, i, people["fm"].id, results)
+    session.expire_all()
+    assert sorted(results.values()).count("approved") == 1
+    refused = [message for message in results.values() if message != "approved"]
+    assert len(refused) == 3 and all(f"This variation would over-commit {first_year}" in message for message in refused)
+    held = budgets.committed_by_year(session, fund)
+    assert held[first_year] == committed[first_year] + Decimal("200000.00") <= fund.year_budgets[first_year]
+
+
+def test_the_fund_manager_records_the_referral_on_the_page_and_approves(session, client, award, people):
+    variation = grant_change(session, award, company_of(award), Decimal("5500000.00"))
+    session.commit()
+    client.sign_in_as(people["fm"])
+    url = f"/variations/{variation.id}"
+    page = client.get(url)
+    assert "Subsidy of Interest" in page.text and "Save the referral decision" in page.text
+    page = client.submit(f"{url}/approve", {}, form_url=url)
+    assert page.status == 400 and any("record whether it was referred" in m for m in page.error_summary())
+    page = client.submit(f"{url}/referral", {"referred_to_sau": "no"}, form_url=url)
+    assert page.status == 400 and "Enter why the increase was not referred" in page.error_summary()
+    page = client.submit(f"{url}/referral", {"referred_to_sau": "no", "referral_reason": "No competition concerns"},
+                         form_url=url)
+    assert page.status == 302
+    page = client.submit(f"{url}/approve", {"note": "Quote checked"}, form_url=url)
+    assert page.status == 302
+    session.expire_all()
+    assert session.get(Variation, variation.id).status is S.AWAITING_SECOND_APPROVAL
+    page = client.get(url)
+    assert "You gave the first approval" in page.text and "Approve the change" not in page.text
+    events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "variation.referral_recorded")).all()
+    assert len(events) == 1 and events[0].after["referral_reason"] == "No competition concerns"
