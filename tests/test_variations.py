@@ -66,6 +66,7 @@ def test_an_accepted_time_extension_moves_the_completion_and_reschedules_the_ret
     company = company_of(award)
     returns = monitoring.returns_of(session, award)
     submit_return_(session, returns[0])
+    before = [(r.id, r.kind.value, r.period_end, r.due_on) for r in returns]  # as they were
     old_completion = award.offer.project_completion
     variation = extension(session, award, company)
     session.commit()
@@ -79,12 +80,20 @@ def test_an_accepted_time_extension_moves_the_completion_and_reschedules_the_ret
     assert award.offer.project_completion == variation.new_completion > old_completion
     assert award.current_terms.version == 2 and award.current_terms.project_completion == variation.new_completion
     after = monitoring.returns_of(session, award)
-    assert after[0].id == returns[0].id and after[0].status is ReturnStatus.SUBMITTED  # kept as it was
-    assert after[0].period_end == returns[0].period_end
+    now = [(r.id, r.kind.value, r.period_end, r.due_on) for r in after]
+    assert after[0].status is ReturnStatus.SUBMITTED and now[0] == before[0]  # submitted: kept as it was
+    # Return 2 is overdue, not submitted: the company still owes it for its period, so it stays too.
+    assert before[1][3] < TODAY and now[1] == before[1]
     assert [r.number for r in after] == list(range(1, len(after) + 1))
-    assert len(after) == len(returns) + 1  # one more quarter of building
+    assert len(after) == len(before) + 1  # one more quarter of building
+    # The returns not yet due follow the new schedule (the same rows first, then new ones).
+    assert [row[0] for row in now[:len(before)]] == [row[0] for row in before]
+    old_completion_row = next(row for row in before if row[1] == "completion")
+    assert next(row for row in now if row[0] == old_completion_row[0])[1] == "quarterly"
     completion = [r for r in after if r.kind.value == "completion"]
     assert len(completion) == 1 and completion[0].period_end == variation.new_completion
+    event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "monitoring.rescheduled")).one()
+    assert event.after["kept"] == [1, 2]
 
 
 def profile_form(profile: dict) -> dict:
