@@ -15,21 +15,19 @@ from portfolio.dates import add_months, financial_year_of, govuk_date, quarter_s
 from portfolio.money import money
 from portfolio.models import (
     AuditEvent,
-    AwardTerms,
     Document,
     DocumentStatus,
     ReturnStatus,
     Role,
     SubsidyCategory,
-    ThresholdKey,
     Variation,
     VariationKind,
-    VariationMessage,
     VariationStatus,
 )
-from portfolio.services import award_terms, budgets, claims, documents, monitoring, profiles, subsidy, variations
+from portfolio.services import budgets, claims, documents, monitoring, profiles, variations
 from portfolio.services.errors import DomainError
-from tests.builders import GOOD, PDF, accepted_award
+from tests.builders import PDF, accepted_award
+from tests.helpers import sent_emails
 from tests.builders import submit_return as submit_return_
 
 TODAY = date.today()
@@ -500,3 +498,29 @@ def test_the_fund_manager_records_the_referral_on_the_page_and_approves(session,
     assert "You gave the first approval" in page.text and "Approve the change" not in page.text
     events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "variation.referral_recorded")).all()
     assert len(events) == 1 and events[0].after["referral_reason"] == "No competition concerns"
+
+
+def test_a_fund_manager_requests_on_the_company_behalf_and_another_rejects_it(session, client, award, people, app):
+    client.sign_in_as(people["fm"])
+    assert "Request a change" in client.get(f"/awards/{award.id}").text
+    url = f"/variations/awards/{award.id}/new/milestones"
+    page = client.submit(url, {"reasons": "Agreed at the quarterly review", "action": "submit",
+                               "new_milestones": "May 2028: line validated"})
+    assert page.status == 302, page.error_summary()
+    variation = session.scalar(sa.select(Variation))
+    assert variation.on_behalf and variation.requested_by_id == people["fm"].id
+    assert any(message["To"] == company_of(award).email and variation.reference in message["Subject"]
+               for message in sent_emails(app))
+    detail = f"/variations/{variation.id}"
+    assert "You requested this change on the company" in client.get(detail).text
+    client.sign_in_as(people["approver"])
+    page = client.submit(f"{detail}/reject", {"reason": ""}, form_url=detail)
+    assert page.status == 400 and "Enter why the change is rejected" in page.error_summary()
+    page = client.submit(f"{detail}/reject", {"reason": "The milestones must stay as offered"}, form_url=detail)
+    assert page.status == 302
+    session.expire_all()
+    assert session.get(Variation, variation.id).status is S.REJECTED
+    assert session.get(type(award), award.id).current_terms.version == 1  # nothing changed
+    client.sign_in_as(company_of(award))
+    page = client.get(detail)
+    assert "The milestones must stay as offered" in page.text and "Accept the amendment" not in page.text

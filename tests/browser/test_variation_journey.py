@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from portfolio.dates import add_months, financial_year_of, quarter_start
 from portfolio.extensions import queue
 from portfolio.models import Role
-from portfolio.services import award_terms, profiles
+from portfolio.services import award_terms
 from tests.browser.steps import choose, download_pdf, expect_h1, expect_success, fill_date, sign_in, sign_out
 from tests.builders import Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
