@@ -244,6 +244,9 @@ def proposal_problems(session: Session, award: Award, kind: VariationKind, propo
     start, completion = project_period(award)
     found: list[tuple[str, str]] = []
     grant = award.amount
+    if (kind in WITH_PROFILE) and (start is None or completion is None):
+        return [(None, "This award's offer has no project period, so its grant cannot be profiled or extended: "
+                       "ask the fund manager to record the project period first")]
     if kind is K.TIME_EXTENSION:
         if proposal.new_completion is None:
             found.append(("new_completion", "Enter the new completion date"))

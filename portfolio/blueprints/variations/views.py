@@ -69,6 +69,8 @@ def _quarters(award: Award, kind: VariationKind, form=None) -> list:
     if kind not in variations.WITH_PROFILE:
         return []
     start, completion = variations.project_period(award)
+    if start is None or completion is None:
+        return []  # refused with the reason when posted (services.variations.proposal_problems)
     last = completion
     if kind is VariationKind.TIME_EXTENSION:
         last = add_months(completion, 12)
