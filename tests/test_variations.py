@@ -524,3 +524,17 @@ def test_a_fund_manager_requests_on_the_company_behalf_and_another_rejects_it(se
     client.sign_in_as(company_of(award))
     page = client.get(detail)
     assert "The milestones must stay as offered" in page.text and "Accept the amendment" not in page.text
+
+
+def test_the_fund_managers_list_shows_what_waits_for_whom(session, client, award, people):
+    variation = grant_change(session, award, company_of(award), Decimal("3400000.00"))  # 15% less: two approvers
+    session.commit()
+    client.sign_in_as(people["fm"])
+    assert variation.reference in client.get("/variations/").html.find(id="to-review").get_text()
+    variations.approve(session, variation=variation, by=people["fm"])
+    session.commit()
+    assert variation.reference in client.get("/variations/").html.find(id="after-yours").get_text()
+    client.sign_in_as(people["approver"])
+    assert variation.reference in client.get("/variations/").html.find(id="second-approval").get_text()
+    client.sign_in_as(company_of(award))
+    assert client.get("/variations/").status == 403

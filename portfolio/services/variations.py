@@ -107,14 +107,15 @@ def open_variation(session: Session, award: Award) -> Variation | None:
 
 
 def queue(session: Session, user: User) -> dict[str, list[Variation]]:
-    """The open variations a fund manager sees: waiting for them, for a second approval, with the company."""
+    """The open variations a fund manager sees: to review, waiting for a second approval (theirs, or another
+    fund manager's after theirs), and with the company (a query to answer, an amendment to accept)."""
     rows = session.scalars(sa.select(Variation).where(Variation.status.in_(OPEN)).order_by(Variation.created_at))
-    grouped: dict[str, list[Variation]] = {"waiting": [], "second": [], "company": []}
+    grouped: dict[str, list[Variation]] = {"review": [], "second": [], "others": [], "company": []}
     for variation in rows:
         if variation.status is VariationStatus.REQUESTED:
-            grouped["waiting"].append(variation)
+            grouped["review"].append(variation)
         elif variation.status is VariationStatus.AWAITING_SECOND_APPROVAL:
-            grouped["second" if variation.first_approver_id == user.id else "waiting"].append(variation)
+            grouped["others" if variation.first_approver_id == user.id else "second"].append(variation)
         else:
             grouped["company"].append(variation)
     return grouped
