@@ -538,3 +538,19 @@ def test_the_fund_managers_list_shows_what_waits_for_whom(session, client, award
     assert variation.reference in client.get("/variations/").html.find(id="second-approval").get_text()
     client.sign_in_as(company_of(award))
     assert client.get("/variations/").status == 403
+
+
+def test_the_leverage_report_and_clawback_use_the_varied_terms(session, award, people):
+    from portfolio.services import leverage
+    before = leverage.report(session).total
+    assert before.private_contracted == Decimal("16000000.00") and before.grant_committed == Decimal("4000000.00")
+    variation = variations.request(
+        session, award=award, by=company_of(award), kind=K.SCOPE, reasons="A second line at the same site",
+        proposal=variations.Proposal(new_scope="Two fill-finish lines", new_eligible_capital_cost=Decimal("18000000.00"),
+                                     new_contracted_private_investment=Decimal("20000000.00"),
+                                     new_jobs_created=Decimal("160.0")))
+    session.commit()
+    approve_and_accept(session, variation, people)
+    after = leverage.report(session).total
+    assert after.private_contracted == Decimal("20000000.00") and after.jobs_created_contracted == Decimal("160.0")
+    assert monitoring.contracted(session.get(type(award), award.id))["jobs_created"] == Decimal("160.0")
