@@ -35,7 +35,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
-from portfolio.dates import add_months, govuk_date, uk_today
+from portfolio.dates import add_months, govuk_date, uk_date, uk_today
 from portfolio.models import (
     Award,
     AwardStatus,
@@ -716,7 +716,7 @@ def accept(session: Session, *, variation: Variation, by: User) -> None:
                                     profile=profile)
     if variation.kind is K.GRANT_AMOUNT and variation.new_subsidy_category is not None and \
             variation.decided_at is not None:
-        decided_on = variation.decided_at.date()
+        decided_on = uk_date(variation.decided_at)
         if variation.new_amount > subsidy.threshold(session, subsidy.ThresholdKey.TRANSPARENCY, decided_on):
             # The subsidy database entry must show the new amount: due three months after the decision.
             award.transparency_due_on = add_months(decided_on, subsidy.TRANSPARENCY_MONTHS)
