@@ -131,6 +131,8 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     assert page.status == 302, page.error_summary()
     variation = session.scalar(sa.select(Variation))
     assert variation.kind is K.TIME_EXTENSION and variation.new_completion == new_completion
+    issuer = award.offer.issued_by  # the fund manager who issued the offer hears of it
+    assert any(m["To"] == issuer.email and "asks to change award" in m["Subject"] for m in sent_emails(client.app))
     assert [f.original_filename for f in variations.files(session, variation)] == ["letter.pdf"]
     page = client.get(page.location)
     assert page.status == 200 and "letter.pdf" in page.text and "Withdraw the request" in page.text

@@ -403,10 +403,17 @@ def request(session: Session, *, award: Award, by: User, kind: VariationKind, re
 
 
 def _tell_fund_managers_or_company(session: Session, variation: Variation, by: User) -> None:
+    """A request made on the company's behalf is news to the company; one the company makes goes to the fund
+    manager who issued the award's offer (every fund manager also sees it on their list)."""
     if variation.on_behalf:
         tell_company(session, variation, subject=f"A change to your LSIMF award has been requested: "
                                                  f"{variation.reference}", template="variation_update",
                      what="A fund manager has requested this change to your award on your behalf.")
+    elif variation.award.offer is not None:
+        tell_fund_manager(session, variation, variation.award.offer.issued_by,
+                          subject=f"{variation.award.organisation.name} asks to change award "
+                                  f"{variation.award.reference}",
+                          what=f"The company asks for a {variation.kind.label.lower()}:\n\n{variation.reasons}")
 
 
 def tell_company(session: Session, variation: Variation, *, subject: str, template: str, what: str) -> None:
