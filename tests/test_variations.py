@@ -102,7 +102,7 @@ def date_form(name: str, day: date) -> list:
     return [(name, str(day.day)), (name, str(day.month)), (name, str(day.year))]
 
 
-def test_the_company_requests_a_time_extension_through_the_pages(session, client, award, people):
+def test_the_company_requests_a_time_extension_through_the_pages(session, client, award, people, run_jobs):
     company = company_of(award)
     client.sign_in_as(company)
     page = client.get(f"/awards/{award.id}")
@@ -132,6 +132,7 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     variation = session.scalar(sa.select(Variation))
     assert variation.kind is K.TIME_EXTENSION and variation.new_completion == new_completion
     issuer = award.offer.issued_by  # the fund manager who issued the offer hears of it
+    run_jobs()
     assert any(m["To"] == issuer.email and "asks to change award" in m["Subject"] for m in sent_emails(client.app))
     assert [f.original_filename for f in variations.files(session, variation)] == ["letter.pdf"]
     page = client.get(page.location)
@@ -502,7 +503,8 @@ def test_the_fund_manager_records_the_referral_on_the_page_and_approves(session,
     assert len(events) == 1 and events[0].after["referral_reason"] == "No competition concerns"
 
 
-def test_a_fund_manager_requests_on_the_company_behalf_and_another_rejects_it(session, client, award, people, app):
+def test_a_fund_manager_requests_on_the_company_behalf_and_another_rejects_it(session, client, award, people, app,
+                                                                              run_jobs):
     client.sign_in_as(people["fm"])
     assert "Request a change" in client.get(f"/awards/{award.id}").text
     url = f"/variations/awards/{award.id}/new/milestones"
@@ -511,6 +513,7 @@ def test_a_fund_manager_requests_on_the_company_behalf_and_another_rejects_it(se
     assert page.status == 302, page.error_summary()
     variation = session.scalar(sa.select(Variation))
     assert variation.on_behalf and variation.requested_by_id == people["fm"].id
+    run_jobs()
     assert any(message["To"] == company_of(award).email and variation.reference in message["Subject"]
                for message in sent_emails(app))
     detail = f"/variations/{variation.id}"
