@@ -559,3 +559,24 @@ def test_the_leverage_report_and_clawback_use_the_varied_terms(session, award, p
     after = leverage.report(session).total
     assert after.private_contracted == Decimal("20000000.00") and after.jobs_created_contracted == Decimal("160.0")
     assert monitoring.contracted(session.get(type(award), award.id))["jobs_created"] == Decimal("160.0")
+
+
+def test_evidence_is_added_while_the_request_is_open_and_frozen_once_decided(session, client, award, people):
+    company = company_of(award)
+    variation = extension(session, award, company)
+    session.commit()
+    client.sign_in_as(company)
+    url = f"/variations/{variation.id}"
+    page = client.submit(f"{url}/evidence", {"file": (io.BytesIO(PDF), "quote.pdf")}, form_url=url)
+    assert page.status == 302
+    [upload] = variations.files(session, variation)
+    assert client.get(f"{url}/evidence/{upload.id}").status == 200
+    variations.approve(session, variation=variation, by=people["fm"])
+    session.commit()
+    page = client.get(url)
+    assert "quote.pdf" in page.text and "Upload evidence" not in page.text
+    with pytest.raises(DomainError, match="can no longer change"):
+        variations.attach(session, variation, by=company, file_storage=None)
+    session.rollback()
+    client.sign_in_as(people["stranger"])
+    assert client.get(f"{url}/evidence/{upload.id}").status == 404
