@@ -316,7 +316,8 @@ def test_novation_moves_the_award_to_a_registered_company(session, client, make,
     assert client.get(f"/awards/{award.id}").status == 404
     assert client.get(f"/variations/{variation.id}").status == 404
     client.sign_in_as(buyer)
-    assert client.get(f"/awards/{award.id}").status == 200
+    page = client.get(f"/awards/{award.id}")
+    assert page.status == 200 and page.html.select_one(".govuk-back-link")["href"] == "/home"  # not the old application
     assert client.get(f"/variations/awards/{award.id}/terms").status == 200
 
 
