@@ -164,10 +164,12 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.blueprints.reports import bp as reports_bp
     from portfolio.blueprints.scaleups import bp as scaleups_bp
     from portfolio.blueprints.tokens import bp as tokens_bp
+    from portfolio.blueprints.variations import bp as variations_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
-                      reports_bp, exports_bp, api_bp, tokens_bp, cases_bp, partnerships_bp, scaleups_bp):
+                      reports_bp, exports_bp, api_bp, tokens_bp, cases_bp, partnerships_bp, scaleups_bp,
+                      variations_bp):
         app.register_blueprint(blueprint)
 
 

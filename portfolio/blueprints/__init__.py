@@ -24,6 +24,7 @@ RECORD_PAGES = {
     "award": ("awards.detail", "award_id", "the award"),
     "claim": ("claims.detail", "claim_id", "the claim"),
     "monitoring_return": ("awards.monitoring_return", "return_id", "the return"),
+    "variation": ("variations.detail", "variation_id", "the change"),
     "lip_case": ("cases.detail", "case_id", "the case"),
     "partnership": ("partnerships.detail", "partnership_id", "the partnership"),
     "scaleup_company": ("scaleups.detail", "company_id", "the company"),

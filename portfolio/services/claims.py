@@ -60,7 +60,11 @@ def payments_of(session: Session, award: Award) -> list[Payment]:
 
 
 def grant_rate(award: Award) -> Decimal:
-    eligible = award.application.eligible_capital_cost
+    """The award's share of the eligible capital costs of its current terms (a change of scope may vary
+    them), else of its application."""
+    terms = award.current_terms
+    eligible = terms.eligible_capital_cost if terms is not None and terms.eligible_capital_cost is not None \
+        else award.application.eligible_capital_cost
     return min(Decimal(1), award.amount / eligible) if eligible else Decimal(0)
 
 

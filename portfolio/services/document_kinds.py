@@ -18,6 +18,7 @@ from portfolio.models import (
     Organisation,
     Partnership,
     ScaleupCompany,
+    Variation,
 )
 from portfolio.models.base import utcnow
 from portfolio.models.monitoring import FIGURES
@@ -33,6 +34,7 @@ from portfolio.services import (
     monitoring,
     partnerships,
     scaleups,
+    variations,
 )
 from portfolio.services.documents import register_kind
 
@@ -118,6 +120,15 @@ def scaleup_profile(session: Session, company: ScaleupCompany, document: Documen
     return f"{company.reference}-company-profile.pdf", pdf
 
 
+def amendment_letter(session: Session, variation: Variation, document: Document) -> tuple[str, bytes]:
+    """The old and new terms side by side, and the grant profile by year before and after."""
+    award = variation.award
+    pdf = render_pdf("pdf/amendment_letter.html", variation=variation, award=award, application=award.application,
+                     rows=variations.side_by_side(variation), changes=variations.changes(variation),
+                     profile=variations.profile_changes(variation), generated_at=utcnow())
+    return f"{variation.reference}-amendment-letter.pdf", pdf
+
+
 register_kind(DocumentKind.ORGANISATION_SUMMARY, Organisation, organisation_summary)
 register_kind(DocumentKind.APPLICATION_SUMMARY, Application, application_summary)
 register_kind(DocumentKind.GRANT_OFFER_LETTER, Offer, grant_offer_letter)
@@ -128,3 +139,4 @@ register_kind(DocumentKind.IMPLEMENTATION_UPDATE, Report, implementation_update_
 register_kind(DocumentKind.LIP_CASE_SUMMARY, LipCase, lip_case_summary)
 register_kind(DocumentKind.PARTNERSHIP_REPORT, Partnership, partnership_report)
 register_kind(DocumentKind.SCALEUP_PROFILE, ScaleupCompany, scaleup_profile)
+register_kind(DocumentKind.AMENDMENT_LETTER, Variation, amendment_letter)

@@ -63,7 +63,7 @@ from portfolio.models.roles import (
     FUND_MANAGERS,
     VERIFIERS,
 )
-from portfolio.services import lip, offers
+from portfolio.services import lip, offers, variations
 from portfolio.services.workflow import Machine, move, register
 
 # --- guards: why a move is refused right now (None: it is not) -------------------------------------
@@ -83,6 +83,22 @@ def _not_submitted(assignment: Assignment, by) -> str | None:
 
 def _answerable(offer: Offer, by) -> str | None:
     return offers.response_problem(offer, by)
+
+
+def _first_of_two(variation: Variation, by) -> str | None:
+    if not variation.needs_second_approval:
+        return "This change needs one approval"
+    return variations.approval_problem(variation, by)
+
+
+def _final_approval(variation: Variation, by) -> str | None:
+    if variation.status is VariationStatus.REQUESTED and variation.needs_second_approval:
+        return "This change needs two fund managers' approval: give the first one"
+    return variations.approval_problem(variation, by)
+
+
+def _signatory(variation: Variation, by) -> str | None:
+    return variations.accept_problem(variation, by)
 
 
 def _approvals_given(case: LipCase, by) -> str | None:
@@ -215,14 +231,15 @@ VARIATION = Machine(Variation, noun="variation", transitions=(
     move("query", VA.REQUESTED, VA.QUERIED, FUND_MANAGERS, action="variation.queried", label="Query the request"),
     move("answer", VA.QUERIED, VA.REQUESTED, COMPANY, action="variation.answered", label="Send your answer"),
     move("first_approval", VA.REQUESTED, VA.AWAITING_SECOND_APPROVAL, FUND_MANAGERS,
-         action="variation.first_approval", label="Approve"),
+         action="variation.first_approval", guard=_first_of_two, label="Approve"),
     move("approve", (VA.REQUESTED, VA.AWAITING_SECOND_APPROVAL), VA.APPROVED, FUND_MANAGERS,
-         action="variation.approved", label="Approve"),
+         action="variation.approved", guard=_final_approval, label="Approve"),
     move("reject", (VA.REQUESTED, VA.QUERIED, VA.AWAITING_SECOND_APPROVAL), VA.REJECTED, FUND_MANAGERS,
          action="variation.rejected", reason=True, label="Reject"),
     move("withdraw", (VA.REQUESTED, VA.QUERIED), VA.WITHDRAWN, COMPANY | FUND_MANAGERS, action="variation.withdrawn",
          reason=True, label="Withdraw the request"),
-    move("accept", VA.APPROVED, VA.ACCEPTED, COMPANY, action="variation.accepted", label="Accept the amendment"),
+    move("accept", VA.APPROVED, VA.ACCEPTED, COMPANY, action="variation.accepted", guard=_signatory,
+         label="Accept the amendment"),
 ))
 
 # --- Large Investment Portfolio -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from portfolio.models import Award, DocumentKind, MonitoringReturn, Rag
 from portfolio.models.monitoring import FIGURES
 from portfolio.models.roles import COMPANY, FINANCE, PORTFOLIO_STAFF, VERIFIERS
 from portfolio.money import money
-from portfolio.services import claims, delivery, documents, evidence, monitoring, policy
+from portfolio.services import claims, delivery, documents, evidence, monitoring, policy, variations
 
 READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 
@@ -43,7 +43,7 @@ def _award_page(award, **forms):
         timeline=delivery.timeline(db.session, award), position=claims.position(db.session, award),
         rate=claims.grant_rate(award), releasable=delivery.retention_releasable(db.session, award),
         returns=monitoring.returns_of(db.session, award), today=uk_today(), show=monitoring.show_figure,
-        **context), status
+        **variations.award_section(db.session, award, current_user), **context), status
 
 
 @bp.route("/<int:award_id>")
