@@ -109,6 +109,20 @@ def upload(client, application_id: int, content: bytes = PDF, filename: str = "b
                        content_type="multipart/form-data")
 
 
+PROJECT_DATES = {"project_start": ["1", "5", "2027"], "project_completion": ["31", "3", "2029"]}
+# Eight quarters, 2027/28 Q1 to 2028/29 Q4: the £4,000,000 requested, to the penny.
+PROFILE = {f"quarter_{year}_{month:02d}": "500,000" for year, month in (
+    (2027, 4), (2027, 7), (2027, 10), (2028, 1), (2028, 4), (2028, 7), (2028, 10), (2029, 1))}
+
+
+def fill_in_profile(client, application_id: int, amounts: dict | None = None, dates: dict | None = None):
+    """The grant profile's two pages: the project dates, then the grant by quarter."""
+    base = f"/applications/{application_id}"
+    page = save(client, f"{base}/profile", dates or PROJECT_DATES)
+    assert page.status == 302, page.error_summary()
+    return save(client, f"{base}/profile/quarters", PROFILE if amounts is None else amounts)
+
+
 def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
     base = f"/applications/{application_id}"
     if "documents" not in skip:
@@ -120,6 +134,10 @@ def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
             continue
         page = save(client, f"{base}/sections/{key}", {**answers, **(changes or {}).get(key, {})})
         assert page.status == 302, (key, page.error_summary())
+    if "profile" not in skip and "funding" not in skip:
+        grant = (changes or {}).get("funding", {}).get("grant_requested")
+        page = fill_in_profile(client, application_id, None if grant is None else {"quarter_2027_04": grant})
+        assert page.status == 302, page.error_summary()
 
 
 def test_invitation_opens_an_application_on_the_task_list(client, session, fund, applicant, fund_manager):
@@ -129,7 +147,7 @@ def test_invitation_opens_an_application_on_the_task_list(client, session, fund,
     assert "LSIMF-%05d" % application.id in home.text and "Complete every section and submit" in home.text
     page = client.get(f"/applications/{application.id}")
     assert page.h1 == "Your application"
-    assert "You have completed 0 of 12 sections" in page.text
+    assert "You have completed 0 of 13 sections" in page.text
     # Pre-filled from the EOI.
     page = client.get(f"/applications/{application.id}/sections/project")
     assert page.html.find(id="site_postcode")["value"] == "LS2 9JT"
@@ -141,7 +159,7 @@ def test_company_completes_every_task_checks_and_submits(app, client, session, f
     client.sign_in(applicant.email)
     fill_in(client, application.id)
     page = client.get(f"/applications/{application.id}")
-    assert "You have completed 12 of 12 sections" in page.text
+    assert "You have completed 13 of 13 sections" in page.text
     check = client.get(f"/applications/{application.id}/check")
     assert check.html.find(id="submission-problems") is None
     assert check.html.find(id="total-project-cost").get_text(strip=True) == "£20,000,000.50"

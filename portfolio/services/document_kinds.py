@@ -49,7 +49,7 @@ def application_summary(session: Session, application: Application, document: Do
         sections=applications.SECTIONS, totals=applications.totals(application.cost_items),
         answers={s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
         rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
-        documents=applications.documents(session, application),
+        documents=applications.documents(session, application), profile=applications.profile_summary(application),
     )
     return f"{reference(application)}-v{application.version_number}-summary.pdf", pdf
 
