@@ -31,6 +31,7 @@ from portfolio.services import (
     leverage,
     lip,
     monitoring,
+    offers,
     partnerships,
     scaleups,
 )
@@ -57,7 +58,7 @@ def application_summary(session: Session, application: Application, document: Do
 def grant_offer_letter(session: Session, offer: Offer, document: Document) -> tuple[str, bytes]:
     application = offer.award.application
     pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=offer.award, offer=offer,
-                     decision=application.decision, generated_at=utcnow())
+                     decision=application.decision, agreed=offers.agreed_profile(offer), generated_at=utcnow())
     return f"{reference(offer)}-grant-offer-letter.pdf", pdf
 
 
