@@ -2,7 +2,7 @@
 optimistic locking, the fund manager's list and return, and the summary PDF."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -587,3 +587,63 @@ def test_the_list_pages_many_applications_with_ellipses_and_a_fixed_number_of_qu
     page = client.get("/applications/?page=3")
     items = [li.text.strip() for li in page.html.select(".govuk-pagination__item")]
     assert items == ["1", "2", "3", "4", "\u22ef", "6"]  # &ctdot;: the 800 pages of 20,000 are not all listed
+
+
+def test_the_grant_profile_must_add_up_to_the_grant_inside_the_period_and_is_flagged_when_the_grant_changes(
+        client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id, skip=("profile",))
+    base = f"/applications/{application.id}"
+    backwards = save(client, f"{base}/profile", {"project_start": ["1", "5", "2027"],
+                                                 "project_completion": ["1", "4", "2027"]})
+    assert backwards.status == 400 and "The project must complete after it starts" in backwards.error_summary()
+    short = fill_in_profile(client, application.id, {**PROFILE, "quarter_2029_01": "499,999.99"})
+    assert short.status == 400
+    assert short.error_summary() == ["The grant profile adds up to £3,999,999.99, £0.01 less than the grant of "
+                                     "£4,000,000.00: it must add up to the grant to the penny"]
+    assert short.html.select_one(".govuk-error-summary a")["href"] == "#profile"
+    labels = [label.get_text(strip=True) for label in short.html.select("#profile label")]
+    assert labels[0] == "Q1 (April to June 2027)" and len(labels) == 8
+    assert "Financial year 2027/28" in short.html.select_one("#profile legend").text
+    session.expire_all()
+    assert application.profile_lines == []
+    # Quarters outside the period cannot be typed in: a hand-made request's extra quarter is ignored, and the
+    # service refuses a profile outside the period.
+    with pytest.raises(applications.DomainError, match="outside the project period"):
+        applications.save_profile(session, application=application, by=applicant,
+                                  revision=application.section("profile").revision,
+                                  profile={date(2029, 4, 1): Decimal("4000000.00")})
+    session.rollback()
+    assert fill_in_profile(client, application.id).status == 302
+    check = client.get(f"{base}/check")
+    table = check.html.select_one("#profile-table")
+    assert [row.select_one("th").get_text(strip=True) for row in table.select("tbody tr")] == [
+        "2027/28", "2028/29", "Total"]
+    assert table.select_one("#profile-table-total").get_text(strip=True) == "£4,000,000.00"
+    assert check.html.find(id="submission-problems") is None
+    # The grant requested changes later: the profile no longer adds up, and the check page says so.
+    save(client, f"{base}/sections/funding", {**SECTION_ANSWERS["funding"], "grant_requested": "3,500,000"})
+    check = client.get(f"{base}/check")
+    problems = check.html.select_one("#submission-problems").text
+    assert "Grant profile: The grant profile adds up to £4,000,000.00, £500,000.00 more than the grant" in problems
+    assert "This grant profile needs changing" in check.html.select_one("#profile-problems").text
+    refused = client.submit(f"{base}/submit", form_url=f"{base}/check", follow=True)
+    assert "cannot be submitted yet" in refused.text
+    task = next(item for item in client.get(base).html.select(".govuk-task-list__item") if "Grant profile" in item.text)
+    assert "Incomplete" in task.text
+
+
+def test_a_stale_grant_profile_page_overwrites_nothing(client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    url = f"/applications/{application.id}/profile/quarters"
+    stale = client.get(url).html
+    assert fill_in_profile(client, application.id, {**PROFILE, "quarter_2027_04": "1,000,000",
+                                                    "quarter_2029_01": "0"}).status == 302
+    page = client.post(url, {"csrf_token": stale.find("input", attrs={"name": "csrf_token"})["value"],
+                             "revision": stale.find("input", attrs={"name": "revision"})["value"], **PROFILE})
+    assert page.status == 409 and page.html.select_one("#conflict") is not None
+    session.expire_all()
+    assert applications.profile_of(application)[date(2027, 4, 1)] == Decimal("1000000.00")

@@ -8,8 +8,10 @@ compares with the agreed profile and what has been paid.
                 quarters remain) or on its own between claims. The latest one counts.
     comparison  per financial year and quarter: the agreed profile (the current terms), the forecast, what
                 was paid, and the variance (forecast less profile)
-    flagged     whether any year's forecast differs from its profile by more than the fund's
-                forecast_variance_rate (rules in force)
+    flagged     whether, once the company has made a forecast, any year from the current financial year on
+                has a forecast differing from its profile by more than the fund's forecast_variance_rate
+                (rules in force). Years already past are history (paid against profile), and an award with no
+                forecast yet expects its profile: neither is a forecast that varies.
 
 "Forecast" in a comparison is the award's expected spend as the budget ledger counts it
 (portfolio.services.budgets.award_forecast): what was paid in quarters already past, and from this quarter
@@ -174,11 +176,14 @@ class YearFigures(Figures):
     year: str = ""
     variance_rate: Decimal = ZERO
     quarters: list[QuarterFigures] = field(default_factory=list)
+    forecast_made: bool = False  # the company has forecast, and the year is not over (see the module docstring)
 
     @property
     def flagged(self) -> bool:
         """The forecast differs from the profile by more than the setting (any forecast in a year with no
         profile counts)."""
+        if not self.forecast_made:
+            return False
         if self.profile <= ZERO:
             return self.forecast > ZERO
         return abs(self.variance) > self.profile * self.variance_rate
@@ -223,8 +228,9 @@ def comparison(session: Session, award: Award, *, today: date | None = None) -> 
     for quarter in quarters:
         row = QuarterFigures(quarter=quarter, profile=profile.get(quarter, ZERO),
                              forecast=expected.get(quarter, ZERO), actual=actual.get(quarter, ZERO))
-        year = years.setdefault(financial_year_of(quarter),
-                                YearFigures(year=financial_year_of(quarter), variance_rate=rate))
+        label = financial_year_of(quarter)
+        year = years.setdefault(label, YearFigures(year=label, variance_rate=rate, forecast_made=(
+            forecast is not None and label >= financial_year_of(today))))
         year.quarters.append(row)
         for figures in (year, totals):
             figures.profile += row.profile
