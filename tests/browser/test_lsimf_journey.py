@@ -187,6 +187,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
         page.get_by_role("button", name="Add cost").click()
         expect_success(page, f"Cost added: {description}")
     expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
+    expect(page.locator("#profile-table-total")).to_have_text("£2,500,000.00")
     expect(page.locator("#eligible-capital-cost")).to_have_text("£12,000,000.00")
     checker.check("costs")
     page.get_by_role("button", name="Back to your application").click()
@@ -238,6 +239,26 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     checker.check("documents")
     page.get_by_role("button", name="Back to your application").click()
 
+    # The grant profile: the project dates, then the grant by quarter (first refused: it does not add up).
+    page.get_by_role("link", name="Grant profile", exact=True).click()
+    expect_h1(page, "Grant profile: project dates")
+    checker.check("profile-dates")
+    fill_date(page, "Project start date", date(2027, 5, 1))
+    fill_date(page, "Project completion date", date(2028, 9, 30))
+    page.get_by_role("button", name="Save and continue").click()
+    expect_h1(page, "Grant profile: grant by quarter")
+    year = page.get_by_role("group", name="Financial year 2027/28")
+    year.get_by_label("Q1 (April to June 2027)").fill("1,000,000")
+    year.get_by_label("Q3 (October to December 2027)").fill("1,000,000")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("£500,000.00 less than the grant of £2,500,000.00")
+    checker.check("profile-quarters-error")
+    page.get_by_role("group", name="Financial year 2028/29").get_by_label("Q2 (July to September 2028)").fill(
+        "500,000")
+    page.get_by_role("button", name="Save and continue").click()
+    expect_success(page, "Grant profile: saved")
+    expect(_task_status(page, "Grant profile")).to_have_text("Completed")
+
     _open_task(page, checker, "Declarations", "section-declarations")
     for declaration in [
         "The information in this application is true and complete",
@@ -250,7 +271,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
         page.get_by_label(declaration).check()
     _save_and_continue(page, "Declarations")
 
-    expect(page.locator("main")).to_contain_text("You have completed 12 of 12 sections")
+    expect(page.locator("main")).to_contain_text("You have completed 13 of 13 sections")
     expect(page.locator(".govuk-task-list__status", has_text="Incomplete")).to_have_count(0)
     expect(_task_status(page, "Declarations")).to_have_text("Completed")
     checker.check("task-list-complete")
@@ -260,6 +281,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     expect(page.locator("h1")).to_have_text("Check your answers before you submit")
     expect(page.locator("#submission-problems")).to_have_count(0)
     expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
+    expect(page.locator("#profile-table-total")).to_have_text("£2,500,000.00")
     expect(page.locator("main")).to_contain_text(
         "Intervention rate (grant as a share of the total project cost): 17.86%")
     checker.check("check-answers")
