@@ -158,7 +158,7 @@ def test_two_assessors_moderation_approval_offer_and_acceptance(app, session, op
     page.get_by_role("button", name="Issue the grant offer").click()
     expect_h1(page, "Issue the grant offer")
     expect(page.get_by_label("Jobs created (full-time equivalent)")).to_have_value("134.5")
-    expect(page.get_by_role("group", name=re.compile(r"^Financial year \d{4}/\d{2}$")).first).to_be_visible()
+    expect(page.get_by_role("group", name=re.compile(r"^Financial year \d{4}.\d{2}$")).first).to_be_visible()
     checker.check("issue-offer")
     page.get_by_role("button", name="Issue the offer").click()
     expect_success(page, f"Offer issued to {company}")
