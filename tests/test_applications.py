@@ -618,8 +618,12 @@ def test_the_grant_profile_must_add_up_to_the_grant_inside_the_period_and_is_fla
     assert fill_in_profile(client, application.id).status == 302
     check = client.get(f"{base}/check")
     table = check.html.select_one("#profile-table")
-    assert [row.select_one("th").get_text(strip=True) for row in table.select("tbody tr")] == [
-        "2027/28", "2028/29", "Total"]
+    year = table.select_one("#profile-table-2027-28")
+    assert [(row.th.get_text(strip=True), row.td.get_text(strip=True)) for row in year.select("tr")] == [
+        ("2027/28 Q1 (April to June 2027)", "£500,000.00"), ("2027/28 Q2 (July to September 2027)", "£500,000.00"),
+        ("2027/28 Q3 (October to December 2027)", "£500,000.00"),
+        ("2027/28 Q4 (January to March 2028)", "£500,000.00"), ("2027/28 total", "£2,000,000.00")]
+    assert table.select_one("#profile-table-2028-29").select("tr")[-1].td.get_text(strip=True) == "£2,000,000.00"
     assert table.select_one("#profile-table-total").get_text(strip=True) == "£4,000,000.00"
     assert check.html.find(id="submission-problems") is None
     # The grant requested changes later: the profile no longer adds up, and the check page says so.

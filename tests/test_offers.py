@@ -85,8 +85,12 @@ def test_fund_manager_issues_the_offer_and_the_letter_pdf_is_made(app, client, s
                        follow_redirects=True)
     assert "Offer issued to" in page.text
     agreed = page.html.select_one("#agreed-profile")
-    assert [cell.get_text(strip=True) for cell in agreed.select("tbody tr")[0].select("td")] == [
-        "£1,500,000.00", "£0.00", "£0.00", "£0.00", "£1,500,000.00"]
+    first_year = [(row.th.get_text(strip=True), row.td.get_text(strip=True))
+                  for row in agreed.select_one("#agreed-profile-2027-28").select("tr")]
+    assert first_year == [("2027/28 Q1 (April to June 2027)", "£1,500,000.00"),
+                          ("2027/28 Q2 (July to September 2027)", "£0.00"),
+                          ("2027/28 Q3 (October to December 2027)", "£0.00"),
+                          ("2027/28 Q4 (January to March 2028)", "£0.00"), ("2027/28 total", "£1,500,000.00")]
     assert agreed.select_one("#agreed-profile-total").get_text(strip=True) == "£4,000,000.00"
     session.expire_all()
     offer = approved.award.offer

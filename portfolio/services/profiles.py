@@ -72,6 +72,7 @@ class YearOfQuarters:
     year: str
     quarters: list[Decimal | None] = field(default_factory=lambda: [None] * 4)
     total: Decimal = ZERO
+    starts: list[date | None] = field(default_factory=lambda: [None] * 4)  # each quarter's first day
 
 
 def table(profile: Mapping[date, Decimal], period: Iterable[date] = ()) -> list[YearOfQuarters]:
@@ -81,7 +82,8 @@ def table(profile: Mapping[date, Decimal], period: Iterable[date] = ()) -> list[
     for quarter in sorted({*period, *profile}):
         row = years.setdefault(financial_year_of(quarter), YearOfQuarters(financial_year_of(quarter)))
         amount = profile.get(quarter, ZERO)
-        row.quarters[quarter_number(quarter) - 1] = (row.quarters[quarter_number(quarter) - 1] or ZERO) + amount
+        index = quarter_number(quarter) - 1
+        row.quarters[index], row.starts[index] = (row.quarters[index] or ZERO) + amount, quarter
         row.total += amount
     return [years[year] for year in sorted(years)]
 
