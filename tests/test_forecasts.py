@@ -160,3 +160,16 @@ def test_forecast_pages_are_the_companys_own_and_the_fund_wide_page_is_for_finan
     client.sign_out()
     client.sign_in(assessor.email)
     assert client.get("/awards/forecasts").status == 403
+
+
+def test_a_forecast_box_refuses_what_is_not_an_amount_of_pounds_and_pence(client, session, award):
+    client.sign_in(award.organisation.users[0].email)
+    url = f"/awards/{award.id}/forecast/new"
+    values = client.get(url).form_values()
+    first = next(name for name in values if name.startswith("quarter_"))
+    for typed, message in [("-5", "must be £0 or more"), ("ten pounds", "as a number"),
+                           ("1.234", "in pounds and pence")]:
+        page = client.post(url, {**values, first: typed})
+        assert page.status == 400 and message in page.field_error(first), (typed, page.field_error(first))
+        assert "the forecast for " in page.field_error(first).lower()
+    assert forecasts.latest(award) is None

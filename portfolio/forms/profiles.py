@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 from wtforms import HiddenField
+from wtforms.validators import StopValidation
 
 from portfolio.dates import financial_year_of, quarter_label, quarter_name
-from portfolio.forms.base import BaseForm, MoneyField
+from portfolio.forms.base import BaseForm, MoneyField, parse_money
 
 ZERO = Decimal("0.00")
 MOST_QUARTERS = 60  # fifteen years: more than any project period the fund agrees
@@ -16,6 +17,16 @@ MOST_QUARTERS = 60  # fifteen years: more than any project period the fund agree
 
 def field_name(quarter: date) -> str:
     return f"quarter_{quarter:%Y_%m}"
+
+
+class QuarterMoneyField(MoneyField):
+    """A quarter's amount: £0 is an answer (so is an empty box), below £0 is not."""
+
+    def pre_validate(self, form):
+        amount = parse_money(self.data) if isinstance(self.data, str) else None
+        if amount is not None and amount < 0:
+            raise StopValidation(f"{self.name_in_errors[0].upper()}{self.name_in_errors[1:]} must be £0 or more")
+        super().pre_validate(form)
 
 
 class QuarterAmounts:
@@ -44,7 +55,7 @@ def with_quarters(form_class: type[BaseForm], quarters: list[date], *, what: str
     """`form_class` with a money box for each quarter (at most MOST_QUARTERS), labelled like
     "2027/28 Q1 (April to June 2027)"."""
     quarters = sorted(set(quarters))[:MOST_QUARTERS]
-    fields = {field_name(quarter): MoneyField(quarter_name(quarter),
+    fields = {field_name(quarter): QuarterMoneyField(quarter_name(quarter),
                                               name_in_errors=f"{what} for {quarter_label(quarter)}")
               for quarter in quarters}
     return type(form_class.__name__, (form_class,), {**fields, "quarters": quarters})

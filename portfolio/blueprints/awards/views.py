@@ -87,7 +87,7 @@ def update_forecast(award_id: int):
     if not policy.may_act(current_user, award):
         abort(403)
     quarters = forecasts.period(award)
-    form = with_quarters(ForecastForm, quarters)(
+    form = with_quarters(ForecastForm, quarters, what="the forecast")(
         data=quarter_data(forecasts.starting_point(award, quarters)) if request.method == "GET" else None)
     if form.validate_on_submit():
         done, _ = commit_or_refuse(lambda: forecasts.record(db.session, award=award, by=current_user,

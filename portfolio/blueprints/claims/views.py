@@ -124,7 +124,7 @@ def forecast(claim_id: int):
         flash(f"Claim {claim.number} has been submitted: update your forecast from the award's page", "error")
         return redirect(url_for("claims.detail", claim_id=claim.id))
     quarters = forecasts.period(claim.award, claim=claim)
-    form = with_quarters(ForecastForm, quarters)(
+    form = with_quarters(ForecastForm, quarters, what="the forecast")(
         data=quarter_data(forecasts.starting_point(claim.award, quarters)) if request.method == "GET" else None)
     if form.validate_on_submit():
         done, _ = commit_or_refuse(lambda: forecasts.record(
