@@ -341,6 +341,10 @@ def test_summary_pdf_for_company_and_staff(client, session, fund, applicant, fun
     assert download.data.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(download.data)).pages)
     assert "Sterile fill-finish line" in text and "£20,000,000.50" in text and "Cleanroom building" in text
+    # The grant profile, by financial year and quarter with the year totals and the total.
+    assert "1 May 2027 to 31 March 2029" in text
+    assert "2027/28 £500,000.00 £500,000.00 £500,000.00 £500,000.00 £2,000,000.00" in text
+    assert "Total £4,000,000.00" in text
     client.sign_out()
     client.sign_in(fund_manager.email)
     assert client.get(document_url + "/download").response.data.startswith(b"%PDF")
