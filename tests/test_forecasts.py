@@ -173,3 +173,16 @@ def test_a_forecast_box_refuses_what_is_not_an_amount_of_pounds_and_pence(client
         assert page.status == 400 and message in page.field_error(first), (typed, page.field_error(first))
         assert "the forecast for " in page.field_error(first).lower()
     assert forecasts.latest(award) is None
+
+
+def test_with_a_claim_the_forecast_starts_after_the_quarter_the_claim_covers(session, award):
+    company = award.organisation.users[0]
+    earlier = claims.start(session, award=award, by=company, period_start=add_months(THIS_QUARTER, -3),
+                           period_end=THIS_QUARTER - timedelta(days=1))
+    assert forecasts.period(award, claim=earlier)[0] == THIS_QUARTER  # the claim ended last quarter
+    if TODAY > THIS_QUARTER:
+        recent = claims.start(session, award=award, by=company, period_start=THIS_QUARTER,
+                              period_end=TODAY - timedelta(days=1))
+        assert forecasts.period(award, claim=recent)[0] == add_months(THIS_QUARTER, 3)  # this quarter is claimed
+    assert forecasts.period(award, today=add_months(THIS_QUARTER, 24)) == []  # the project has completed
+    session.rollback()
