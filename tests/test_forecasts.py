@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portfolio.dates import add_months, quarter_start, uk_today
+from portfolio.dates import add_months, financial_year_of, quarter_start, uk_today
 from portfolio.models import AuditEvent, Role
 from portfolio.services import award_terms, claims, forecasts, profiles
 from portfolio.services.errors import DomainError
@@ -66,7 +66,7 @@ def test_the_comparison_sets_profile_forecast_and_paid_side_by_side_and_flags_a_
     forecasts.record(session, award=award, by=company, profile={quarters[-1]: left})
     session.commit()
     comparison = forecasts.comparison(session, award)
-    this_year = comparison.year(profiles.financial_year_of(TODAY))
+    this_year = comparison.year(financial_year_of(TODAY))
     assert this_year.profile > 0 and this_year.forecast < this_year.profile and this_year.flagged
     assert forecasts.flagged(award)
 
