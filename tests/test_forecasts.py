@@ -139,8 +139,11 @@ def test_the_fund_managers_list_flags_and_filters_awards_whose_forecast_varies(c
         f"/awards/{award.id}"]
     overview = client.get("/awards/forecasts")
     assert overview.status == 200
-    lines = overview.html.select("#fund-forecasts tbody tr")
+    lines = overview.html.select("#fund-forecasts tbody tr:not(#fund-forecasts-total)")
     assert len(lines) == 2 and sum("Forecast varies" in line.text for line in lines) == 1
+    this_year = forecasts.comparison(session, steady).year(financial_year_of(TODAY)).profile
+    total = overview.html.select_one("#fund-forecasts-total").select("td")[0].get_text(strip=True)
+    assert total == f"£{2 * this_year:,.2f}"  # both awards have the same profile
     assert f"/awards/{steady.id}/forecast" in str(overview.html.select_one("#fund-forecasts"))
 
 

@@ -259,3 +259,15 @@ def fund_wide(session: Session, *, today: date | None = None) -> list[AwardLine]
     """Every accepted award with its comparison (the fund-wide profile, forecast and actual page)."""
     awards = session.scalars(sa.select(Award).where(Award.status == AwardStatus.ACCEPTED).order_by(Award.id))
     return [AwardLine(award, comparison(session, award, today=today)) for award in awards]
+
+
+def totals_by_year(lines: list[AwardLine], years: list[str]) -> dict[str, Figures]:
+    """The awards' profile, forecast and actual added up for each of `years`."""
+    totals = {year: Figures() for year in years}
+    for line in lines:
+        for year in years:
+            figures = line.comparison.year(year)
+            totals[year].profile += figures.profile
+            totals[year].forecast += figures.forecast
+            totals[year].actual += figures.actual
+    return totals

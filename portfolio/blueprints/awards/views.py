@@ -43,8 +43,9 @@ def forecasts_overview():
     years = [this_year, financial_year_label(financial_year_start_year(this_year) + 1)]
     lines = forecasts.fund_wide(db.session)
     only_varying = request.args.get("forecast") == "varies"
-    return render_template("awards/forecasts.html", years=years, only_varying=only_varying,
-                           lines=[line for line in lines if line.comparison.flagged] if only_varying else lines,
+    shown = [line for line in lines if line.comparison.flagged] if only_varying else lines
+    return render_template("awards/forecasts.html", years=years, only_varying=only_varying, lines=shown,
+                           totals=forecasts.totals_by_year(shown, years),
                            flagged_count=sum(1 for line in lines if line.comparison.flagged))
 
 
