@@ -146,6 +146,12 @@ def quarter_label(value: date | datetime) -> str:
     return f"{financial_year_of(value)} Q{quarter_number(value)}"
 
 
+def quarter_name(value: date | datetime) -> str:
+    """The quarter holding a date as people read it: "2027/28 Q1 (April to June 2027)"."""
+    first = quarter_start(value)
+    return f"{quarter_label(first)} ({first:%B} to {add_months(first, 2):%B %Y})"
+
+
 def previous_quarter(start: date) -> date:
     """The first day of the quarter before the one holding `start`."""
     return add_months(quarter_start(start), -3)

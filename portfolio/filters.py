@@ -5,7 +5,7 @@ imports them from those homes, never from here."""
 
 from flask import Flask
 
-from portfolio.dates import govuk_date, govuk_datetime, quarter_label
+from portfolio.dates import govuk_date, govuk_datetime, quarter_label, quarter_name
 from portfolio.money import money
 from portfolio.references import reference
 
@@ -14,3 +14,4 @@ def register(app: Flask) -> None:
     for function in (money, govuk_date, govuk_datetime, reference):
         app.add_template_filter(function)
     app.add_template_global(quarter_label)
+    app.add_template_global(quarter_name)

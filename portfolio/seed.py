@@ -34,6 +34,7 @@ from portfolio.models import (
     ScaleupCompany,
     User,
 )
+from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
 from portfolio.references import reference
 from portfolio.services import (
@@ -303,5 +304,12 @@ def _submitted_application(session: Session, fund: Fund):
     application.profile_lines = profiles.to_lines(DEMO_PROFILE)
     applications.attach_document(session, application=application, by=company, file_storage=FileStorage(
         io.BytesIO(DEMO_PDF), filename="business-plan.pdf", content_type="application/pdf"))
+    # The grant profile: two years from the first of next month, the grant spread evenly over its quarters.
+    start = add_months(uk_today().replace(day=1), 1)
+    completion = add_months(start, 24) - timedelta(days=1)
+    section = applications.save_project_period(session, application=application, start=start, completion=completion,
+                                               revision=None, by=company)
+    applications.save_profile(session, application=application, by=company, revision=section.revision,
+                              profile=profiles.spread(application.grant_requested, start, completion))
     applications.submit(session, application=application, by=company)
     return application

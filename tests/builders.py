@@ -26,7 +26,17 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.dates import add_months, uk_today
-from portfolio.services import criteria, decisions, due_diligence, funds, monitoring, offers, profiles, subsidy
+from portfolio.services import (
+    criteria,
+    decisions,
+    due_diligence,
+    forecasts,
+    funds,
+    monitoring,
+    offers,
+    profiles,
+    subsidy,
+)
 from portfolio.services.passwords import hash_password
 from tests.helpers import DEMO_PASSWORD, TOTP_SECRET
 
@@ -218,7 +228,8 @@ def accepted_award(session, make, fund, people, *, start: date, completion: date
     "recommender", an "assessor" and an "approver" (the `people` fixture has them)."""
     application = make.approved_application(fund, recommender=people["recommender"], assessor=people["assessor"],
                                             approver=people["approver"])
-    terms = replace(offers.default_terms(application), project_start=start, project_completion=completion)
+    terms = replace(offers.default_terms(application), project_start=start, project_completion=completion,
+                    profile=None)  # the award's profile fitted to these dates
     offer = offers.issue(session, application=application, by=people["approver"], terms=terms)
     offers.accept(session, offer=offer, by=application.organisation.users[0])
     session.commit()
@@ -230,3 +241,13 @@ def submit_return(session, monitoring_return, values=GOOD, **explanations):
     monitoring.submit(session, monitoring_return=monitoring_return, by=monitoring_return.award.organisation.users[0],
                       values=values, narrative="On plan", rag=Rag.GREEN, explanations=explanations)
     session.commit()
+
+
+def forecast_with(session, claim, by):
+    """The forecast a claim needs before it is submitted: the company's last forecast (or the agreed profile)
+    for the quarters still to come, as the claim's forecast page starts from. None when none are left."""
+    quarters = forecasts.period(claim.award, claim=claim)
+    if not quarters:
+        return None
+    return forecasts.record(session, award=claim.award, by=by, claim=claim,
+                            profile=forecasts.starting_point(claim.award, quarters))

@@ -71,6 +71,22 @@ class Page:
         summary = self.html.select(".govuk-error-summary__list li")
         return [item.get_text(" ", strip=True) for item in summary]
 
+    def form_values(self, selector: str = "main form[method=post]") -> dict:
+        """What a browser would post from the page's form as it stands: every named input (text, hidden,
+        ticked boxes and radios) and text area, a field of several boxes (a date) as a list."""
+        values: dict = {}
+        form = self.html.select_one(selector)
+        for element in form.select("input[name], textarea[name]"):
+            if element.get("type") in ("checkbox", "radio") and not element.has_attr("checked"):
+                continue
+            if element.get("type") == "submit":
+                continue
+            value = element.get_text() if element.name == "textarea" else element.get("value", "")
+            name = element["name"]
+            values[name] = [*values[name], value] if isinstance(values.get(name), list) else \
+                [values[name], value] if name in values else value
+        return values
+
     def field_error(self, field_id: str) -> str | None:
         """The inline GOV.UK error message shown with a field, without the hidden prefix."""
         element = self.html.find(id=f"{field_id}-error")

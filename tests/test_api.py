@@ -26,7 +26,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.services import api_tokens, claims, monitoring
-from tests.builders import GOOD, accepted_award, submit_return
+from tests.builders import GOOD, accepted_award, submit_return, forecast_with
 
 ALL_SCOPES = list(api_tokens.SCOPES)
 TODAY = date.today()
@@ -60,6 +60,7 @@ def claim_with(session, award, amounts, *, submit=True):
         claims.add_item(session, claim=claim, by=company, description=f"Cost {n}", invoice_reference=f"INV-{n}",
                         defrayed_on=YESTERDAY, amount=Decimal(amount))
     if submit:
+        forecast_with(session, claim, company)
         claims.submit(session, claim=claim, by=company)
     session.commit()
     return claim

@@ -2,7 +2,7 @@
 optimistic locking, the fund manager's list and return, and the summary PDF."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -109,6 +109,20 @@ def upload(client, application_id: int, content: bytes = PDF, filename: str = "b
                        content_type="multipart/form-data")
 
 
+PROJECT_DATES = {"project_start": ["1", "5", "2027"], "project_completion": ["31", "3", "2029"]}
+# Eight quarters, 2027/28 Q1 to 2028/29 Q4: the £4,000,000 requested, to the penny.
+PROFILE = {f"quarter_{year}_{month:02d}": "500,000" for year, month in (
+    (2027, 4), (2027, 7), (2027, 10), (2028, 1), (2028, 4), (2028, 7), (2028, 10), (2029, 1))}
+
+
+def fill_in_profile(client, application_id: int, amounts: dict | None = None, dates: dict | None = None):
+    """The grant profile's two pages: the project dates, then the grant by quarter."""
+    base = f"/applications/{application_id}"
+    page = save(client, f"{base}/profile", dates or PROJECT_DATES)
+    assert page.status == 302, page.error_summary()
+    return save(client, f"{base}/profile/quarters", PROFILE if amounts is None else amounts)
+
+
 def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
     base = f"/applications/{application_id}"
     if "documents" not in skip:
@@ -120,6 +134,10 @@ def fill_in(client, application_id: int, *, skip=(), changes=None) -> None:
             continue
         page = save(client, f"{base}/sections/{key}", {**answers, **(changes or {}).get(key, {})})
         assert page.status == 302, (key, page.error_summary())
+    if "profile" not in skip and "funding" not in skip:
+        grant = (changes or {}).get("funding", {}).get("grant_requested")
+        page = fill_in_profile(client, application_id, None if grant is None else {"quarter_2027_04": grant})
+        assert page.status == 302, page.error_summary()
 
 
 def test_invitation_opens_an_application_on_the_task_list(client, session, fund, applicant, fund_manager):
@@ -129,7 +147,7 @@ def test_invitation_opens_an_application_on_the_task_list(client, session, fund,
     assert "LSIMF-%05d" % application.id in home.text and "Complete every section and submit" in home.text
     page = client.get(f"/applications/{application.id}")
     assert page.h1 == "Your application"
-    assert "You have completed 0 of 12 sections" in page.text
+    assert "You have completed 0 of 13 sections" in page.text
     # Pre-filled from the EOI.
     page = client.get(f"/applications/{application.id}/sections/project")
     assert page.html.find(id="site_postcode")["value"] == "LS2 9JT"
@@ -141,7 +159,7 @@ def test_company_completes_every_task_checks_and_submits(app, client, session, f
     client.sign_in(applicant.email)
     fill_in(client, application.id)
     page = client.get(f"/applications/{application.id}")
-    assert "You have completed 12 of 12 sections" in page.text
+    assert "You have completed 13 of 13 sections" in page.text
     check = client.get(f"/applications/{application.id}/check")
     assert check.html.find(id="submission-problems") is None
     assert check.html.find(id="total-project-cost").get_text(strip=True) == "£20,000,000.50"
@@ -323,6 +341,10 @@ def test_summary_pdf_for_company_and_staff(client, session, fund, applicant, fun
     assert download.data.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(download.data)).pages)
     assert "Sterile fill-finish line" in text and "£20,000,000.50" in text and "Cleanroom building" in text
+    # The grant profile, by financial year and quarter with the year totals and the total.
+    assert "1 May 2027 to 31 March 2029" in text
+    assert "2027/28 £500,000.00 £500,000.00 £500,000.00 £500,000.00 £2,000,000.00" in text
+    assert "Total £4,000,000.00" in text
     client.sign_out()
     client.sign_in(fund_manager.email)
     assert client.get(document_url + "/download").response.data.startswith(b"%PDF")
@@ -569,3 +591,67 @@ def test_the_list_pages_many_applications_with_ellipses_and_a_fixed_number_of_qu
     page = client.get("/applications/?page=3")
     items = [li.text.strip() for li in page.html.select(".govuk-pagination__item")]
     assert items == ["1", "2", "3", "4", "\u22ef", "6"]  # &ctdot;: the 800 pages of 20,000 are not all listed
+
+
+def test_the_grant_profile_must_add_up_to_the_grant_inside_the_period_and_is_flagged_when_the_grant_changes(
+        client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id, skip=("profile",))
+    base = f"/applications/{application.id}"
+    backwards = save(client, f"{base}/profile", {"project_start": ["1", "5", "2027"],
+                                                 "project_completion": ["1", "4", "2027"]})
+    assert backwards.status == 400 and "The project must complete after it starts" in backwards.error_summary()
+    short = fill_in_profile(client, application.id, {**PROFILE, "quarter_2029_01": "499,999.99"})
+    assert short.status == 400
+    assert short.error_summary() == ["The grant profile adds up to £3,999,999.99, £0.01 less than the grant of "
+                                     "£4,000,000.00: it must add up to the grant to the penny"]
+    assert short.html.select_one(".govuk-error-summary a")["href"] == "#profile"
+    labels = [label.get_text(strip=True) for label in short.html.select("#profile label")]
+    assert labels[0] == "Q1 (April to June 2027)" and len(labels) == 8
+    assert "Financial year 2027/28" in short.html.select_one("#profile legend").text
+    session.expire_all()
+    assert application.profile_lines == []
+    # Quarters outside the period cannot be typed in: a hand-made request's extra quarter is ignored, and the
+    # service refuses a profile outside the period.
+    with pytest.raises(applications.DomainError, match="outside the project period"):
+        applications.save_profile(session, application=application, by=applicant,
+                                  revision=application.section("profile").revision,
+                                  profile={date(2029, 4, 1): Decimal("4000000.00")})
+    session.rollback()
+    assert fill_in_profile(client, application.id).status == 302
+    check = client.get(f"{base}/check")
+    table = check.html.select_one("#profile-table")
+    year = table.select_one("#profile-table-2027-28")
+    assert [(row.th.get_text(strip=True), row.td.get_text(strip=True)) for row in year.select("tr")] == [
+        ("2027/28 Q1 (April to June 2027)", "£500,000.00"), ("2027/28 Q2 (July to September 2027)", "£500,000.00"),
+        ("2027/28 Q3 (October to December 2027)", "£500,000.00"),
+        ("2027/28 Q4 (January to March 2028)", "£500,000.00"), ("2027/28 total", "£2,000,000.00")]
+    assert table.select_one("#profile-table-2028-29").select("tr")[-1].td.get_text(strip=True) == "£2,000,000.00"
+    assert table.select_one("#profile-table-total").get_text(strip=True) == "£4,000,000.00"
+    assert check.html.find(id="submission-problems") is None
+    # The grant requested changes later: the profile no longer adds up, and the check page says so.
+    save(client, f"{base}/sections/funding", {**SECTION_ANSWERS["funding"], "grant_requested": "3,500,000"})
+    check = client.get(f"{base}/check")
+    problems = check.html.select_one("#submission-problems").text
+    assert "Grant profile: The grant profile adds up to £4,000,000.00, £500,000.00 more than the grant" in problems
+    assert "This grant profile needs changing" in check.html.select_one("#profile-problems").text
+    refused = client.submit(f"{base}/submit", form_url=f"{base}/check", follow=True)
+    assert "cannot be submitted yet" in refused.text
+    task = next(item for item in client.get(base).html.select(".govuk-task-list__item") if "Grant profile" in item.text)
+    assert "Incomplete" in task.text
+
+
+def test_a_stale_grant_profile_page_overwrites_nothing(client, session, fund, applicant, fund_manager):
+    application = invited_application(session, fund, applicant, fund_manager)
+    client.sign_in(applicant.email)
+    fill_in(client, application.id)
+    url = f"/applications/{application.id}/profile/quarters"
+    stale = client.get(url).html
+    assert fill_in_profile(client, application.id, {**PROFILE, "quarter_2027_04": "1,000,000",
+                                                    "quarter_2029_01": "0"}).status == 302
+    page = client.post(url, {"csrf_token": stale.find("input", attrs={"name": "csrf_token"})["value"],
+                             "revision": stale.find("input", attrs={"name": "revision"})["value"], **PROFILE})
+    assert page.status == 409 and page.html.select_one("#conflict") is not None
+    session.expire_all()
+    assert applications.profile_of(application)[date(2027, 4, 1)] == Decimal("1000000.00")

@@ -12,6 +12,7 @@ from portfolio.models import AuditEvent, ClaimItem, ClaimStatus, Payment, Paymen
 from portfolio.services import claims, decisions, offers
 from portfolio.services.errors import DomainError
 from tests.conftest import needs_postgres
+from tests.builders import forecast_with
 from portfolio.extensions import db
 from portfolio.models import Claim
 from portfolio.models import User
@@ -38,6 +39,7 @@ def claim_with(session, award, amounts, *, start=YESTERDAY - timedelta(days=90))
     for n, amount in enumerate(amounts, start=1):
         claims.add_item(session, claim=claim, by=company, description=f"Cost {n}", invoice_reference=f"INV-{n}",
                         defrayed_on=YESTERDAY, amount=Decimal(amount))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     session.commit()
     return claim
@@ -136,6 +138,13 @@ def test_company_claims_and_finance_reviews_and_pays_through_the_pages(client, s
     for description, amount in [("Isolator", "800,000"), ("Cleanroom fit-out", "400,000")]:
         client.submit(claim_url, {"description": description, "invoice_reference": "INV-1", "defrayed_on": day,
                                   "amount": amount})
+    # A claim asks for the forecast of the quarters still to come: without it, it is not submitted.
+    refused = client.submit(f"{claim_url}/submit", {}, form_url=claim_url, follow=True)
+    assert "Forecast the grant you will claim in the quarters still to come before you submit" in refused.text
+    forecast = client.get(f"{claim_url}/forecast")
+    assert forecast.h1 == "Forecast the quarters still to come"
+    saved = client.post(f"{claim_url}/forecast", forecast.form_values(), follow_redirects=True)
+    assert "Forecast saved" in saved.text and saved.html.select_one("#forecast-made") is not None
     client.submit(f"{claim_url}/submit", {}, form_url=claim_url)
     client.sign_out()
 
@@ -241,6 +250,7 @@ def test_a_claim_submitted_while_costs_are_added_records_what_was_stored(app, se
         for n in (1, 2):
             claims.add_item(session, claim=claim, by=company, description=f"Cost {n}", invoice_reference=f"INV-{n}",
                             defrayed_on=YESTERDAY, amount=Decimal("5500.00"))
+        forecast_with(session, claim, company)
         session.commit()
         claim_id, company_id = claim.id, company.id
         workers = 8

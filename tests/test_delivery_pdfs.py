@@ -18,7 +18,7 @@ from portfolio.models import Document, DocumentKind, DocumentStatus, Rag
 from portfolio.money import money
 from portfolio.services import claims, documents, monitoring
 from portfolio.services.monitoring import show_figure
-from tests.builders import GOOD, accepted_award
+from tests.builders import GOOD, accepted_award, forecast_with
 from tests.conftest import REDIS_URL, needs_redis
 from tests.test_workers import ROOT, _worker_env
 
@@ -102,6 +102,7 @@ def test_the_claim_statement_lists_claims_approvals_payments_and_retention(clien
         claims.add_item(session, claim=claim, by=company, description=f"Equipment {number}",
                         invoice_reference=f"INV-{number}", defrayed_on=date(TODAY.year - 2, 5, 1),
                         amount=Decimal(cost))
+        forecast_with(session, claim, company)
         claims.submit(session, claim=claim, by=company)
         claims.review(session, claim=claim, by=finance, approved={claim.items[0].id: Decimal(approve)},
                       reason="Part of the invoice was for spares" if cost != approve else None)

@@ -52,7 +52,8 @@ def award_at(session, make, fund, people, stage: str, *, amount: Decimal | None 
     signatory.is_signatory = True
     session.commit()
     if stage != "approved":
-        terms = replace(offers.default_terms(application), project_start=START, project_completion=COMPLETION)
+        terms = replace(offers.default_terms(application), project_start=START, project_completion=COMPLETION,
+                        profile=None)
         offer = offers.issue(session, application=application, by=people["approver"], terms=terms)
         if stage == "accepted":
             offers.accept(session, offer=offer, by=signatory)

@@ -109,7 +109,7 @@ def test_staff_see_that_a_draft_exists_and_how_complete_it_is_never_its_answers_
         client.sign_in(people[role].email)
         listed = client.get("/applications/?status=draft")
         row = next(row for row in listed.html.select("tbody tr") if draft.project_title in row.get_text())
-        assert "of 12 sections complete" in row.get_text() and row.find("a") is None
+        assert "of 13 sections complete" in row.get_text() and row.find("a") is None
         for url in (f"/applications/{draft.id}", f"/applications/{draft.id}/history",
                     f"/applications/{draft.id}/documents/{upload.id}"):
             page = client.get(url)

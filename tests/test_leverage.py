@@ -11,7 +11,7 @@ from portfolio.dates import UK, financial_year_bounds, financial_year_of
 from portfolio.models import Cluster, Rag, Region, Role
 from portfolio.services import claims, leverage, monitoring, offers
 from portfolio.services.errors import DomainError
-from tests.builders import GOOD, accepted_award
+from tests.builders import GOOD, accepted_award, forecast_with
 from portfolio.models import Document, DocumentStatus
 from portfolio.services import documents
 from portfolio.services import api_tokens
@@ -34,6 +34,7 @@ def portfolio(session, make, fund, people):
                          period_end=date(TODAY.year - 3, 6, 30))
     claims.add_item(session, claim=claim, by=company, description="Plant", invoice_reference="P-1",
                     defrayed_on=date(TODAY.year - 3, 5, 1), amount=Decimal("8000000.00"))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     claims.review(session, claim=claim, by=people["finance"], approved={claim.items[0].id: Decimal("8000000.00")},
                   reason=None)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from portfolio.models import AuditEvent, MonitoringReturn, Rag, ReturnKind, ReturnStatus, Role
 from portfolio.services import claims, funds, monitoring
 from portfolio.services.errors import DomainError
-from tests.builders import GOOD, accepted_award
+from tests.builders import GOOD, accepted_award, forecast_with
 from tests.builders import submit_return as submit
 from tests.helpers import sent_emails
 
@@ -222,6 +222,7 @@ def test_the_retention_is_released_once_the_completion_return_is_verified(sessio
                          period_end=date(TODAY.year - 2, 3, 31))
     claims.add_item(session, claim=claim, by=company, description="Cleanroom", invoice_reference="INV-1",
                     defrayed_on=date(TODAY.year - 3, 6, 1), amount=Decimal("10000000.00"))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     claims.review(session, claim=claim, by=finance, approved={claim.items[0].id: Decimal("9999999.99")},
                   reason="One invoice line not eligible")
@@ -259,6 +260,7 @@ def test_a_final_return_short_of_the_contract_flags_clawback_pro_rata(session, m
     claim = claims.start(session, award=award, by=company, period_start=start, period_end=start + timedelta(days=90))
     claims.add_item(session, claim=claim, by=company, description="Plant", invoice_reference="P-1",
                     defrayed_on=start + timedelta(days=30), amount=Decimal("8000000.00"))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     claims.review(session, claim=claim, by=finance, approved={claim.items[0].id: Decimal("8000000.00")}, reason=None)
     claims.record_payment(session, claim=claim, by=finance, amount=claim.payable, paid_on=TODAY, reference="B-1")
@@ -331,6 +333,7 @@ def test_claims_payments_and_the_retention_release_add_up_to_the_penny(session, 
             for n, (amount, _) in enumerate(batch):
                 claims.add_item(session, claim=claim, by=company, description=f"Item {n}", invoice_reference=f"I{n}",
                                 defrayed_on=period[0], amount=amount)
+            forecast_with(session, claim, company)
             claims.submit(session, claim=claim, by=company)
             approved = {item.id: (item.amount * share / 100).quantize(CENT, ROUND_DOWN)
                         for item, (_, share) in zip(claim.items, batch, strict=True)}

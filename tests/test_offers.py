@@ -70,12 +70,28 @@ def test_fund_manager_issues_the_offer_and_the_letter_pdf_is_made(app, client, s
         "clawback_terms": "Pro rata to any shortfall in jobs or investment"})
     assert page.status == 400 and "The project must complete after it starts" in page.text
 
-    page = client.submit(f"/offers/new/{approved.id}", {
-        "contracted_private_investment": "16,000,000", "jobs_created": "134.5", "jobs_safeguarded": "37",
-        "project_start": ["1", "4", "2027"], "project_completion": ["31", "3", "2029"],
-        "milestones": "June 2027: building complete", "claim_schedule": "Quarterly in arrears",
-        "clawback_terms": "Pro rata to any shortfall in jobs or investment"}, follow=True)
+    terms = {"contracted_private_investment": "16,000,000", "jobs_created": "134.5", "jobs_safeguarded": "37",
+             "project_start": ["1", "4", "2027"], "project_completion": ["31", "3", "2029"],
+             "milestones": "June 2027: building complete", "claim_schedule": "Quarterly in arrears",
+             "clawback_terms": "Pro rata to any shortfall in jobs or investment"}
+    page = client.post(f"/offers/new/{approved.id}", {**form.form_values(), **terms})
+    # New dates, new quarters: the fund manager checks the agreed grant in each quarter of the new period.
+    assert page.status == 400 and "The project period has changed" in " ".join(page.error_summary())
+    assert [label.get_text(strip=True) for label in page.html.select("#profile legend")] == [
+        "Financial year 2027/28", "Financial year 2028/29"]
+    quarters = {name: "" for name in page.form_values() if name.startswith("quarter_")}
+    page = client.post(f"/offers/new/{approved.id}", {**page.form_values(), **quarters,
+                                                       "quarter_2027_04": "1,500,000", "quarter_2028_04": "2,500,000"},
+                       follow_redirects=True)
     assert "Offer issued to" in page.text
+    agreed = page.html.select_one("#agreed-profile")
+    first_year = [(row.th.get_text(strip=True), row.td.get_text(strip=True))
+                  for row in agreed.select_one("#agreed-profile-2027-28").select("tr")]
+    assert first_year == [("2027/28 Q1 (April to June 2027)", "£1,500,000.00"),
+                          ("2027/28 Q2 (July to September 2027)", "£0.00"),
+                          ("2027/28 Q3 (October to December 2027)", "£0.00"),
+                          ("2027/28 Q4 (January to March 2028)", "£0.00"), ("2027/28 total", "£1,500,000.00")]
+    assert agreed.select_one("#agreed-profile-total").get_text(strip=True) == "£4,000,000.00"
     session.expire_all()
     offer = approved.award.offer
     assert (offer.project_start, offer.project_completion) == (date(2027, 4, 1), date(2029, 3, 31))
@@ -91,7 +107,9 @@ def test_fund_manager_issues_the_offer_and_the_letter_pdf_is_made(app, client, s
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     for expected in [f"LSIMF-{approved.id:05d}", "Grant offer letter", "£4,000,000.00", "£16,000,000.00", "134.5",
                      "37.0", "June 2027: building complete", "Quarterly in arrears",
-                     "Pro rata to any shortfall", "Planning permission granted before the first claim"]:
+                     "Pro rata to any shortfall", "Planning permission granted before the first claim",
+                     "Agreed grant profile", "2027/28 £1,500,000.00 £0.00 £0.00 £0.00 £1,500,000.00",
+                     "2028/29 £2,500,000.00 £0.00 £0.00 £0.00 £2,500,000.00", "Total £4,000,000.00"]:
         assert expected in text, expected
     assert decisions.ledger(session, fund=approved.fund).offered == Decimal("4000000.00")
     assert [action for action, _ in audit_of(session, "offers", offer.id)] == ["offer.issued"]
@@ -278,3 +296,34 @@ def test_expiry_runs_at_the_same_time_expire_each_offer_once(app, session, make,
         assert [action for action, _ in audit_of(session, "offers", offer.id)] == ["offer.issued", "offer.expired"]
         company = offer.award.organisation.users[0].email
         assert sum("expired on" in body for body in emails_to(app, run_jobs, company)) == 1
+
+
+def test_an_agreed_profile_that_does_not_add_up_or_lies_outside_the_period_is_refused(client, session, approved,
+                                                                                      staff):
+    client.sign_in(staff["approver"].email)
+    form = client.get(f"/offers/new/{approved.id}")
+    values = form.form_values()
+    first = next(name for name in values if name.startswith("quarter_"))
+    short = client.post(f"/offers/new/{approved.id}", {**values, first: "0"})
+    assert short.status == 400
+    [problem] = short.error_summary()
+    assert "less than the grant of £4,000,000.00: it must add up to the grant to the penny" in problem
+    assert short.html.select_one(".govuk-error-summary a")["href"] == "#profile"
+    assert "it must add up to the grant to the penny" in short.html.select_one("#profile .govuk-error-message").text
+    assert session.scalar(sa.select(sa.func.count()).select_from(Offer)) == 0
+
+    terms = offers.default_terms(approved)
+    terms.profile = {**terms.profile, terms.project_completion.replace(day=1) + timedelta(days=200): Decimal("1.00")}
+    terms.profile[min(terms.profile)] -= Decimal("1.00")
+    with pytest.raises(offers.DomainError, match="outside the project period"):
+        offers.issue(session, application=approved, by=staff["approver"], terms=terms)
+    session.rollback()
+
+
+def test_the_offer_form_starts_from_the_awards_profile_fitted_to_the_offer_dates(client, session, approved, staff):
+    terms = offers.default_terms(approved)
+    assert sum(terms.profile.values()) == approved.award.amount
+    client.sign_in(staff["approver"].email)
+    values = client.get(f"/offers/new/{approved.id}").form_values()
+    amounts = {name: Decimal(value.replace(",", "")) for name, value in values.items() if name.startswith("quarter_")}
+    assert sum(amounts.values()) == Decimal("4000000.00") and len(amounts) == len(terms.profile)

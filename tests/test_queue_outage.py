@@ -27,6 +27,7 @@ from portfolio.models import (
 )
 from portfolio.services import claims, offers
 from tests.helpers import DEMO_PASSWORD, PageClient, sent_emails
+from tests.builders import forecast_with
 from portfolio.extensions import limiter
 from workers.run import SimpleWorker
 
@@ -73,6 +74,7 @@ def approved_claim(session, make, fund):
                          period_end=YESTERDAY)
     claims.add_item(session, claim=claim, by=company, description="Isolator", invoice_reference="INV-1",
                     defrayed_on=YESTERDAY, amount=Decimal("1000000.00"))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     claims.review(session, claim=claim, by=people["finance"], reason=None,
                   approved={claim.items[0].id: Decimal("1000000.00")})

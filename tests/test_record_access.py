@@ -59,7 +59,7 @@ def world(session, make, fund, run_jobs):
     people["company"] = company
     organisation = application.organisation
     terms = replace(offers.default_terms(application), project_start=date(TODAY.year - 2, 4, 1),
-                    project_completion=date(TODAY.year - 1, 3, 31))
+                    project_completion=date(TODAY.year - 1, 3, 31), profile=None)
     offer = offers.issue(session, application=application, by=people["approver"], terms=terms)
     offers.accept(session, offer=offer, by=company)
     award = application.award

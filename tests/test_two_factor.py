@@ -14,7 +14,7 @@ from portfolio.models import AuditEvent, Decision, Payment, RecoveryCode, Role, 
 from portfolio.models.base import utcnow
 from portfolio.services import claims, sessions
 from portfolio.services.passwords import token_hash
-from tests.builders import accepted_award
+from tests.builders import accepted_award, forecast_with
 from tests.helpers import DEMO_PASSWORD, TOTP_SECRET, PageClient, current_code, link_in, path_of, sent_emails
 from portfolio.seed import DEMO_PASSWORD as SEED_PASSWORD
 from portfolio.seed import DEMO_TOTP_SECRET
@@ -55,6 +55,7 @@ def approved_claim(session, make, fund, people):
                          period_end=YESTERDAY)
     item = claims.add_item(session, claim=claim, by=company, description="Isolator", invoice_reference="INV-1",
                            defrayed_on=YESTERDAY, amount=Decimal("1000000.00"))
+    forecast_with(session, claim, company)
     claims.submit(session, claim=claim, by=company)
     claims.review(session, claim=claim, by=people["finance"], approved={item.id: Decimal("1000000.00")}, reason=None)
     session.commit()

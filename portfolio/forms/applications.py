@@ -32,6 +32,8 @@ from portfolio.forms.base import (
     uk_postcode,
 )
 from portfolio.forms.eois import YES_NO
+from portfolio.forms.funds import GovDateField
+from portfolio.forms.profiles import QuarterAmounts
 from portfolio.models.base import utcnow
 from portfolio.models.statuses import Cluster, ProductType
 from portfolio.postcodes import region_for
@@ -223,6 +225,25 @@ class DeclarationsSection(SectionForm):
     minimum_necessary = _declaration("The grant requested is the minimum needed for the project to go ahead in the UK")
     data_sharing = _declaration("We agree that the Office for Life Sciences may share this application with "
                                 "assessors and other government bodies")
+
+
+class ProfileDatesForm(BaseForm):
+    """The grant profile's first page: the project period its quarters come from."""
+
+    revision = HiddenField()
+    project_start = GovDateField("Project start date", name_in_errors="the project start date",
+                                 description="When you will start spending on the project")
+    project_completion = GovDateField("Project completion date", name_in_errors="the project completion date",
+                                      description="When the project will be complete: the last quarter you can "
+                                                  "claim grant for is the one this date is in")
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+
+
+class ProfileQuartersForm(BaseForm, QuarterAmounts):
+    """The grant profile's second page: the grant for each quarter (portfolio.forms.profiles.with_quarters)."""
+
+    revision = HiddenField()
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
 class CostItemForm(BaseForm):

@@ -6,6 +6,7 @@ from wtforms.validators import Length
 
 from portfolio.forms.base import BaseForm, MoneyField, NumberField, Required
 from portfolio.forms.funds import GovDateField
+from portfolio.forms.profiles import QuarterAmounts
 
 
 def _text(label: str, required: str, *, description: str | None = None) -> TextAreaField:
@@ -13,7 +14,9 @@ def _text(label: str, required: str, *, description: str | None = None) -> TextA
         Required(required), Length(max=5000, message=f"{label} must be 5,000 characters or fewer")])
 
 
-class OfferForm(BaseForm):
+class OfferForm(BaseForm, QuarterAmounts):
+    """The offer's terms, and the agreed grant for each quarter (portfolio.forms.profiles.with_quarters)."""
+
     contracted_private_investment = MoneyField(
         "Contracted private investment", name_in_errors="the contracted private investment",
         validators=[Required("Enter the contracted private investment")])
@@ -37,7 +40,7 @@ class OfferForm(BaseForm):
                      jobs_created=self.jobs_created.number, jobs_safeguarded=self.jobs_safeguarded.number,
                      milestones=self.milestones.data, claim_schedule=self.claim_schedule.data,
                      clawback_terms=self.clawback_terms.data, project_start=self.project_start.data,
-                     project_completion=self.project_completion.data)
+                     project_completion=self.project_completion.data, profile=self.amounts())
 
 
 class AcceptForm(BaseForm):

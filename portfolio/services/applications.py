@@ -27,7 +27,7 @@ from portfolio.models.application import (
 from portfolio.models.base import utcnow
 from portfolio.models.statuses import Cluster
 from portfolio.money import money
-from portfolio.services import audit, mail, uploads, workflow
+from portfolio.services import audit, mail, profiles, uploads, workflow
 from portfolio.services.errors import DomainError, NotFound
 from portfolio.postcodes import region_for
 
@@ -48,6 +48,7 @@ SECTIONS = [
     Section("products", "Products and modality"),
     Section("costs", "Project costs", answered=False),
     Section("funding", "Funding"),
+    Section("profile", "Grant profile", answered=False),
     Section("jobs", "Jobs created and safeguarded"),
     Section("spillovers", "Research and development spillovers"),
     Section("health_resilience", "Health resilience"),
@@ -130,6 +131,37 @@ def project_period(application: Application) -> tuple[date | None, date | None]:
     return day("project_start"), day("project_completion")
 
 
+def profile_of(application: Application) -> profiles.Profile:
+    """The grant the application asks for in each financial quarter."""
+    return profiles.of_lines(application.profile_lines)
+
+
+def profile_problems(application: Application) -> list[str]:
+    """Why the grant profile cannot stand as it is (empty when it can): the project dates given, and the
+    quarters adding up to the grant requested, to the penny, inside the project period. Read afresh each
+    time, so a profile that stopped adding up when the grant requested changed is flagged."""
+    start, completion = project_period(application)
+    if start is None or completion is None:
+        return ["Enter the project start and completion dates in the grant profile"]
+    if application.grant_requested is None:
+        return ["Answer the Funding section: the grant profile must add up to the grant requested"]
+    if not application.profile_lines:
+        return ["Enter how much grant you will claim in each quarter of the project"]
+    return profiles.problems(profile_of(application), grant=application.grant_requested, start=start,
+                             completion=completion, noun="grant profile")
+
+
+def profile_summary(application: Application) -> dict:
+    """The grant profile as the check page, the summary and its PDF show it: by financial year and quarter,
+    with the year totals, the grand total, and why it cannot stand (if it cannot)."""
+    start, completion = project_period(application)
+    period = profiles.quarters(start, completion) if start and completion and start <= completion else []
+    amounts = profile_of(application)
+    return {"start": start, "completion": completion, "table": profiles.table(amounts, period),
+            "total": profiles.total(amounts), "problems": profile_problems(application),
+            "started": application.section("profile") is not None}
+
+
 def answers(application: Application, key: str) -> dict:
     section = application.section(key)
     return dict(section.data) if section else {}
@@ -144,6 +176,8 @@ def is_complete(application: Application, key: str) -> bool:
         return bool(application.cost_items)
     if key == "documents":
         return bool(documents(object_session(application), application))
+    if key == "profile":
+        return application.section(key) is not None and not profile_problems(application)
     section = application.section(key)
     return bool(section and section.complete)
 
@@ -236,6 +270,8 @@ def save_section(session: Session, *, application: Application, key: str, data: 
             ApplicationSection.application_id == application.id, ApplicationSection.key == key))
         raise StaleSection(current) from None
     _derive(application, key, data)
+    if key == "profile":
+        section.complete = not profile_problems(application)
     changed = {k: v for k, v in data.items() if before.get(k) != v}
     audit.record(session, actor=by, action="application.section_saved", entity=application,
                  before={"section": key, **{k: before.get(k) for k in changed}},
@@ -255,6 +291,54 @@ def _derive(application: Application, key: str, data: dict) -> None:
     elif key == "funding":
         application.grant_requested = Decimal(data["grant_requested"])
         application.private_investment = Decimal(data["private_investment"])
+
+
+def save_project_period(session: Session, *, application: Application, start: date, completion: date,
+                        revision: int | None, by: User) -> ApplicationSection:
+    """The first page of the grant profile: the project's start and completion dates."""
+    if completion <= start:
+        raise DomainError("The project must complete after it starts", field="project_completion")
+    return save_section(session, application=application, key="profile", revision=revision, by=by,
+                        data={"project_start": start.isoformat(), "project_completion": completion.isoformat()})
+
+
+def save_profile(session: Session, *, application: Application, profile: profiles.Profile, revision: int | None,
+                 by: User) -> ApplicationSection:
+    """The grant the company will claim in each quarter, replacing what was there, if nobody has changed the
+    section since the user loaded it (else StaleSection). Refused unless it adds up to the grant requested
+    to the penny, inside the project period, with no amount below zero.
+
+    :raise DomainError: (field "profile") why the profile cannot stand; nothing is saved."""
+    _require_editable(session, application)
+    section = application.section("profile")
+    if section is None:
+        raise DomainError("Enter the project start and completion dates first", field="profile")
+    if revision != section.revision:
+        raise StaleSection(section)
+    start, completion = project_period(application)
+    if application.grant_requested is None:
+        raise DomainError("Answer the Funding section first: the grant profile must add up to the grant requested",
+                          field="profile")
+    found = profiles.problems(profile, grant=application.grant_requested, start=start, completion=completion,
+                              noun="grant profile")
+    if found:
+        raise DomainError("; ".join(found), field="profile")
+    before = profiles.by_year(profile_of(application))
+    application.profile_lines = profiles.to_lines(profile)
+    section.complete, section.updated_by_id, section.updated_at = True, by.id, utcnow()  # a new revision
+    try:
+        with session.begin_nested():
+            session.flush()
+    except StaleDataError:
+        session.rollback()
+        current = session.scalar(sa.select(ApplicationSection).where(
+            ApplicationSection.application_id == application.id, ApplicationSection.key == "profile"))
+        raise StaleSection(current) from None
+    audit.record(session, actor=by, action="application.profile_saved", entity=application,
+                 before={"section": "profile", "by_year": before},
+                 after={"section": "profile", "revision": section.revision, "by_year": profiles.by_year(profile),
+                        "quarters": {quarter.isoformat(): amount for quarter, amount in sorted(profile.items())}})
+    return section
 
 
 def add_cost_item(session: Session, *, application: Application, by: User, category: str, description: str,
@@ -309,7 +393,9 @@ def remove_document(session: Session, *, application: Application, upload, by: U
 
 def submission_problems(application: Application, rules: FundRules, *, now: datetime) -> list[str]:
     """Every reason the application cannot be submitted yet, in words for the company."""
-    problems = [f"Complete the section: {s.title}" for s in SECTIONS if not is_complete(application, s.key)]
+    problems = [f"Complete the section: {s.title}" for s in SECTIONS
+                if s.key != "profile" and not is_complete(application, s.key)]
+    problems += [f"Grant profile: {problem}" for problem in profile_problems(application)]
     if now >= application.round.deadline:
         problems.append(f"The deadline for {application.round.name} has passed")
     total, grant = application.total_project_cost, application.grant_requested
@@ -344,6 +430,9 @@ def snapshot(application: Application) -> dict:
         "eligible_capital_cost": str(application.eligible_capital_cost),
         "grant_requested": str(application.grant_requested),
         "private_investment": str(application.private_investment),
+        "profile": {**answers(application, "profile"),
+                    "quarters": {quarter.isoformat(): str(amount)
+                                 for quarter, amount in profile_of(application).items()}},
     }
 
 

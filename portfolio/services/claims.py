@@ -39,7 +39,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.money import money
-from portfolio.services import audit, workflow
+from portfolio.services import audit, forecasts, workflow
 from portfolio.services.applications import tell_company
 from portfolio.services.errors import DomainError, NotFound
 
@@ -119,6 +119,10 @@ def start(session: Session, *, award: Award, by: User, period_start: date, perio
     return claim
 
 
+def is_draft(claim: Claim) -> bool:
+    return claim.status is ClaimStatus.DRAFT
+
+
 def require_draft(claim: Claim) -> None:
     if claim.status is not ClaimStatus.DRAFT:
         raise DomainError("This claim has been submitted and can no longer be changed")
@@ -165,6 +169,9 @@ def submit(session: Session, *, claim: Claim, by: User) -> None:
     require_draft(claim)
     if not claim.items:
         raise DomainError("Add at least one cost before you submit the claim")
+    if forecasts.due_with(session, claim):
+        raise DomainError("Forecast the grant you will claim in the quarters still to come before you submit the "
+                          "claim")
     claim.submitted_at, claim.submitted_by_id = utcnow(), by.id
     workflow.transition(session, claim, ClaimStatus.SUBMITTED, by=by, details={
         "claimed": claim.claimed, "items": len(claim.items),

@@ -32,6 +32,7 @@ from portfolio.services import (
     leverage,
     lip,
     monitoring,
+    offers,
     partnerships,
     scaleups,
     variations,
@@ -51,7 +52,7 @@ def application_summary(session: Session, application: Application, document: Do
         sections=applications.SECTIONS, totals=applications.totals(application.cost_items),
         answers={s.key: applications.answers(application, s.key) for s in applications.SECTIONS},
         rate=applications.intervention_rate(application.grant_requested, application.total_project_cost),
-        documents=applications.documents(session, application),
+        documents=applications.documents(session, application), profile=applications.profile_summary(application),
     )
     return f"{reference(application)}-v{application.version_number}-summary.pdf", pdf
 
@@ -59,7 +60,7 @@ def application_summary(session: Session, application: Application, document: Do
 def grant_offer_letter(session: Session, offer: Offer, document: Document) -> tuple[str, bytes]:
     application = offer.award.application
     pdf = render_pdf("pdf/grant_offer_letter.html", application=application, award=offer.award, offer=offer,
-                     decision=application.decision, generated_at=utcnow())
+                     decision=application.decision, agreed=offers.agreed_profile(offer), generated_at=utcnow())
     return f"{reference(offer)}-grant-offer-letter.pdf", pdf
 
 

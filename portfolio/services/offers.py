@@ -68,6 +68,8 @@ def default_terms(application: Application) -> Terms:
     if start is None or completion is None or completion <= start:
         start = add_months(uk_today().replace(day=1), 1)  # the first of next month, building for two years
         completion = add_months(start, 24) - timedelta(days=1)
+    award = application.award
+    profile = profiles.fit(award_terms.current_profile(award), award.amount, start, completion) if award else None
     return Terms(
         contracted_private_investment=application.private_investment or Decimal("0.00"),
         jobs_created=sum((number(jobs.get(f"jobs_year_{year}")) for year in range(1, 6)), Decimal("0")),
@@ -77,7 +79,15 @@ def default_terms(application: Application) -> Terms:
         clawback_terms=DEFAULT_CLAWBACK_TERMS,
         project_start=start,  # as the application's grant profile gives them: the fund manager edits both
         project_completion=completion,
+        profile=profile,  # the award's profile (the application's, scaled to the grant) fitted to those dates
     )
+
+
+def agreed_profile(offer: Offer) -> dict:
+    """The agreed profile as the offer page and letter show it: by financial year and quarter, with totals."""
+    profile = award_terms.current_profile(offer.award)
+    period = profiles.quarters(offer.project_start, offer.project_completion) if offer.project_start else []
+    return {"table": profiles.table(profile, period), "total": profiles.total(profile)}
 
 
 def issue(session: Session, *, application: Application, by: User, terms: Terms) -> Offer:

@@ -10,13 +10,15 @@ agreed), a variation (what it proposes) or a forecast (what the company now expe
     spread / scale / fit          a profile made from an amount, or an existing one made to another amount
                                   or period, to the penny
     by_year                       the profile summed by financial year
+    table                         how pages and letters show a profile: by financial year, Q1 to Q4
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from portfolio.dates import add_months, financial_year_of, quarter_label, quarter_start
+from portfolio.dates import add_months, financial_year_of, quarter_label, quarter_number, quarter_start
 from portfolio.models import ProfileLine
 from portfolio.money import money
 
@@ -61,6 +63,29 @@ def by_year(profile: Mapping[date, Decimal]) -> dict[str, Decimal]:
         year = financial_year_of(quarter)
         years[year] = years.get(year, ZERO) + amount
     return years
+
+
+@dataclass
+class YearOfQuarters:
+    """One financial year of a profile: its four quarters (None where the period does not reach) and total."""
+
+    year: str
+    quarters: list[Decimal | None] = field(default_factory=lambda: [None] * 4)
+    total: Decimal = ZERO
+    starts: list[date | None] = field(default_factory=lambda: [None] * 4)  # each quarter's first day
+
+
+def table(profile: Mapping[date, Decimal], period: Iterable[date] = ()) -> list[YearOfQuarters]:
+    """The profile by financial year and quarter, for a table with a row per year and columns Q1 to Q4: every
+    quarter of `period` (quarter starts) is shown (£0 when it has no money), and every quarter with money."""
+    years: dict[str, YearOfQuarters] = {}
+    for quarter in sorted({*period, *profile}):
+        row = years.setdefault(financial_year_of(quarter), YearOfQuarters(financial_year_of(quarter)))
+        amount = profile.get(quarter, ZERO)
+        index = quarter_number(quarter) - 1
+        row.quarters[index], row.starts[index] = (row.quarters[index] or ZERO) + amount, quarter
+        row.total += amount
+    return [years[year] for year in sorted(years)]
 
 
 def problems(profile: Mapping[date, Decimal], *, grant: Decimal, start: date | None, completion: date | None,

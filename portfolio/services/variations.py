@@ -122,10 +122,9 @@ def queue(session: Session, user: User) -> dict[str, list[Variation]]:
 
 
 def award_section(session: Session, award: Award, user: User) -> dict:
-    """What the award page shows of its changes: its profile by year, its variations, and why the user
-    cannot request one now (None: they can)."""
-    return {"profile_years": profiles.by_year(current_profile(award)), "award_variations": variations_of(session, award),
-            "change_problem": request_problem(session, award, user)}
+    """What the award page shows of its changes: its variations, and why the user cannot request one now
+    (None: they can)."""
+    return {"award_variations": variations_of(session, award), "change_problem": request_problem(session, award, user)}
 
 
 def current_profile(award: Award) -> profiles.Profile:

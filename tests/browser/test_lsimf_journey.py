@@ -7,7 +7,7 @@ violations, JavaScript errors and failed requests (the checker of conftest.py)."
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,7 @@ from tests.browser.steps import (
     expect_h1,
     expect_pdf_ready,
     expect_success,
+    fill_date,
     set_up_authenticator,
     sign_in,
     sign_out,
@@ -150,7 +151,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     checker.check("dashboard-invited")
     applications_table.get_by_role("link", name=re.compile(rf"^LSIMF-\d{{5}}: {PROJECT}$")).click()
     expect(page.locator("h1")).to_have_text("Your application")
-    expect(page.locator("main")).to_contain_text("You have completed 0 of 12 sections")
+    expect(page.locator("main")).to_contain_text("You have completed 0 of 13 sections")
     checker.check("task-list")
     application_url = page.url
 
@@ -238,6 +239,26 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     checker.check("documents")
     page.get_by_role("button", name="Back to your application").click()
 
+    # The grant profile: the project dates, then the grant by quarter (first refused: it does not add up).
+    page.get_by_role("link", name="Grant profile", exact=True).click()
+    expect_h1(page, "Grant profile: project dates")
+    checker.check("profile-dates")
+    fill_date(page, "Project start date", date(2027, 5, 1))
+    fill_date(page, "Project completion date", date(2028, 9, 30))
+    page.get_by_role("button", name="Save and continue").click()
+    expect_h1(page, "Grant profile: grant by quarter")
+    year = page.get_by_role("group", name="Financial year 2027/28")
+    year.get_by_label("Q1 (April to June 2027)").fill("1,000,000")
+    year.get_by_label("Q3 (October to December 2027)").fill("1,000,000")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("£500,000.00 less than the grant of £2,500,000.00")
+    checker.check("profile-quarters-error")
+    page.get_by_role("group", name="Financial year 2028/29").get_by_label("Q2 (July to September 2028)").fill(
+        "500,000")
+    page.get_by_role("button", name="Save and continue").click()
+    expect_success(page, "Grant profile: saved")
+    expect(_task_status(page, "Grant profile")).to_have_text("Completed")
+
     _open_task(page, checker, "Declarations", "section-declarations")
     for declaration in [
         "The information in this application is true and complete",
@@ -250,7 +271,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
         page.get_by_label(declaration).check()
     _save_and_continue(page, "Declarations")
 
-    expect(page.locator("main")).to_contain_text("You have completed 12 of 12 sections")
+    expect(page.locator("main")).to_contain_text("You have completed 13 of 13 sections")
     expect(page.locator(".govuk-task-list__status", has_text="Incomplete")).to_have_count(0)
     expect(_task_status(page, "Declarations")).to_have_text("Completed")
     checker.check("task-list-complete")
@@ -260,6 +281,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     expect(page.locator("h1")).to_have_text("Check your answers before you submit")
     expect(page.locator("#submission-problems")).to_have_count(0)
     expect(page.locator("#total-project-cost")).to_have_text("£14,000,000.00")
+    expect(page.locator("#profile-table-total")).to_have_text("£2,500,000.00")
     expect(page.locator("main")).to_contain_text(
         "Intervention rate (grant as a share of the total project cost): 17.86%")
     checker.check("check-answers")
@@ -309,7 +331,7 @@ def test_lsimf_eoi_invitation_application_pdf_and_return(app, session, open_jour
     # Back with the company: the list shows it is in progress and how complete, never its answers.
     returned = page.locator("tbody tr", has_text=reference)
     expect(returned).to_contain_text("In progress")
-    expect(returned).to_contain_text("of 12 sections complete")
+    expect(returned).to_contain_text("of 13 sections complete")
     expect(returned.get_by_role("link")).to_have_count(0)
     checker.check("returned")
     assert page.request.get(application_url).status == 404

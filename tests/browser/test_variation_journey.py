@@ -43,7 +43,7 @@ def test_time_extension_queried_answered_approved_twice_and_accepted(app, sessio
     # 1. The company asks for nine more months, moving the last quarter's grant to the new last quarter.
     sign_in(page, company_user.email, DEMO_PASSWORD)
     page.goto(f"/awards/{award.id}")
-    expect(page.locator("#award-profile")).to_contain_text(financial_year_of(last_old))
+    expect(page.locator("#profile-forecast-actual")).to_contain_text(financial_year_of(last_old))
     checker.check("award-before")
     page.get_by_role("button", name="Request a change").click()
     expect_h1(page, re.compile("What do you need to change?"))
@@ -119,8 +119,8 @@ def test_time_extension_queried_answered_approved_twice_and_accepted(app, sessio
 
     # 6. The award now carries the new profile, and the terms history shows both versions.
     page.get_by_role("link", name="Back to the award").click()
-    expect(page.locator("#award-profile")).to_contain_text("terms version 2")
-    expect(page.locator("#award-profile")).to_contain_text(financial_year_of(last_new))
+    expect(page.locator("#profile-forecast-actual")).to_contain_text("terms version 2")
+    expect(page.locator("#profile-forecast-actual")).to_contain_text(financial_year_of(last_new))
     checker.check("award-after")
     page.get_by_role("link", name=re.compile("Terms history")).click()
     expect_h1(page, "Terms history")

@@ -6,7 +6,15 @@ from portfolio.blueprints import commit_or_refuse, form_page, send_upload, whole
 from portfolio.blueprints.applications import bp
 from portfolio.dates import financial_years
 from portfolio.extensions import db
-from portfolio.forms.applications import COST_CATEGORY_LABELS, SECTION_FORMS, CostItemForm, ReturnForm
+from portfolio.forms.applications import (
+    COST_CATEGORY_LABELS,
+    SECTION_FORMS,
+    CostItemForm,
+    ProfileDatesForm,
+    ProfileQuartersForm,
+    ReturnForm,
+)
+from portfolio.forms.profiles import quarter_data, with_quarters
 from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import (
@@ -19,7 +27,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.models.roles import ASSESSORS, COMPANY, DECISION_READERS, FUND_MANAGERS, FUND_TEAM
-from portfolio.services import applications, audit, documents, funds, policy, uploads, workflow
+from portfolio.services import applications, audit, documents, funds, policy, profiles, uploads, workflow
 from portfolio.services.errors import DomainError
 
 PER_PAGE = 25
@@ -84,6 +92,7 @@ def summary_context(application) -> dict:
         "rate": applications.intervention_rate(application.grant_requested, application.total_project_cost),
         "categories": COST_CATEGORY_LABELS,
         "files": applications.documents(db.session, application),
+        "profile": applications.profile_summary(application),
     }
 
 
@@ -180,6 +189,72 @@ def remove_cost(application_id: int, item_id: int):
                                                               by=current_user))[0]:
         flash("Cost removed", "success")
     return redirect(url_for("applications.costs", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/profile", methods=["GET", "POST"])
+@roles_allowed(COMPANY)
+def profile_dates(application_id: int):
+    """The grant profile, first page: the project period."""
+    application = _application(application_id)
+    if not _editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    saved = application.section("profile")
+    start, completion = applications.project_period(application)
+    form = ProfileDatesForm(data={"project_start": start, "project_completion": completion,
+                                  "revision": saved.revision if saved else 0} if request.method == "GET" else None)
+    conflict = None
+    if form.validate_on_submit():
+        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+        try:
+            applications.save_project_period(db.session, application=application, start=form.project_start.data,
+                                             completion=form.project_completion.data, revision=revision,
+                                             by=current_user)
+        except applications.StaleSection as stale:
+            db.session.rollback()
+            conflict, form.revision.data = stale.section, str(stale.section.revision)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            return redirect(url_for("applications.profile_quarters", application_id=application.id))
+    return render_template("applications/profile_dates.html", application=application, form=form,
+                           conflict=conflict), 409 if conflict else 400 if form.errors else 200
+
+
+@bp.route("/<int:application_id>/profile/quarters", methods=["GET", "POST"])
+@roles_allowed(COMPANY)
+def profile_quarters(application_id: int):
+    """The grant profile, second page: the grant the company will claim in each quarter of the project."""
+    application = _application(application_id)
+    if not _editable(application):
+        return redirect(url_for("applications.detail", application_id=application.id))
+    saved = application.section("profile")
+    start, completion = applications.project_period(application)
+    if saved is None or start is None or completion is None:
+        return redirect(url_for("applications.profile_dates", application_id=application.id))
+    form_class = with_quarters(ProfileQuartersForm, profiles.quarters(start, completion))
+    form = form_class(data={**quarter_data(applications.profile_of(application)), "revision": saved.revision}
+                      if request.method == "GET" else None)
+    conflict = None
+    if form.validate_on_submit():
+        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+        try:
+            applications.save_profile(db.session, application=application, profile=form.amounts(),
+                                      revision=revision, by=current_user)
+        except applications.StaleSection as stale:
+            db.session.rollback()
+            conflict, form.revision.data = stale.section, str(stale.section.revision)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Grant profile: saved", "success")
+            return redirect(url_for("applications.detail", application_id=application.id))
+    return render_template("applications/profile_quarters.html", application=application, form=form,
+                           conflict=conflict, start=start, completion=completion,
+                           ), 409 if conflict else 400 if form.errors else 200
 
 
 @bp.route("/<int:application_id>/documents", methods=["GET", "POST"])

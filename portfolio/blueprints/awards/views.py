@@ -6,18 +6,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.access import recent_second_factor, roles_allowed
-from portfolio.blueprints import commit_or_refuse
+from portfolio.blueprints import commit_or_refuse, form_page
 from portfolio.blueprints import evidence as evidence_routes
 from portfolio.blueprints.awards import bp
-from portfolio.dates import uk_today
+from portfolio.dates import financial_year_label, financial_year_of, financial_year_start_year, uk_today
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
+from portfolio.forms.forecasts import ForecastForm
+from portfolio.forms.profiles import quarter_data, with_quarters
 from portfolio.forms.monitoring import RetentionForm, ReturnForm, SendBackForm
 from portfolio.models import Award, DocumentKind, MonitoringReturn, Rag
 from portfolio.models.monitoring import FIGURES
-from portfolio.models.roles import COMPANY, FINANCE, PORTFOLIO_STAFF, VERIFIERS
+from portfolio.models.roles import COMPANY, FINANCE, FUND_MANAGERS, PORTFOLIO_STAFF, VERIFIERS
 from portfolio.money import money
-from portfolio.services import claims, delivery, documents, evidence, monitoring, policy, variations
+from portfolio.services import claims, delivery, documents, evidence, forecasts, monitoring, policy, variations
 
 READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 
@@ -25,9 +27,26 @@ READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 @bp.route("/")
 @roles_allowed(PORTFOLIO_STAFF)
 def index():
-    return render_template("awards/index.html", awards=delivery.in_delivery(db.session),
-                           work=monitoring.work_queue(db.session), flagged=delivery.flagged(db.session),
-                           today=uk_today())
+    awards = delivery.in_delivery(db.session)
+    varies = forecasts.flagged_ids(db.session, awards)
+    only_varying = request.args.get("forecast") == "varies"
+    return render_template("awards/index.html", awards=[a for a in awards if a.id in varies] if only_varying else awards,
+                           varies=varies, only_varying=only_varying, work=monitoring.work_queue(db.session),
+                           flagged=delivery.flagged(db.session), today=uk_today())
+
+
+@bp.route("/forecasts")
+@roles_allowed(FINANCE | FUND_MANAGERS)
+def forecasts_overview():
+    """Every accepted award's profile, forecast and actual for the current and next financial year."""
+    this_year = financial_year_of(uk_today())
+    years = [this_year, financial_year_label(financial_year_start_year(this_year) + 1)]
+    lines = forecasts.fund_wide(db.session)
+    only_varying = request.args.get("forecast") == "varies"
+    shown = [line for line in lines if line.comparison.flagged] if only_varying else lines
+    return render_template("awards/forecasts.html", years=years, only_varying=only_varying, lines=shown,
+                           totals=forecasts.totals_by_year(shown, years),
+                           flagged_count=sum(1 for line in lines if line.comparison.flagged))
 
 
 def _award(award_id: int) -> Award:
@@ -43,6 +62,7 @@ def _award_page(award, **forms):
         timeline=delivery.timeline(db.session, award), position=claims.position(db.session, award),
         rate=claims.grant_rate(award), releasable=delivery.retention_releasable(db.session, award),
         returns=monitoring.returns_of(db.session, award), today=uk_today(), show=monitoring.show_figure,
+        comparison=forecasts.comparison(db.session, award),
         **variations.award_section(db.session, award, current_user), **context), status
 
 
@@ -50,6 +70,35 @@ def _award_page(award, **forms):
 @READERS
 def detail(award_id: int):
     return _award_page(_award(award_id))
+
+
+@bp.route("/<int:award_id>/forecast")
+@READERS
+def forecast(award_id: int):
+    """Profile, forecast and actual by financial year and quarter, and the forecasts made."""
+    award = _award(award_id)
+    return render_template("awards/forecast.html", award=award, comparison=forecasts.comparison(db.session, award),
+                           history=forecasts.history(db.session, award))
+
+
+@bp.route("/<int:award_id>/forecast/new", methods=["GET", "POST"])
+@roles_allowed(COMPANY)
+def update_forecast(award_id: int):
+    """Between claims, the company updates its forecast of the quarters still to come."""
+    award = _award(award_id)
+    if not policy.may_act(current_user, award):
+        abort(403)
+    quarters = forecasts.period(award)
+    form = with_quarters(ForecastForm, quarters, what="the forecast")(
+        data=quarter_data(forecasts.starting_point(award, quarters)) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: forecasts.record(db.session, award=award, by=current_user,
+                                                            profile=form.amounts(), note=form.note.data or ""),
+                                   form=form)
+        if done:
+            flash("Your forecast has been updated", "success")
+            return redirect(url_for("awards.forecast", award_id=award.id))
+    return form_page("awards/update_forecast.html", form, award=award, left=forecasts.grant_left(db.session, award))
 
 
 @bp.route("/<int:award_id>/statement", methods=["POST"])

@@ -10,10 +10,12 @@ from portfolio.blueprints.claims import bp
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
 from portfolio.forms.claims import ClaimItemForm, PaymentForm, RejectClaimForm, StartClaimForm, review_form
+from portfolio.forms.forecasts import ForecastForm
+from portfolio.forms.profiles import quarter_data, with_quarters
 from portfolio.models import Award, Claim
 from portfolio.models.roles import COMPANY, DECISION_READERS, FINANCE, PORTFOLIO_STAFF
 from portfolio.money import money
-from portfolio.services import claims, evidence, policy
+from portfolio.services import claims, evidence, forecasts, policy
 
 READERS = roles_allowed(COMPANY, PORTFOLIO_STAFF)
 
@@ -84,6 +86,8 @@ def _detail_page(claim, **forms):
     errors = any(form.errors for form in defaults.values())
     return render_template("claims/detail.html", claim=claim, award=claim.award, **defaults,
                            files=evidence.files(db.session, claim),
+                           forecast=forecasts.made_with(db.session, claim),
+                           forecast_due=forecasts.due_with(db.session, claim),
                            form=next((f for f in defaults.values() if f.errors), defaults["item_form"])
                            ), 400 if errors else 200
 
@@ -108,6 +112,29 @@ def submit(claim_id: int):
     if commit_or_refuse(lambda: claims.submit(db.session, claim=claim, by=current_user))[0]:
         flash(f"Claim {claim.number} submitted: finance will review it", "success")
     return redirect(url_for("claims.detail", claim_id=claim.id))
+
+
+@bp.route("/<int:claim_id>/forecast", methods=["GET", "POST"])
+@roles_allowed(COMPANY)
+def forecast(claim_id: int):
+    """The claim's forecast step: the grant the company now expects to claim in each quarter still to come."""
+    claim = _claim(claim_id)
+    _editor(claim)
+    if not claims.is_draft(claim):
+        flash(f"Claim {claim.number} has been submitted: update your forecast from the award's page", "error")
+        return redirect(url_for("claims.detail", claim_id=claim.id))
+    quarters = forecasts.period(claim.award, claim=claim)
+    form = with_quarters(ForecastForm, quarters, what="the forecast")(
+        data=quarter_data(forecasts.starting_point(claim.award, quarters)) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = commit_or_refuse(lambda: forecasts.record(
+            db.session, award=claim.award, by=current_user, profile=form.amounts(), claim=claim,
+            note=form.note.data or ""), form=form)
+        if done:
+            flash("Forecast saved: you can now submit the claim", "success")
+            return redirect(url_for("claims.detail", claim_id=claim.id))
+    return form_page("claims/forecast.html", form, claim=claim, award=claim.award,
+                     left=forecasts.grant_left(db.session, claim.award))
 
 
 @bp.route("/<int:claim_id>/review", methods=["POST"])
