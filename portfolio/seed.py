@@ -34,7 +34,6 @@ from portfolio.models import (
     ScaleupCompany,
     User,
 )
-from portfolio.dates import add_months, uk_today
 from portfolio.models.base import utcnow
 from portfolio.references import reference
 from portfolio.services import (
@@ -47,7 +46,6 @@ from portfolio.services import (
     funds,
     lip,
     partnerships,
-    profiles,
     scaleups,
 )
 from portfolio.services.passwords import hash_password
@@ -299,17 +297,12 @@ def _submitted_application(session: Session, fund: Fund):
                 raise RuntimeError(f"demo section {key} is invalid: {form.errors}")
             applications.save_section(session, application=application, key=key, data=form.answers(),
                                       revision=None, by=company)
-    applications.save_section(session, application=application, key="profile", revision=None, by=company, data={
-        "project_start": DEMO_PROJECT[0].isoformat(), "project_completion": DEMO_PROJECT[1].isoformat()})
-    application.profile_lines = profiles.to_lines(DEMO_PROFILE)
     applications.attach_document(session, application=application, by=company, file_storage=FileStorage(
         io.BytesIO(DEMO_PDF), filename="business-plan.pdf", content_type="application/pdf"))
-    # The grant profile: two years from the first of next month, the grant spread evenly over its quarters.
-    start = add_months(uk_today().replace(day=1), 1)
-    completion = add_months(start, 24) - timedelta(days=1)
-    section = applications.save_project_period(session, application=application, start=start, completion=completion,
-                                               revision=None, by=company)
+    # The grant profile, through the same steps as the company's two pages: the project period, then the quarters.
+    section = applications.save_project_period(session, application=application, start=DEMO_PROJECT[0],
+                                               completion=DEMO_PROJECT[1], revision=None, by=company)
     applications.save_profile(session, application=application, by=company, revision=section.revision,
-                              profile=profiles.spread(application.grant_requested, start, completion))
+                              profile=DEMO_PROFILE)
     applications.submit(session, application=application, by=company)
     return application
