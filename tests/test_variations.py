@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from werkzeug.datastructures import MultiDict
 
 from portfolio.dates import add_months, financial_year_of, govuk_date, quarter_start
+from portfolio.forms.profiles import field_name
 from portfolio.money import money
 from portfolio.models import (
     AuditEvent,
@@ -95,7 +96,7 @@ def test_an_accepted_time_extension_moves_the_completion_and_reschedules_the_ret
 
 
 def profile_form(profile: dict) -> dict:
-    return {f"q_{quarter.isoformat()}": str(amount) for quarter, amount in profile.items()}
+    return {field_name(quarter): str(amount) for quarter, amount in profile.items()}
 
 
 def date_form(name: str, day: date) -> list:
@@ -124,7 +125,7 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     page = client.post(form_url, data=MultiDict(data + [("action", "change")]))  # back to the answers, as given
     assert page.status == 200 and page.h1 == "Time extension"
     assert page.html.find(id="reasons").get_text() == "The isolator arrives late"
-    assert page.html.find(id=f"q_{max(profile).isoformat()}")["value"] == str(profile[max(profile)])
+    assert page.html.find(id=field_name(max(profile)))["value"] == str(profile[max(profile)])
     page = client.post(form_url, data=MultiDict(data + [("action", "submit"),
                                                         ("evidence", (io.BytesIO(PDF), "letter.pdf"))]),
                        content_type="multipart/form-data")
@@ -377,7 +378,7 @@ def test_bad_input_is_a_400_with_messages_and_nothing_is_saved(session, client, 
     assert "Enter why the change is needed" in page.error_summary()
     assert any("more than the grant of £4,000,000.00" in message for message in page.error_summary())
     page = client.post(form_url, data={"csrf_token": token, "reasons": "Slipped", **profile_form(profile) | {
-        f"q_{first.isoformat()}": "lots"}})
+        field_name(first): "lots"}})
     assert page.status == 400 and any("as a number" in message for message in page.error_summary())
     # A time extension that ends earlier; a company that does not exist; an unknown kind.
     page = client.post(f"/variations/awards/{award.id}/new/time_extension", data=MultiDict(

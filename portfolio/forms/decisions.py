@@ -58,9 +58,10 @@ class ResolveFlagForm(BaseForm):
     submit = SubmitField("Record resolution", widget=GovSubmitInput())
 
 
-class SubsidyCheckForm(BaseForm):
-    sensitive_sector = _radios(
-        "Is the enterprise in a sensitive sector?", YES_NO, "Select whether the enterprise is in a sensitive sector")
+class ReferralFields(BaseForm):
+    """The referral decision on a subsidy: referred to the CMA Subsidy Advice Unit (its date and reference)
+    or not (why). The subsidy control check asks it of an application; a grant increase asks it again."""
+
     referred_to_sau = _radios(
         "Has the subsidy been referred to the CMA Subsidy Advice Unit?",
         [SelectChoice("yes", "Yes, referred"), SelectChoice("no", "No, not referred")],
@@ -69,7 +70,6 @@ class SubsidyCheckForm(BaseForm):
     sau_reference = StringField("Subsidy Advice Unit reference", widget=GovTextInput(), validators=[
         Length(max=64, message="The reference must be 64 characters or fewer")])
     referral_reason = _text_area("Why was it not referred?", None, max_length=2000)
-    submit = SubmitField("Save subsidy control check", widget=GovSubmitInput())
 
     def validate(self, extra_validators=None):
         if self.referred_to_sau.data != "yes":
@@ -78,9 +78,17 @@ class SubsidyCheckForm(BaseForm):
 
     def values(self) -> dict:
         referred = {"yes": True, "no": False}.get(self.referred_to_sau.data)
-        return {"sensitive_sector": self.sensitive_sector.data == "yes", "referred_to_sau": referred,
-                "referred_on": self.referred_on.data if referred else None,
+        return {"referred_to_sau": referred, "referred_on": self.referred_on.data if referred else None,
                 "sau_reference": self.sau_reference.data or None, "referral_reason": self.referral_reason.data or None}
+
+
+class SubsidyCheckForm(ReferralFields):
+    sensitive_sector = _radios(
+        "Is the enterprise in a sensitive sector?", YES_NO, "Select whether the enterprise is in a sensitive sector")
+    submit = SubmitField("Save subsidy control check", widget=GovSubmitInput())
+
+    def values(self) -> dict:
+        return {"sensitive_sector": self.sensitive_sector.data == "yes", **super().values()}
 
 
 class ApproveForm(BaseForm):

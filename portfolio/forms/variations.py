@@ -11,9 +11,10 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from portfolio.dates import quarter_label
 from portfolio.forms.base import BaseForm, ChoiceMessage, MoneyField, NumberField, Required, normalise_company_number
+from portfolio.forms.decisions import ReferralFields
 from portfolio.forms.funds import GovDateField
+from portfolio.forms.profiles import QuarterAmounts, with_quarters
 from portfolio.forms.uploads import ACCEPT
 from portfolio.models import VariationKind
 
@@ -35,21 +36,17 @@ class KindForm(BaseForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class _RequestForm(BaseForm):
-    """What every kind asks: why, and (on the check page) an evidence file."""
+class _RequestForm(BaseForm, QuarterAmounts):
+    """What every kind asks: why, and (on the check page) an evidence file; the grant by quarter where the
+    kind moves money (portfolio.forms.profiles, as the application, offer and forecast ask it)."""
 
     reasons = _text("Why is the change needed?", "Enter why the change is needed",
                     description="What happened, what it affects, and what you have done about it")
     evidence = FileField("Evidence (optional)", widget=GovFileInput(), render_kw={"accept": ACCEPT})
-    quarters: list[date] = []
 
-    def profile(self) -> dict[date, Decimal] | None:
-        if not self.quarters:
-            return None
-        return {quarter: self[f"q_{quarter.isoformat()}"].amount or Decimal("0.00") for quarter in self.quarters}
-
-    def profile_fields(self):
-        return [self[f"q_{quarter.isoformat()}"] for quarter in self.quarters]
+    def proposed_profile(self) -> dict[date, Decimal] | None:
+        """The grant typed for each quarter (None: the kind does not move money)."""
+        return self.amounts() if self.quarters else None
 
     def proposal_values(self) -> dict:
         return {}
@@ -130,15 +127,7 @@ FORMS = {K.TIME_EXTENSION: TimeExtensionForm, K.REPROFILE: ReprofileForm, K.MILE
 
 def request_form(kind: VariationKind, quarters: list[date], **kwargs) -> _RequestForm:
     """The kind's form, with a grant field for each quarter when the kind moves money."""
-    class RequestForm(FORMS[kind]):
-        pass
-
-    RequestForm.quarters = list(quarters)
-    for quarter in quarters:
-        label = quarter_label(quarter)
-        setattr(RequestForm, f"q_{quarter.isoformat()}", MoneyField(
-            label, name_in_errors=f"the grant for {label}"))
-    return RequestForm(**kwargs)
+    return with_quarters(FORMS[kind], quarters)(**kwargs)
 
 
 class QueryForm(BaseForm):
@@ -166,24 +155,7 @@ class WithdrawForm(BaseForm):
     submit = SubmitField("Withdraw the request", widget=GovSubmitInput())
 
 
-class ReferralForm(BaseForm):
-    referred_to_sau = RadioField(
-        "Has the increase been referred to the CMA Subsidy Advice Unit?",
-        choices=[SelectChoice("yes", "Yes, referred"), SelectChoice("no", "No, not referred")], validate_choice=False,
-        widget=GovRadioInput(), validators=[Required("Select whether the increase was referred"),
-                                            ChoiceMessage("Select whether the increase was referred")])
-    referred_on = GovDateField("Date of the referral", name_in_errors="the date of the referral")
-    sau_reference = StringField("Subsidy Advice Unit reference", widget=GovTextInput(), validators=[
-        Length(max=64, message="The reference must be 64 characters or fewer")])
-    referral_reason = _text("Why was it not referred?", None, max_length=2000)
+class ReferralForm(ReferralFields):
+    """The referral decision on a grant increase (the fields and rules of the subsidy control check's)."""
+
     submit = SubmitField("Save the referral decision", widget=GovSubmitInput())
-
-    def validate(self, extra_validators=None):
-        if self.referred_to_sau.data != "yes":
-            self.referred_on.raw_data = None  # the date is only asked for (and checked) with a referral
-        return super().validate(extra_validators)
-
-    def values(self) -> dict:
-        referred = {"yes": True, "no": False}.get(self.referred_to_sau.data)
-        return {"referred_to_sau": referred, "referred_on": self.referred_on.data if referred else None,
-                "sau_reference": self.sau_reference.data or None, "referral_reason": self.referral_reason.data or None}

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from portfolio.dates import add_months, financial_year_of, quarter_start
 from portfolio.extensions import queue
+from portfolio.forms.profiles import field_name
 from portfolio.models import Role
 from portfolio.services import award_terms
 from tests.browser.steps import choose, download_pdf, expect_h1, expect_success, fill_date, sign_in, sign_out
@@ -52,8 +53,8 @@ def test_time_extension_queried_answered_approved_twice_and_accepted(app, sessio
     page.get_by_role("button", name="Continue").click()
     expect_h1(page, "Time extension")
     fill_date(page, "New completion date", new_completion)
-    page.locator(f"#q_{last_old.isoformat()}").fill("0")
-    page.locator(f"#q_{last_new.isoformat()}").fill(f"{profile[last_old]:,}")
+    page.locator(f"#{field_name(last_old)}").fill("0")
+    page.locator(f"#{field_name(last_new)}").fill(f"{profile[last_old]:,}")
     page.get_by_label("Why is the change needed?").fill("The fill-finish isolator ships nine months late.")
     checker.check("time-extension-form")
     page.get_by_role("button", name="Continue").click()

@@ -13,6 +13,7 @@ from portfolio.blueprints.variations import bp
 from portfolio.dates import add_months
 from portfolio.extensions import db
 from portfolio.forms.base import ActionForm
+from portfolio.forms.profiles import quarter_data
 from portfolio.forms.variations import AnswerForm, ApproveForm, KindForm, QueryForm, ReferralForm, RejectForm, \
     WithdrawForm, request_form
 from portfolio.models import Award, Role, Variation, VariationKind, VariationStatus
@@ -82,7 +83,7 @@ def _quarters(award: Award, kind: VariationKind, form=None) -> list:
 
 def _prefill(award: Award, kind: VariationKind, quarters: list) -> dict:
     current = variations.current_profile(award)
-    return {f"q_{quarter.isoformat()}": current.get(quarter, profiles.ZERO) for quarter in quarters}
+    return quarter_data({quarter: current.get(quarter, profiles.ZERO) for quarter in quarters})
 
 
 def _carried() -> list[tuple[str, str]]:
@@ -116,10 +117,10 @@ def new(award_id: int, kind: str):
     if action == "change":  # back from the check-answers page: the answers as they were
         return _kind_page(award, kind, form, status=200)
     valid = form.validate_on_submit()
-    if not valid and (form.csrf_token.errors or any(field.errors for field in form.profile_fields())):
+    if not valid and (form.csrf_token.errors or any(field.errors for _, field in form.quarter_fields())):
         return _kind_page(award, kind, form)
     # Every problem at once: the fields' own, then the proposal's against the current terms.
-    proposal = variations.Proposal(**form.proposal_values(), profile=form.profile())
+    proposal = variations.Proposal(**form.proposal_values(), profile=form.proposed_profile())
     for field, message in variations.proposal_problems(db.session, award, kind, proposal):
         if field not in form or not form[field].errors:
             form.add_error(field if field in form else None, message)
