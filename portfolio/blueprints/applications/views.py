@@ -19,6 +19,7 @@ from portfolio.forms.base import ActionForm
 from portfolio.forms.uploads import UploadForm
 from portfolio.models import (
     Application,
+    ApplicationSection,
     ApplicationStatus,
     Cluster,
     DocumentKind,
@@ -114,24 +115,35 @@ def section(application_id: int, key: str):
     _label_financial_years(form)
     conflict = None
     if form.validate_on_submit():
-        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
-        try:
-            applications.save_section(db.session, application=application, key=key, data=form.answers(),
-                                      revision=revision, by=current_user)
-        except applications.StaleSection as stale:
-            db.session.rollback()
-            conflict = _conflict(form, stale.section)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        saved, stale = _save_revision(form, lambda revision: applications.save_section(
+            db.session, application=application, key=key, data=form.answers(), revision=revision, by=current_user))
+        if stale is not None:
+            conflict = _conflict(form, stale)
+        elif saved:
             flash(f"{spec.title}: saved", "success")
             return redirect(url_for("applications.detail", application_id=application.id))
     status = 409 if conflict else 400 if form.errors else 200
     return render_template("applications/section.html", application=application, spec=spec, form=form,
                            conflict=conflict, funding=_funding_context(application) if key == "funding" else None
                            ), status
+
+
+def _save_revision(form, save) -> tuple[bool, ApplicationSection | None]:
+    """Save a section's form with optimistic locking: `save(revision)` with the revision the form was
+    based on. Returns (saved, the colleague's newer section when someone saved it first); a refusal is
+    put on the form. Either way nothing is half-saved."""
+    revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+    try:
+        save(revision)
+    except applications.StaleSection as stale:
+        db.session.rollback()
+        return False, stale.section
+    except DomainError as error:
+        db.session.rollback()
+        form.add_error(error.field, error.message)
+        return False, None
+    db.session.commit()
+    return True, None
 
 
 def _conflict(form, section) -> dict:
@@ -204,19 +216,12 @@ def profile_dates(application_id: int):
                                   "revision": saved.revision if saved else 0} if request.method == "GET" else None)
     conflict = None
     if form.validate_on_submit():
-        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
-        try:
-            applications.save_project_period(db.session, application=application, start=form.project_start.data,
-                                             completion=form.project_completion.data, revision=revision,
-                                             by=current_user)
-        except applications.StaleSection as stale:
-            db.session.rollback()
-            conflict, form.revision.data = stale.section, str(stale.section.revision)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        saved, stale = _save_revision(form, lambda revision: applications.save_project_period(
+            db.session, application=application, start=form.project_start.data,
+            completion=form.project_completion.data, revision=revision, by=current_user))
+        if stale is not None:
+            conflict, form.revision.data = stale, str(stale.revision)
+        elif saved:
             return redirect(url_for("applications.profile_quarters", application_id=application.id))
     return render_template("applications/profile_dates.html", application=application, form=form,
                            conflict=conflict), 409 if conflict else 400 if form.errors else 200
@@ -238,18 +243,11 @@ def profile_quarters(application_id: int):
                       if request.method == "GET" else None)
     conflict = None
     if form.validate_on_submit():
-        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
-        try:
-            applications.save_profile(db.session, application=application, profile=form.amounts(),
-                                      revision=revision, by=current_user)
-        except applications.StaleSection as stale:
-            db.session.rollback()
-            conflict, form.revision.data = stale.section, str(stale.section.revision)
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        saved, stale = _save_revision(form, lambda revision: applications.save_profile(
+            db.session, application=application, profile=form.amounts(), revision=revision, by=current_user))
+        if stale is not None:
+            conflict, form.revision.data = stale, str(stale.revision)
+        elif saved:
             flash("Grant profile: saved", "success")
             return redirect(url_for("applications.detail", application_id=application.id))
     return render_template("applications/profile_quarters.html", application=application, form=form,

@@ -236,8 +236,10 @@ def approve(variation_id: int):
         return variation
 
     variation = _variation(variation_id)
-    message = "First approval given: a second fund manager must approve {reference}" \
-        if variations.approval_move(variation) == "first_approval" else "Change {reference} approved: the amendment letter is on its way to the company"
+    if variations.approval_move(variation) == "first_approval":
+        message = "First approval given: a second fund manager must approve {reference}"
+    else:
+        message = "Change {reference} approved: the amendment letter is on its way to the company"
     return _act(variation_id, "approve_form", approve_it, message)
 
 
