@@ -84,8 +84,11 @@ def test_seed_demo_makes_an_award_in_delivery_the_finance_pages_show(app, client
     assert "an award in delivery" in first.output
     runner.invoke(args=["seed-demo"])
     session.expire_all()
-    [award] = session.scalars(sa.select(Award)).all()  # once only
+    award, offered = session.scalars(sa.select(Award).order_by(Award.id)).all()  # once only
     assert award.organisation.name == "Northern Biologics Ltd" and award.status is AwardStatus.ACCEPTED
+    # A second award, offered to Clyde Precision Medicines, waits for the company to accept it.
+    assert offered.organisation.name == "Clyde Precision Medicines Ltd" and offered.status is AwardStatus.OFFERED
+    assert offered.amount == Decimal("4000000.00")
     assert award.amount == Decimal("9600000.00")
     # Its terms: as offered, then re-profiled by an accepted variation; a time extension waits.
     assert [terms.version for terms in award.terms_versions] == [1, 2]
@@ -99,7 +102,7 @@ def test_seed_demo_makes_an_award_in_delivery_the_finance_pages_show(app, client
     ledger = budgets.year_ledger(session, award.fund, today=today)
     rows = {row.year: row for row in ledger.years}
     this_year, next_year = financial_year_of(today), financial_year_of(add_months(today, 12))
-    assert ledger.totals.committed == Decimal("9600000.00")
+    assert ledger.totals.committed == Decimal("13600000.00")  # both awards
     assert all(rows[financial_year_of(day)].committed > 0 for day in (start, completion))
     assert rows[this_year].paid == Decimal("720000.00") == ledger.totals.paid  # £4m of costs at 20%, less 10%
     assert rows[this_year].forecast < rows[this_year].committed
@@ -107,7 +110,7 @@ def test_seed_demo_makes_an_award_in_delivery_the_finance_pages_show(app, client
     # ... which the finance page shows.
     client.sign_in("finance@portfolio.example", DEMO_PASSWORD)
     page = client.get("/reports/budget-by-year").html.text
-    assert "£720,000" in page and "£9,600,000" in page
+    assert "£720,000" in page and "£13,600,000" in page
 
 
 def test_create_admin_command(app, client, session):
