@@ -111,6 +111,14 @@ def test_seed_demo_makes_an_award_in_delivery_the_finance_pages_show(app, client
     client.sign_in("finance@portfolio.example", DEMO_PASSWORD)
     page = client.get("/reports/budget-by-year").html.text
     assert "£720,000" in page and "£13,600,000" in page
+    client.sign_out()
+    # The fund manager sees the forecast that varies, and the time extension to decide.
+    client.sign_in("decider@portfolio.example", DEMO_PASSWORD)
+    flagged = client.get("/awards/forecasts?forecast=varies").html.text
+    assert "Northern Biologics Ltd" in flagged and "Clyde Precision Medicines Ltd" not in flagged
+    queue = client.get("/variations/").html.text
+    assert "Time extension" in queue and "Northern Biologics Ltd" in queue
+    assert client.get(f"/awards/{award.id}").status == 200
 
 
 def test_create_admin_command(app, client, session):
