@@ -194,6 +194,7 @@ def seed_demo(session: Session) -> SeedResult:
 # contracted, the peak in the build years, and a tail as the last projects complete.
 DEMO_YEAR_BUDGETS = {"2025/26": Decimal("60000000.00"), "2026/27": Decimal("150000000.00"),
                      "2027/28": Decimal("170000000.00"), "2028/29": Decimal("140000000.00")}
+DEMO_BUDGET_ENDS = date(2029, 3, 31)  # the last day of its last year: the demo awards end by then
 
 
 def _demo_partnership_and_cohort(session: Session) -> list[str]:
@@ -411,7 +412,7 @@ def half(amount: Decimal) -> Decimal:
 def _award_period() -> tuple[date, date]:
     """Three years from the first day of the quarter two quarters ago (no later than the budget's last year)."""
     start = add_months(quarter_start(uk_today()), -6)
-    return start, min(add_months(start, 36) - timedelta(days=1), date(2029, 3, 31))
+    return start, min(add_months(start, 36) - timedelta(days=1), DEMO_BUDGET_ENDS)
 
 
 def _award_in_delivery(session: Session, fund: Fund):
@@ -421,15 +422,15 @@ def _award_in_delivery(session: Session, fund: Fund):
     organisation = session.scalar(sa.select(Organisation).where(
         Organisation.company_number == DEMO_COMPANIES[0]["company_number"]))
     round_ = next((r for r in fund.rounds if r.is_open(utcnow())), None)
-    if round_ is None or session.scalar(sa.select(ExpressionOfInterest.id).where(
+    start, completion = _award_period()
+    quarters = profiles.quarters(start, completion)
+    if round_ is None or len(quarters) < 8 or session.scalar(sa.select(ExpressionOfInterest.id).where(
             ExpressionOfInterest.organisation_id == organisation.id)):
-        return None
+        return None  # done already, or too late for the demo budget's years (from 2028 on)
     company, decider, finance = (_user_by(session, "applicant1@company1.example"),
                                  _user_by(session, "decider@portfolio.example"),
                                  _user_by(session, "finance@portfolio.example"))
     today = uk_today()
-    start, completion = _award_period()
-    quarters = profiles.quarters(start, completion)
     application = _apply(session, round_, organisation, by=company.email, eoi=AWARD_EOI, sections=AWARD_SECTIONS,
                          costs=AWARD_COSTS, period=(start, completion),
                          profile=profiles.scale(dict(zip(quarters, AWARD_SHAPE)), AWARD_GRANT))
@@ -444,7 +445,7 @@ def _award_in_delivery(session: Session, fund: Fund):
     proposal = dict(profile)
     for quarter, amount in moved.items():
         proposal[quarter] -= amount
-    proposal[quarters[5]] += sum(moved.values())
+    proposal[quarters[-6]] += sum(moved.values())  # a year earlier than the first of them
     variation = variations.request(session, award=award, by=company, kind=VariationKind.REPROFILE,
                                    reasons="The first commercial batches are a year earlier than planned",
                                    proposal=variations.Proposal(profile=proposal))
@@ -475,7 +476,7 @@ def _award_in_delivery(session: Session, fund: Fund):
     slipped = sum((half(forecast[quarter]) for quarter in ahead[:2]), Decimal("0.00"))
     for quarter in ahead[:2]:
         forecast[quarter] -= half(forecast[quarter])
-    forecast[ahead[4]] += slipped
+    forecast[ahead[4]] += slipped  # a year after the first of them
     forecasts.record(session, award=award, by=company, profile=forecast,
                      note="Bioreactor delivery slipped by two quarters")
 
@@ -518,8 +519,10 @@ def _award_offered(session: Session, fund: Fund):
             ExpressionOfInterest.project_title == OFFERED_EOI["project_title"])):
         return None
     start = add_months(quarter_start(uk_today()), 3)
-    completion = min(add_months(start, 24) - timedelta(days=1), date(2029, 3, 31))
-    quarters = profiles.quarters(start, completion)
+    completion = min(add_months(start, 24) - timedelta(days=1), DEMO_BUDGET_ENDS)
+    quarters = profiles.quarters(start, completion) if completion > start else []
+    if len(quarters) < 4:
+        return None  # too late for the demo budget's years
     application = _apply(session, round_, organisation, by="applicant2@company2.example", eoi=OFFERED_EOI,
                          sections=OFFERED_SECTIONS, costs=OFFERED_COSTS, period=(start, completion),
                          profile=profiles.scale(dict(zip(quarters, OFFERED_SHAPE)), OFFERED_GRANT))
