@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from portfolio.extensions import db
 from portfolio.models import (
     Application,
     AuditEvent,
+    AwardTerms,
     BudgetVersion,
     Forecast,
     Fund,
@@ -415,3 +416,28 @@ def test_until_the_budget_is_set_by_year_only_the_total_is_checked(session, lsim
     assert budgets.budget_problems(session, fund=lsimf, profile={date(2026, 7, 1): 600 * M}) == []
     approve(session, application, people)
     assert budgets.year_ledger(session, lsimf).by_year_budget_set is False
+
+
+def test_this_quarters_payments_count_in_the_forecast_once():
+    """A forecast covers the grant not yet paid when it is made: a payment made earlier in this quarter is
+    added to it, one made after it is part of what it forecast, and the quarter never expects less than paid."""
+    today = date(2026, 11, 30)
+    now, next_quarter = date(2026, 10, 1), date(2027, 1, 1)
+    terms = AwardTerms(lines=[ProfileLine(quarter_start=now, amount=Decimal("500000.00")),
+                              ProfileLine(quarter_start=next_quarter, amount=Decimal("500000.00"))])
+    made_at = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    forecast = Forecast(created_at=made_at, lines=[ProfileLine(quarter_start=now, amount=Decimal("100000.00")),
+                                                   ProfileLine(quarter_start=next_quarter, amount=Decimal("600000.00"))])
+    earlier = budgets.PaymentMade(date(2026, 11, 2), datetime(2026, 11, 2, 9, tzinfo=UTC), Decimal("300000.00"))
+    later = budgets.PaymentMade(date(2026, 11, 25), datetime(2026, 11, 25, 9, tzinfo=UTC), Decimal("50000.00"))
+    past = budgets.PaymentMade(date(2026, 8, 1), datetime(2026, 8, 1, 9, tzinfo=UTC), Decimal("20000.00"))
+
+    expected = budgets.award_forecast(terms, forecast, [past, earlier, later], today)
+    assert expected == {date(2026, 7, 1): Decimal("20000.00"), now: Decimal("400000.00"),
+                        next_quarter: Decimal("600000.00")}
+    # Paid more this quarter than was forecast for it: the quarter expects what was paid.
+    big = budgets.PaymentMade(date(2026, 11, 26), datetime(2026, 11, 26, 9, tzinfo=UTC), Decimal("250000.00"))
+    assert budgets.award_forecast(terms, forecast, [earlier, later, big], today)[now] == Decimal("600000.00")
+    # No forecast yet: the profile, or what was paid if that is more.
+    assert budgets.award_forecast(terms, None, [earlier], today)[now] == Decimal("500000.00")
+    assert budgets.award_forecast(terms, None, [earlier, big, later, earlier], today)[now] == Decimal("900000.00")

@@ -18,7 +18,7 @@ ever over-committed. Until a fund has a budget by year, only its total is checke
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -302,17 +302,44 @@ class YearLedger:
     totals: YearRow = field(default_factory=lambda: YearRow(year="Total"))
 
 
-def award_forecast(terms: AwardTerms, forecast: Forecast | None, paid_by_quarter: dict[date, Decimal],
+@dataclass(frozen=True)
+class PaymentMade:
+    paid_on: date
+    recorded_at: datetime
+    amount: Decimal
+
+
+def paid_by_quarter(payments: list[PaymentMade]) -> profiles.Profile:
+    """Payments by the quarter of their payment date."""
+    paid: profiles.Profile = {}
+    for payment in payments:
+        quarter = quarter_start(payment.paid_on)
+        paid[quarter] = paid.get(quarter, ZERO) + payment.amount
+    return paid
+
+
+def award_forecast(terms: AwardTerms, forecast: Forecast | None, payments: list[PaymentMade],
                    today: date) -> profiles.Profile:
-    """One award's expected spend by quarter: what was paid in quarters already past, and from this quarter
-    on its latest forecast (its agreed profile until it has made one)."""
+    """One award's expected spend by quarter: what was paid in quarters already past; from this quarter on its
+    latest forecast (its agreed profile until it has made one).
+
+    A forecast covers the grant not yet paid when it was made, so this quarter expects what was paid before the
+    forecast was made plus what the forecast gives it, and never less than has been paid in it by now."""
     now = quarter_start(today)
-    expected = {quarter: amount for quarter, amount in paid_by_quarter.items() if quarter < now}
+    expected = {quarter: amount for quarter, amount in paid_by_quarter(payments).items() if quarter < now}
+    paid_now = before_forecast = ZERO
+    for payment in payments:
+        if quarter_start(payment.paid_on) >= now:
+            paid_now += payment.amount
+            if forecast is not None and payment.recorded_at <= forecast.created_at:
+                before_forecast += payment.amount
     source = profiles.of_lines(forecast.lines) if forecast is not None else profiles.of_lines(terms.lines)
     for quarter, amount in source.items():
         if quarter >= now:
             expected[quarter] = expected.get(quarter, ZERO) + amount
-    return expected
+    if paid_now or now in expected:
+        expected[now] = max(expected.get(now, ZERO) + before_forecast, paid_now)
+    return dict(sorted(expected.items()))
 
 
 def latest_forecasts(session: Session, award_ids: list[int]) -> dict[int, Forecast]:
@@ -324,14 +351,18 @@ def latest_forecasts(session: Session, award_ids: list[int]) -> dict[int, Foreca
         sa.select(Forecast).where(Forecast.id.in_(latest)).options(selectinload(Forecast.lines)))}
 
 
-def paid_by_award_quarter(session: Session, fund: Fund) -> dict[int, dict[date, Decimal]]:
-    paid: dict[int, dict[date, Decimal]] = {}
-    for award_id, paid_on, amount in session.execute(
-            sa.select(Payment.award_id, Payment.paid_on, Payment.amount).join(Award, Award.id == Payment.award_id)
-            .where(Award.fund_id == fund.id)):
-        quarters = paid.setdefault(award_id, {})
-        quarters[quarter_start(paid_on)] = quarters.get(quarter_start(paid_on), ZERO) + amount
-    return paid
+def payments_made(session: Session, *, fund: Fund | None = None, award: Award | None = None
+                  ) -> dict[int, list[PaymentMade]]:
+    """The payments of a fund's awards (or of one award), by award."""
+    query = sa.select(Payment.award_id, Payment.paid_on, Payment.created_at, Payment.amount)
+    if award is not None:
+        query = query.where(Payment.award_id == award.id)
+    if fund is not None:
+        query = query.join(Award, Award.id == Payment.award_id).where(Award.fund_id == fund.id)
+    made: dict[int, list[PaymentMade]] = {}
+    for award_id, paid_on, recorded_at, amount in session.execute(query.order_by(Payment.id)):
+        made.setdefault(award_id, []).append(PaymentMade(paid_on, recorded_at, amount))
+    return made
 
 
 def year_ledger(session: Session, fund: Fund, *, today: date | None = None) -> YearLedger:
@@ -351,18 +382,18 @@ def year_ledger(session: Session, fund: Fund, *, today: date | None = None) -> Y
         row(year).committed += amount
     terms_list = _current_terms(session, fund)
     forecasts = latest_forecasts(session, [terms.award_id for terms in terms_list])
-    paid = paid_by_award_quarter(session, fund)
+    paid = payments_made(session, fund=fund)
     not_profiled = ZERO
     for terms in terms_list:
         if not terms.lines:
             not_profiled += terms.amount
             continue
-        expected = award_forecast(terms, forecasts.get(terms.award_id), paid.get(terms.award_id, {}), today)
+        expected = award_forecast(terms, forecasts.get(terms.award_id), paid.get(terms.award_id, []), today)
         for year, amount in profiles.by_year(expected).items():
             row(year).forecast += amount
-    for quarters in paid.values():
-        for quarter, amount in quarters.items():
-            row(financial_year_of(quarter)).paid += amount
+    for payments in paid.values():
+        for payment in payments:
+            row(financial_year_of(payment.paid_on)).paid += payment.amount
     if rows:
         first, last = (financial_year_start_year(year) for year in (min(rows), max(rows)))
         for start in range(first, last + 1):

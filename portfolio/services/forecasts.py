@@ -15,7 +15,8 @@ compares with the agreed profile and what has been paid.
 
 "Forecast" in a comparison is the award's expected spend as the budget ledger counts it
 (portfolio.services.budgets.award_forecast): what was paid in quarters already past, and from this quarter
-on the latest forecast (the agreed profile until the company has made one). "Actual" is the payments
+on the latest forecast (the agreed profile until the company has made one), this quarter never less than
+what has been paid in it. "Actual" is the payments
 made, by the quarter of their payment date (retention releases included): money that has left the fund.
 """
 
@@ -205,14 +206,6 @@ class Comparison:
                     YearFigures(year=label, variance_rate=self.variance_rate))
 
 
-def paid_by_quarter(session: Session, award: Award) -> dict[date, Decimal]:
-    result: dict[date, Decimal] = {}
-    for paid_on, amount in session.execute(sa.select(Payment.paid_on, Payment.amount)
-                                           .where(Payment.award_id == award.id)):
-        result[quarter_start(paid_on)] = result.get(quarter_start(paid_on), ZERO) + amount
-    return result
-
-
 def comparison(session: Session, award: Award, *, today: date | None = None) -> Comparison:
     """Profile, forecast, actual and variance per financial year and quarter (see the module docstring)."""
     today = today or uk_today()
@@ -220,8 +213,9 @@ def comparison(session: Session, award: Award, *, today: date | None = None) -> 
     terms = award.current_terms
     profile = award_terms.profile_of(terms)
     forecast = latest(award)
-    actual = paid_by_quarter(session, award)
-    expected = budgets.award_forecast(terms, forecast, actual, today) if terms is not None else {}
+    payments = budgets.payments_made(session, award=award).get(award.id, [])
+    actual = budgets.paid_by_quarter(payments)
+    expected = budgets.award_forecast(terms, forecast, payments, today) if terms is not None else {}
     quarters = sorted({*profile, *expected, *actual})
     years: dict[str, YearFigures] = {}
     totals = Figures()

@@ -14,7 +14,8 @@ from portfolio.dates import add_months, financial_year_of, quarter_start
 from portfolio.extensions import queue
 from portfolio.forms.profiles import field_name
 from portfolio.models import Role
-from portfolio.services import award_terms
+from portfolio.money import money
+from portfolio.services import award_terms, profiles
 from tests.browser.steps import choose, download_pdf, expect_h1, expect_success, fill_date, sign_in, sign_out
 from tests.builders import Builders, accepted_award
 from tests.helpers import DEMO_PASSWORD
@@ -26,7 +27,7 @@ def test_time_extension_queried_answered_approved_twice_and_accepted(app, sessio
     make = Builders(session)
     people = {"recommender": make.user(Role.FUND_MANAGER, name="Rita Recommender"),
               "assessor": make.user(Role.ASSESSOR), "approver": make.user(Role.FUND_MANAGER, name="Vic Verifier"),
-              "second": make.user(Role.FUND_MANAGER, name="Sam Second")}
+              "second": make.user(Role.FUND_MANAGER, name="Sam Second"), "finance": make.user(Role.FINANCE)}
     start = add_months(quarter_start(date.today()), -6)
     completion = add_months(start, 24) - timedelta(days=1)
     award = accepted_award(session, make, fund, people, start=start, completion=completion)
@@ -128,4 +129,16 @@ def test_time_extension_queried_answered_approved_twice_and_accepted(app, sessio
     expect(page.locator("#version-2")).to_contain_text("Completion date")
     expect(page.locator("#version-1")).to_contain_text("as first offered")
     checker.check("terms-history")
+    sign_out(page)
+
+    # 7. Finance sees the new profile in the budget and spend by financial year: the grant moved into the year of
+    # the new last quarter, and out of the old one's where nothing else of the award is left in it.
+    session.expire_all()  # the pages changed the award: read it again
+    new_years = profiles.by_year(award_terms.current_profile(award))
+    sign_in(page, people["finance"].email, DEMO_PASSWORD)
+    page.goto("/reports/budget-by-year")
+    expect_h1(page, "Budget and spend by financial year")
+    moved_to = page.locator("#ledger tbody tr", has=page.get_by_role("rowheader", name=financial_year_of(last_new)))
+    expect(moved_to).to_contain_text(money(new_years[financial_year_of(last_new)]))
+    checker.check("finance-after")
     checker.assert_clean()
