@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.dates import add_months, financial_year_of, quarter_start, uk_today
+from portfolio.extensions import db
 from portfolio.models import AuditEvent, Role
 from portfolio.services import award_terms, claims, forecasts, profiles
 from portfolio.services.errors import DomainError
@@ -189,3 +190,34 @@ def test_with_a_claim_the_forecast_starts_after_the_quarter_the_claim_covers(ses
         assert forecasts.period(award, claim=recent)[0] == add_months(THIS_QUARTER, 3)  # this quarter is claimed
     assert forecasts.period(award, today=add_months(THIS_QUARTER, 24)) == []  # the project has completed
     session.rollback()
+
+
+def test_the_fund_wide_page_reads_every_award_in_a_handful_of_statements(client, session, make, fund, people, award):
+    """Adding awards to the fund-wide page adds rows, not queries: its comparisons are read together."""
+    client.sign_in(people["finance"].email)
+
+    def statements() -> int:
+        seen = []
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/awards/forecasts").status == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen)
+
+    def another() -> None:
+        more = accepted_award(session, make, fund, people, start=add_months(THIS_QUARTER, -12),
+                              completion=add_months(THIS_QUARTER, 24) - timedelta(days=1))
+        forecasts.record(session, award=more, by=more.organisation.users[0],
+                         profile={quarter: Decimal("1.00") for quarter in future(more)})
+        session.commit()
+
+    another()
+    two = statements()
+    for _ in range(3):
+        another()
+    assert statements() == two

@@ -351,12 +351,14 @@ def latest_forecasts(session: Session, award_ids: list[int]) -> dict[int, Foreca
         sa.select(Forecast).where(Forecast.id.in_(latest)).options(selectinload(Forecast.lines)))}
 
 
-def payments_made(session: Session, *, fund: Fund | None = None, award: Award | None = None
-                  ) -> dict[int, list[PaymentMade]]:
-    """The payments of a fund's awards (or of one award), by award."""
+def payments_made(session: Session, *, fund: Fund | None = None, award: Award | None = None,
+                  award_ids: list[int] | None = None) -> dict[int, list[PaymentMade]]:
+    """The payments of a fund's awards (or of one award, or of some), by award."""
     query = sa.select(Payment.award_id, Payment.paid_on, Payment.created_at, Payment.amount)
     if award is not None:
         query = query.where(Payment.award_id == award.id)
+    if award_ids is not None:
+        query = query.where(Payment.award_id.in_(award_ids))
     if fund is not None:
         query = query.join(Award, Award.id == Payment.award_id).where(Award.fund_id == fund.id)
     made: dict[int, list[PaymentMade]] = {}

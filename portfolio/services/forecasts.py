@@ -25,10 +25,10 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from portfolio.dates import add_months, financial_year_of, quarter_label, quarter_start, uk_today
-from portfolio.models import Award, AwardStatus, Claim, ClaimStatus, Forecast, Payment, User
+from portfolio.models import Application, Award, AwardStatus, AwardTerms, Claim, ClaimStatus, Forecast, Fund, Payment, User
 from portfolio.money import money
 from portfolio.services import audit, award_terms, budgets, profiles
 from portfolio.services.errors import DomainError
@@ -208,12 +208,29 @@ class Comparison:
 
 def comparison(session: Session, award: Award, *, today: date | None = None) -> Comparison:
     """Profile, forecast, actual and variance per financial year and quarter (see the module docstring)."""
+    return comparisons(session, [award], today=today)[award.id]
+
+
+def comparisons(session: Session, awards: list[Award], *, today: date | None = None) -> dict[int, Comparison]:
+    """The comparison of each award, by award id: a handful of statements however many awards there are."""
     today = today or uk_today()
+    ids = [award.id for award in awards]
+    if not ids:
+        return {}
+    session.scalars(sa.select(Award).where(Award.id.in_(ids)).options(  # their terms, rules and companies at once
+        selectinload(Award.terms_versions).selectinload(AwardTerms.lines), selectinload(Award.organisation),
+        selectinload(Award.application).selectinload(Application.rules),
+        selectinload(Award.application).selectinload(Application.fund).selectinload(Fund.rule_sets))).all()
+    forecasts = budgets.latest_forecasts(session, ids)
+    payments = budgets.payments_made(session, award_ids=ids)
+    return {award.id: _compare(award, forecasts.get(award.id), payments.get(award.id, []), today)
+            for award in awards}
+
+
+def _compare(award: Award, forecast: Forecast | None, payments: list, today: date) -> Comparison:
     rate = award.application.rules_in_force.forecast_variance_rate
     terms = award.current_terms
     profile = award_terms.profile_of(terms)
-    forecast = latest(award)
-    payments = budgets.payments_made(session, award=award).get(award.id, [])
     actual = budgets.paid_by_quarter(payments)
     expected = budgets.award_forecast(terms, forecast, payments, today) if terms is not None else {}
     quarters = sorted({*profile, *expected, *actual})
@@ -240,7 +257,7 @@ def flagged(award: Award) -> bool:
 
 
 def flagged_ids(session: Session, awards: list[Award]) -> set[int]:
-    return {award.id for award in awards if comparison(session, award).flagged}
+    return {award_id for award_id, compared in comparisons(session, awards).items() if compared.flagged}
 
 
 @dataclass
@@ -251,8 +268,9 @@ class AwardLine:
 
 def fund_wide(session: Session, *, today: date | None = None) -> list[AwardLine]:
     """Every accepted award with its comparison (the fund-wide profile, forecast and actual page)."""
-    awards = session.scalars(sa.select(Award).where(Award.status == AwardStatus.ACCEPTED).order_by(Award.id))
-    return [AwardLine(award, comparison(session, award, today=today)) for award in awards]
+    awards = list(session.scalars(sa.select(Award).where(Award.status == AwardStatus.ACCEPTED).order_by(Award.id)))
+    compared = comparisons(session, awards, today=today)
+    return [AwardLine(award, compared[award.id]) for award in awards]
 
 
 def totals_by_year(lines: list[AwardLine], years: list[str]) -> dict[str, Figures]:
