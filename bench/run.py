@@ -203,7 +203,9 @@ def pages(seeded: dict) -> list[tuple[str, str, str]]:
     listed = [("applications_list", "manager", "/applications/"),
               ("application_page", "manager", f"/applications/{seeded['application_id']}"),
               ("award_page", "manager", f"/awards/{seeded['award_id']}"),
-              ("leverage_report", "finance", "/reports/leverage")]
+              ("leverage_report", "finance", "/reports/leverage"),
+              ("budget_by_year", "finance", "/reports/budget-by-year"),
+              ("fund_forecasts", "finance", "/awards/forecasts")]
     for resource in ("organisations", "applications", "awards", "claims", "payments", "returns"):
         listed.append((f"api_{resource}", "api", f"/api/v1/{resource}"))
     return listed

@@ -22,6 +22,7 @@ from portfolio.models import (
     ApplicationStatus,
     AuditEvent,
     Award,
+    AwardTerms,
     AwardStatus,
     Claim,
     ClaimItem,
@@ -40,6 +41,7 @@ from portfolio.models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    ProfileLine,
     Rag,
     Region,
     ReturnKind,
@@ -50,7 +52,7 @@ from portfolio.models import (
     User,
 )
 from portfolio import seed
-from portfolio.services import criteria, fund_settings, funds
+from portfolio.services import criteria, fund_settings, funds, profiles
 from portfolio.services.audit import GENESIS_HASH, compute_hash
 from portfolio.services.passwords import hash_password
 
@@ -164,6 +166,17 @@ def seed_portfolio(*, applications: int, awards: int, returns_per_award: int, au
                      "responded_by_id": user_of[org_ids[n % len(org_ids)]],
                      "responded_at": decided[n] + timedelta(days=3), "project_start": start,
                      "project_completion": date(today.year - 1, 3, 31)} for n, award_id in enumerate(award_ids)])
+    # Version 1 of each award's terms, its grant spread over the project's quarters (the ledger by year reads it).
+    completion = date(today.year - 1, 3, 31)
+    _insert(AwardTerms, [{"award_id": award_id, "version": 1, "amount": grant, "project_start": start,
+                          "project_completion": completion, "contracted_private_investment": grant * 4,
+                          "jobs_created": Decimal("50.0"), "jobs_safeguarded": Decimal("37.0"),
+                          "milestones": "June 2027", "organisation_id": org_ids[n % len(org_ids)],
+                          "subsidy_category": SubsidyCategory.INTEREST.value, "cumulative_subsidy": grant,
+                          "changes": [], "created_by_id": approver} for n, award_id in enumerate(award_ids)])
+    spread = profiles.spread(grant, start, completion)
+    _insert(ProfileLine, [{"terms_id": terms_id, "quarter_start": quarter, "amount": amount}
+                          for terms_id in _ids(AwardTerms) for quarter, amount in spread.items()])
     _insert(Claim, [{"award_id": award_id, "number": 1, "period_start": start, "period_end": start + timedelta(days=89),
                      "status": ClaimStatus.PAID.value, "created_by_id": user_of[org_ids[n % len(org_ids)]],
                      "submitted_at": now, "reviewed_at": now, "reviewed_by_id": finance,
