@@ -90,6 +90,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # While Redis does not answer, each process counts in its own memory (and logs it), so
         # signing in still works; limits then apply per process.
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        # Said outright: Flask-Limiter's one limiter keeps the last app's setting when an app does not say,
+        # so an app made with limits off (a test) would otherwise leave them off for the next one.
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_connect_timeout": 2, "socket_timeout": 2} if ratelimit_storage.startswith("redis") else {}),

@@ -100,6 +100,20 @@ def test_repeated_failed_sign_ins_are_rate_limited(app, client, make, session):
     assert client.get("/home").status == 302  # even the right password is not let in now
 
 
+def test_an_app_made_without_rate_limits_leaves_them_on_for_the_next(app_config, make_app, make, session):
+    """The one limiter serves every app a process makes: switching limits off for one (as a test may)
+    must not switch them off for the app made after it."""
+    make_app(RATELIMIT_ENABLED=False)
+    guarded = make_app()
+    user = make.user(Role.FINANCE)
+    session.commit()
+    client = PageClient(guarded)
+    limit = int(guarded.config["LOGIN_RATE_LIMIT"].split()[0])
+    statuses = [client.submit("/sign-in", {"email": user.email, "password": "wrong-password!"}).status
+                for _ in range(limit + 1)]
+    assert statuses == [400] * limit + [429]
+
+
 def test_deactivated_user_cannot_sign_in(client, make, session):
     user = make.user(Role.ASSESSOR, is_active=False)
     session.commit()
