@@ -3,6 +3,7 @@
 
 import re
 import signal
+import threading
 from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
@@ -18,6 +19,7 @@ from portfolio.extensions import db
 from portfolio.models import User
 from portfolio.models.base import utcnow
 from portfolio.services import sessions
+from portfolio.services.errors import DomainError
 
 DEMO_PASSWORD = "correct-horse-battery-staple-7"
 # Every user tests/builders.py makes has this authenticator-app secret (unless told otherwise).
@@ -211,3 +213,36 @@ def work_burst(rq_queue) -> None:
         for number, handler in saved.items():
             if handler is not None:  # None: set outside Python, nothing we can put back
                 signal.signal(number, handler)
+
+
+def race(app: Flask, attempts: dict, *, on_postgres: bool) -> dict:
+    """Make each of `attempts` (key -> a function of the request's db.session that changes something) in its
+    own app context and transaction: on PostgreSQL from one thread each, released together by a barrier, so
+    they really race for the same rows; on SQLite (one writer at a time) one after another. Returns, per key,
+    "approved" when the change was committed, else the DomainError's message (that attempt rolled back)."""
+    results: dict = {}
+    barrier = threading.Barrier(len(attempts) if on_postgres else 1)
+
+    def attempt(key, change) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)  # before taking a connection: the pool has fewer than there are threads
+                change(db.session)
+                db.session.commit()
+                results[key] = "approved"
+            except DomainError as error:
+                db.session.rollback()
+                results[key] = error.message
+            finally:
+                db.session.remove()
+
+    if on_postgres:
+        threads = [threading.Thread(target=attempt, args=item) for item in attempts.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        for item in attempts.items():
+            attempt(*item)
+    return results

@@ -5,7 +5,6 @@ over-commit a year (also racing ones, on PostgreSQL), the finance page and its d
 import csv
 import io
 import re
-import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -13,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from portfolio.extensions import db
 from portfolio.models import (
     Application,
     AuditEvent,
@@ -30,6 +28,7 @@ from portfolio.models import (
 )
 from portfolio.services import budgets, decisions, funds, profiles
 from portfolio.services.errors import DomainError
+from tests.helpers import race
 
 M = Decimal("1000000.00")
 TODAY = date(2026, 8, 1)  # the ledger's "today" in the hand-built case: 2026/27's second quarter
@@ -341,20 +340,13 @@ def test_each_year_short_of_headroom_is_its_own_line_of_the_refusal(client, sess
     assert application.award is None
 
 
-def _approve_in_thread(app, barrier, application_id: int, approver_id: int, results: dict) -> None:
-    with app.app_context():
-        try:
-            barrier.wait(timeout=30)  # before taking a connection: the pool has fewer than there are threads
-            application = db.session.get(Application, application_id)
-            approver = db.session.get(User, approver_id)
-            decisions.approve(db.session, application=application, by=approver, amount=application.grant_requested)
-            db.session.commit()
-            results[application_id] = "approved"
-        except DomainError as error:
-            db.session.rollback()
-            results[application_id] = error.message
-        finally:
-            db.session.remove()
+def _approval(application_id: int, approver_id: int):
+    """An approval of the grant requested, as a racing attempt (tests.helpers.race)."""
+    def change(session) -> None:
+        application = session.get(Application, application_id)
+        decisions.approve(session, application=application, by=session.get(User, approver_id),
+                          amount=application.grant_requested)
+    return change
 
 
 REFUSAL = re.compile(r"^Approving £[\d,]+\.\d\d would over-commit (2026/27|2027/28): £([\d,]+\.\d\d) in that year "
@@ -374,19 +366,8 @@ def test_racing_approvals_never_over_commit_any_year(app, session, lsimf, people
               + [{date(2026, 10, 1): Decimal("1500000.00"), date(2027, 10, 1): Decimal("1500000.00")}] * 6)
     ids = [application_with(make, lsimf, people, shape).id for shape in shapes]
     approver_id = people["approver"].id
-    results: dict[int, str] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        barrier = threading.Barrier(len(ids))
-        threads = [threading.Thread(target=_approve_in_thread, args=(app, barrier, i, approver_id, results))
-                   for i in ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    else:
-        barrier = threading.Barrier(1)
-        for i in ids:
-            _approve_in_thread(app, barrier, i, approver_id, results)
+    results = race(app, {i: _approval(i, approver_id) for i in ids},
+                   on_postgres=session.get_bind().dialect.name == "postgresql")
     session.expire_all()
     assert len(results) == len(ids)
     committed = budgets.committed_by_year(session, session.get(Fund, lsimf.id))

@@ -1,6 +1,5 @@
 """Recommendation, decision, separation of duties, the budget ledger and approvals under a lock."""
 
-import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -20,8 +19,7 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.services import decisions, subsidy
 from portfolio.services.errors import DomainError
-from tests.helpers import sent_emails
-from portfolio.extensions import db
+from tests.helpers import race, sent_emails
 from portfolio.models import User
 from portfolio.models import AuditEvent
 
@@ -234,19 +232,12 @@ def test_no_due_diligence_no_approval(session, make, fund, staff):
         decisions.approve(session, application=application, by=staff["approver"], amount=M)
 
 
-def _approve_in_thread(app, application_id: int, approver_id: int, amount: Decimal, results: dict) -> None:
-    with app.app_context():
-        try:
-            application = db.session.get(Application, application_id)
-            decisions.approve(db.session, application=application, by=db.session.get(User, approver_id),
-                              amount=amount)
-            db.session.commit()
-            results[application_id] = "approved"
-        except DomainError as error:
-            db.session.rollback()
-            results[application_id] = error.message
-        finally:
-            db.session.remove()
+def _approval(application_id: int, approver_id: int, amount: Decimal):
+    """An approval as a racing attempt (tests.helpers.race)."""
+    def change(session) -> None:
+        decisions.approve(session, application=session.get(Application, application_id),
+                          by=session.get(User, approver_id), amount=amount)
+    return change
 
 
 def test_racing_approvals_never_over_commit_the_round(app, session, make, fund, staff):
@@ -254,17 +245,8 @@ def test_racing_approvals_never_over_commit_the_round(app, session, make, fund, 
     their own connections at once; on SQLite (one writer at a time) one after another."""
     ids = [recommended_application(session, make, fund, staff, grant=3 * M).id for _ in range(25)]
     approver_id = staff["approver"].id
-    results: dict[int, str] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        threads = [threading.Thread(target=_approve_in_thread, args=(app, i, approver_id, 3 * M, results))
-                   for i in ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    else:
-        for i in ids:
-            _approve_in_thread(app, i, approver_id, 3 * M, results)
+    results = race(app, {i: _approval(i, approver_id, 3 * M) for i in ids},
+                   on_postgres=session.get_bind().dialect.name == "postgresql")
     session.expire_all()
     approved = [i for i, outcome in results.items() if outcome == "approved"]
     refused = [outcome for outcome in results.values() if outcome != "approved"]

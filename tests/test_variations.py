@@ -21,6 +21,7 @@ from portfolio.models import (
     ReturnStatus,
     Role,
     SubsidyCategory,
+    User,
     Variation,
     VariationKind,
     VariationStatus,
@@ -28,7 +29,7 @@ from portfolio.models import (
 from portfolio.services import budgets, claims, documents, monitoring, profiles, variations
 from portfolio.services.errors import DomainError
 from tests.builders import PDF, accepted_award
-from tests.helpers import sent_emails
+from tests.helpers import race, sent_emails
 from tests.builders import submit_return as submit_return_
 
 TODAY = date.today()
@@ -428,20 +429,11 @@ def test_each_step_is_audited(session, award, people):
     assert event.after["reason"] == "Not needed after all"
 
 
-def _approve_in_thread(app, variation_id, approver_id, results):
-    from portfolio.extensions import db
-    from portfolio.models import User
-    with app.app_context():
-        try:
-            variations.approve(db.session, variation=db.session.get(Variation, variation_id),
-                               by=db.session.get(User, approver_id))
-            db.session.commit()
-            results[variation_id] = "approved"
-        except DomainError as error:
-            db.session.rollback()
-            results[variation_id] = error.message
-        finally:
-            db.session.remove()
+def _approval(variation_id: int, approver_id: int):
+    """A variation's approval as a racing attempt (tests.helpers.race)."""
+    def change(session) -> None:
+        variations.approve(session, variation=session.get(Variation, variation_id), by=session.get(User, approver_id))
+    return change
 
 
 def test_racing_grant_increases_never_over_commit_a_year(app, session, make, fund, people):
@@ -462,17 +454,8 @@ def test_racing_grant_increases_never_over_commit_a_year(app, session, make, fun
         profile[min(profile)] += Decimal("200000.00")
         ids.append(grant_change(session, award, company_of(award), Decimal("4200000.00"), profile=profile).id)
     session.commit()
-    results: dict[int, str] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        import threading
-        threads = [threading.Thread(target=_approve_in_thread, args=(app, i, people["fm"].id, results)) for i in ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    else:
-        for i in ids:
-            _approve_in_thread(app, i, people["fm"].id, results)
+    results = race(app, {i: _approval(i, people["fm"].id) for i in ids},
+                   on_postgres=session.get_bind().dialect.name == "postgresql")
     session.expire_all()
     assert sorted(results.values()).count("approved") == 1
     refused = [message for message in results.values() if message != "approved"]
