@@ -2,7 +2,47 @@
 
 from flask import Flask, flash, g, session
 
+from portfolio import cli, filters, navigation
 from portfolio.config import ROOT, load_config
+from portfolio.blueprints import record_name, record_url
+from portfolio.forms.base import error_summary
+from portfolio.access import enforce_declared_roles, register_template_globals
+from portfolio.extensions import (
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    queue,
+    talisman,
+)
+from portfolio.models import User
+from portfolio.services import sessions
+# The workflow tables and the kinds of document: declarations the engines read, registered on import.
+from portfolio.services import document_kinds, transitions  # noqa: F401
+from portfolio.blueprints.account import bp as account_bp
+from portfolio.blueprints.admin import bp as admin_bp
+from portfolio.blueprints.api import bp as api_bp
+from portfolio.blueprints.applications import bp as applications_bp
+from portfolio.blueprints.assessments import bp as assessments_bp
+from portfolio.blueprints.auth import bp as auth_bp
+from portfolio.blueprints.awards import bp as awards_bp
+from portfolio.blueprints.cases import bp as cases_bp
+from portfolio.blueprints.claims import bp as claims_bp
+from portfolio.blueprints.decisions import bp as decisions_bp
+from portfolio.blueprints.documents import bp as documents_bp
+from portfolio.blueprints.eois import bp as eois_bp
+from portfolio.blueprints.exports import bp as exports_bp
+from portfolio.blueprints.funds import bp as funds_bp
+from portfolio.blueprints.main import bp as main_bp
+from portfolio.blueprints.offers import bp as offers_bp
+from portfolio.blueprints.organisations import bp as organisations_bp
+from portfolio.blueprints.partnerships import bp as partnerships_bp
+from portfolio.blueprints.reports import bp as reports_bp
+from portfolio.blueprints.scaleups import bp as scaleups_bp
+from portfolio.blueprints.tokens import bp as tokens_bp
+from portfolio.blueprints.variations import bp as variations_bp
+from portfolio.blueprints import errors
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,7 +58,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_url_converters(app)
     register_templates(app)
     register_extensions(app)
-    register_declarations()
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -41,9 +80,6 @@ def register_url_converters(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-    from portfolio import filters, navigation
-    from portfolio.blueprints import record_name, record_url
-    from portfolio.forms.base import error_summary
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(app.template_folder),
@@ -62,18 +98,6 @@ def register_templates(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from portfolio.access import enforce_declared_roles, register_template_globals
-    from portfolio.extensions import (
-        csrf,
-        db,
-        limiter,
-        login_manager,
-        migrate,
-        queue,
-        talisman,
-    )
-    from portfolio.models import User
-    from portfolio.services import sessions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
@@ -137,34 +161,7 @@ def register_extensions(app: Flask) -> None:
         return response
 
 
-def register_declarations() -> None:
-    """The workflow tables and the kinds of document: declarations the engines read."""
-    from portfolio.services import document_kinds, transitions  # noqa: F401
-
-
 def register_blueprints(app: Flask) -> None:
-    from portfolio.blueprints.account import bp as account_bp
-    from portfolio.blueprints.admin import bp as admin_bp
-    from portfolio.blueprints.api import bp as api_bp
-    from portfolio.blueprints.applications import bp as applications_bp
-    from portfolio.blueprints.assessments import bp as assessments_bp
-    from portfolio.blueprints.auth import bp as auth_bp
-    from portfolio.blueprints.awards import bp as awards_bp
-    from portfolio.blueprints.cases import bp as cases_bp
-    from portfolio.blueprints.claims import bp as claims_bp
-    from portfolio.blueprints.decisions import bp as decisions_bp
-    from portfolio.blueprints.documents import bp as documents_bp
-    from portfolio.blueprints.eois import bp as eois_bp
-    from portfolio.blueprints.exports import bp as exports_bp
-    from portfolio.blueprints.funds import bp as funds_bp
-    from portfolio.blueprints.main import bp as main_bp
-    from portfolio.blueprints.offers import bp as offers_bp
-    from portfolio.blueprints.organisations import bp as organisations_bp
-    from portfolio.blueprints.partnerships import bp as partnerships_bp
-    from portfolio.blueprints.reports import bp as reports_bp
-    from portfolio.blueprints.scaleups import bp as scaleups_bp
-    from portfolio.blueprints.tokens import bp as tokens_bp
-    from portfolio.blueprints.variations import bp as variations_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, organisations_bp, documents_bp, admin_bp, eois_bp, applications_bp, funds_bp,
                       assessments_bp, decisions_bp, offers_bp, claims_bp, awards_bp,
@@ -174,12 +171,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from portfolio.blueprints import errors
 
     errors.register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from portfolio import cli
 
     cli.register(app)
