@@ -11,7 +11,8 @@ from portfolio.dates import add_months, financial_year_label, financial_year_of,
 from portfolio.models import Forecast, Variation, VariationKind
 from portfolio.services import award_terms, budgets, claims, profiles, workflow
 from tests.builders import accepted_award
-from tests.test_api import api, new_token
+from tests.test_api import api, count_statements, new_token
+from tests.test_api_schemathesis import run_schemathesis
 from tests.test_terms_reporting import vary
 
 TODAY = date.today()
@@ -216,7 +217,6 @@ def test_the_token_pages_label_the_new_scopes(client, session, people):
 def test_schemathesis_over_the_money_over_time_endpoints(app, session, people, money_over_time):
     """tests/test_api_schemathesis.py's run, over the new endpoints, with a varied award, a pending variation,
     forecasts and a budget by year in the database (so ids 1 answer 200)."""
-    from tests.test_api_schemathesis import run_schemathesis
 
     problems, statuses = run_schemathesis(app, new_token(session, people["admin"]),
                                           paths=r"^/api/v1/(profiles|forecasts|variations|budgets|awards/\{award_id\}/terms)")
@@ -227,7 +227,6 @@ def test_schemathesis_over_the_money_over_time_endpoints(app, session, people, m
 
 
 def test_the_statements_per_list_do_not_grow_with_the_data(client, session, make, fund, people, money_over_time):
-    from tests.test_api import count_statements
 
     secret = new_token(session, people["admin"])
     urls = ["/api/v1/profiles", "/api/v1/forecasts", "/api/v1/variations",

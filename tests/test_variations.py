@@ -26,10 +26,10 @@ from portfolio.models import (
     VariationKind,
     VariationStatus,
 )
-from portfolio.services import budgets, claims, documents, monitoring, profiles, variations
+from portfolio.services import budgets, claims, documents, leverage, monitoring, profiles, variations
 from portfolio.services.errors import DomainError
 from tests.builders import PDF, accepted_award
-from tests.helpers import race, sent_emails
+from tests.helpers import link_in, path_of, race, sent_emails
 from tests.builders import submit_return as submit_return_
 
 TODAY = date.today()
@@ -135,7 +135,8 @@ def test_the_company_requests_a_time_extension_through_the_pages(session, client
     assert variation.kind is K.TIME_EXTENSION and variation.new_completion == new_completion
     issuer = award.offer.issued_by  # the fund manager who issued the offer hears of it
     run_jobs()
-    assert any(m["To"] == issuer.email and "asks to change award" in m["Subject"] for m in sent_emails(client.app))
+    told = [m for m in sent_emails(client.app) if m["To"] == issuer.email and "asks to change award" in m["Subject"]]
+    assert len(told) == 1 and path_of(link_in(told[0], f"/variations/{variation.id}")) == f"/variations/{variation.id}"
     assert [f.original_filename for f in variations.files(session, variation)] == ["letter.pdf"]
     page = client.get(page.location)
     assert page.status == 200 and "letter.pdf" in page.text and "Withdraw the request" in page.text
@@ -531,7 +532,6 @@ def test_the_fund_managers_list_shows_what_waits_for_whom(session, client, award
 
 
 def test_the_leverage_report_and_clawback_use_the_varied_terms(session, award, people):
-    from portfolio.services import leverage
     before = leverage.report(session).total
     assert before.private_contracted == Decimal("16000000.00") and before.grant_committed == Decimal("4000000.00")
     variation = variations.request(

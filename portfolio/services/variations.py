@@ -420,12 +420,14 @@ def tell_company(session: Session, variation: Variation, *, subject: str, templa
     for user in variation.award.organisation.users:
         if user.is_active:
             mail.send_email(session, to=user.email, subject=subject, template=template, variation=variation,
+                            link=mail.external_url("variations.detail", variation_id=variation.id),
                             award=variation.award, user=user, what=what)
 
 
 def tell_fund_manager(session: Session, variation: Variation, user: User | None, *, subject: str, what: str) -> None:
     if user is not None and user.is_active and user.role is Role.FUND_MANAGER:
         mail.send_email(session, to=user.email, subject=subject, template="variation_update", variation=variation,
+                        link=mail.external_url("variations.detail", variation_id=variation.id),
                         award=variation.award, user=user, what=what)
 
 
